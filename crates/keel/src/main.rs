@@ -4,6 +4,7 @@
 //! prints the result. Errors are reported once, here, with `anyhow`.
 
 mod cmd;
+mod demo;
 
 use clap::{Parser, Subcommand};
 
@@ -17,6 +18,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the Keel server (web UI, REST API, background jobs).
+    Serve(cmd::server::ServeArgs),
+    /// Bring the database schema up to date and exit.
+    Migrate(cmd::server::DbArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(cmd::access::UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(cmd::access::TokenCommand),
+    /// Work with the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(cmd::access::AuditCommand),
     /// Find duplicate records in a CSV file (or link two files) with a probabilistic model.
     Match(cmd::matching::MatchArgs),
     /// Attribute conversions to channels from journeys (paths file or Segment events).
@@ -33,6 +47,11 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => cmd::server::serve(args),
+        Command::Migrate(args) => cmd::server::migrate(args),
+        Command::User(command) => cmd::access::user(command),
+        Command::Token(command) => cmd::access::token(command),
+        Command::Audit(command) => cmd::access::audit(command),
         Command::Match(args) => cmd::matching::run(args),
         Command::Attribute(args) => cmd::attribution::run(args),
         Command::CheckEmail(args) => cmd::checks::run_email(args),

@@ -1,0 +1,164 @@
+//! The one way pages are rendered: minijinja templates compiled into the binary, autoescaped,
+//! inside one layout whose navigation shows only the areas the caller's roles allow.
+
+use crate::AppState;
+use crate::auth::Caller;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use keel_policy::Action;
+use minijinja::Environment;
+use serde::Serialize;
+
+/// Compiled templates.
+#[derive(Debug)]
+pub struct Pages {
+    env: Environment<'static>,
+}
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout.html", include_str!("../templates/layout.html")),
+    ("logo.svg", include_str!("../templates/logo.svg")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("home.html", include_str!("../templates/home.html")),
+    ("users.html", include_str!("../templates/users.html")),
+    ("tokens.html", include_str!("../templates/tokens.html")),
+    ("jobs.html", include_str!("../templates/jobs.html")),
+    ("audit.html", include_str!("../templates/audit.html")),
+    ("error.html", include_str!("../templates/error.html")),
+];
+
+impl Pages {
+    /// Compiles every template; fails at start-up, not on first use, if one is broken.
+    pub fn load() -> Result<Self, minijinja::Error> {
+        let mut env = Environment::new();
+        // Autoescape `.svg` includes as HTML too (they are markup, included verbatim by design).
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") || name.ends_with(".svg") {
+                minijinja::AutoEscape::Html
+            } else {
+                minijinja::AutoEscape::None
+            }
+        });
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)?;
+        }
+        Ok(Pages { env })
+    }
+
+    /// Renders a template, or a plain error page if rendering fails.
+    pub fn render(&self, name: &str, ctx: impl Serialize) -> Response {
+        match self.env.get_template(name).and_then(|t| t.render(ctx)) {
+            Ok(html) => Html(html).into_response(),
+            Err(e) => {
+                tracing::error!("rendering {name}: {e:#}");
+                (StatusCode::INTERNAL_SERVER_ERROR, Html("<h1>Keel could not render this page</h1>")).into_response()
+            }
+        }
+    }
+
+    /// Renders the error page with a status.
+    pub fn error(&self, status: StatusCode, title: &str, detail: &str) -> Response {
+        let mut r = self.render("error.html", minijinja::context! { title, detail });
+        *r.status_mut() = status;
+        r
+    }
+}
+
+/// One link in the navigation.
+#[derive(Debug, Serialize)]
+pub struct NavItem {
+    /// Text.
+    pub label: &'static str,
+    /// Target.
+    pub href: &'static str,
+    /// Whether it is the current page.
+    pub active: bool,
+}
+
+/// A group of links.
+#[derive(Debug, Serialize)]
+pub struct NavGroup {
+    /// Heading.
+    pub label: &'static str,
+    /// Links the caller may follow.
+    pub items: Vec<NavItem>,
+}
+
+/// Every area of the UI: group, label, path, and the action needed to see it. Later capabilities
+/// add their areas here.
+pub const AREAS: &[(&str, &str, &str, Action)] = &[
+    ("Workspace", "Overview", "/", Action::MeRead),
+    ("Admin", "People", "/admin/users", Action::UsersManage),
+    ("Admin", "API tokens", "/admin/tokens", Action::TokensManageOwn),
+    ("Admin", "Jobs", "/admin/jobs", Action::JobsRead),
+    ("Admin", "Audit log", "/audit", Action::AuditRead),
+];
+
+/// The navigation for `caller`, marking `current` as active.
+pub fn nav(state: &AppState, caller: &Caller, current: &str) -> Vec<NavGroup> {
+    let mut groups: Vec<NavGroup> = Vec::new();
+    for (group, label, href, action) in AREAS {
+        if !caller.can(state, *action) {
+            continue;
+        }
+        let item = NavItem {
+            label,
+            href,
+            active: *href == current,
+        };
+        match groups.iter_mut().find(|g| g.label == *group) {
+            Some(g) => g.items.push(item),
+            None => groups.push(NavGroup {
+                label: group,
+                items: vec![item],
+            }),
+        }
+    }
+    groups
+}
+
+/// The part of every page's context that the layout needs.
+#[derive(Debug, Serialize)]
+pub struct Frame {
+    /// Page title.
+    pub title: String,
+    /// Navigation.
+    pub nav: Vec<NavGroup>,
+    /// The caller.
+    pub me: FrameUser,
+    /// CSRF token for forms.
+    pub csrf: String,
+    /// A success message.
+    pub notice: Option<String>,
+    /// Validation errors to show.
+    pub errors: Vec<crate::error::FieldError>,
+}
+
+/// The caller as the layout shows them.
+#[derive(Debug, Serialize)]
+pub struct FrameUser {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Roles.
+    pub roles: Vec<String>,
+}
+
+impl Frame {
+    /// The frame for a page at `path`.
+    pub fn new(state: &AppState, caller: &Caller, title: &str, path: &str) -> Self {
+        Frame {
+            title: title.to_string(),
+            nav: nav(state, caller, path),
+            me: FrameUser {
+                id: caller.user.user.id,
+                name: caller.user.user.name.clone(),
+                roles: caller.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            },
+            csrf: caller.csrf_token().to_string(),
+            notice: None,
+            errors: Vec::new(),
+        }
+    }
+}
