@@ -84,7 +84,14 @@ mod tests {
             Ok("ada@example.com".to_string())
         );
         assert_eq!(EmailAddress::parse(""), Err(EmailError::Empty));
-        for bad in ["ada", "@example.com", "ada@", "ada@example", "a da@example.com", "ada@.com"] {
+        for bad in [
+            "ada",
+            "@example.com",
+            "ada@",
+            "ada@example",
+            "a da@example.com",
+            "ada@.com",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad} accepted");
         }
     }

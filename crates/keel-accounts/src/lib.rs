@@ -11,6 +11,6 @@ mod secret;
 pub use email::{EmailAddress, EmailError};
 pub use role::{Role, RoleError};
 pub use secret::{
-    PasswordError, hash_password, new_api_token, new_csrf_token, new_session_token,
-    secret_digest, verify_password, ApiTokenSecret, MIN_PASSWORD_LEN, API_TOKEN_PREFIX,
+    API_TOKEN_PREFIX, ApiTokenSecret, MIN_PASSWORD_LEN, PasswordError, hash_password,
+    new_api_token, new_csrf_token, new_session_token, secret_digest, verify_password,
 };

@@ -29,7 +29,9 @@ pub enum Role {
 
 /// The role name was not one of Keel's roles.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown role `{0}`; expected one of: admin, ops, requester, approver, privacy, finance, sales, viewer")]
+#[error(
+    "unknown role `{0}`; expected one of: admin, ops, requester, approver, privacy, finance, sales, viewer"
+)]
 pub struct RoleError(pub String);
 
 impl Role {

@@ -110,8 +110,14 @@ mod tests {
         assert!(h.starts_with("$argon2id$"));
         assert!(verify_password("correct horse battery", &h).unwrap());
         assert!(!verify_password("wrong horse battery", &h).unwrap());
-        assert!(matches!(hash_password("short"), Err(PasswordError::TooShort)));
-        assert!(matches!(verify_password("x", "nonsense"), Err(PasswordError::MalformedHash)));
+        assert!(matches!(
+            hash_password("short"),
+            Err(PasswordError::TooShort)
+        ));
+        assert!(matches!(
+            verify_password("x", "nonsense"),
+            Err(PasswordError::MalformedHash)
+        ));
     }
 
     #[test]

@@ -63,7 +63,9 @@ pub enum ChainError {
         seq: i64,
     },
     /// The entry does not point at the previous entry's hash: something before it was removed or replaced.
-    #[error("audit entry #{seq} does not follow the previous entry (expected prev_hash {expected}, found {found})")]
+    #[error(
+        "audit entry #{seq} does not follow the previous entry (expected prev_hash {expected}, found {found})"
+    )]
     Broken {
         /// Sequence number of the bad entry.
         seq: i64,
@@ -148,7 +150,11 @@ pub fn entry_hash(
         h.update(bytes);
     };
     field(&seq.to_be_bytes());
-    field(storage_precision(at).to_rfc3339_opts(chrono::SecondsFormat::Micros, true).as_bytes());
+    field(
+        storage_precision(at)
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            .as_bytes(),
+    );
     field(actor.as_bytes());
     field(action.as_bytes());
     field(entity_type.as_bytes());
@@ -272,7 +278,9 @@ impl ChainVerifier {
 }
 
 /// Verifies a whole chain held in memory, returning the number of entries checked.
-pub fn verify_chain<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>) -> Result<u64, ChainError> {
+pub fn verify_chain<'a>(
+    entries: impl IntoIterator<Item = &'a AuditEntry>,
+) -> Result<u64, ChainError> {
     let mut verifier = ChainVerifier::new();
     for e in entries {
         verifier.check(e)?;
@@ -311,7 +319,10 @@ mod tests {
 
     #[test]
     fn canonical_json_sorts_keys() {
-        assert_eq!(canonical_json(&json!({"b": 1, "a": [1, 2]})), r#"{"a":[1,2],"b":1}"#);
+        assert_eq!(
+            canonical_json(&json!({"b": 1, "a": [1, 2]})),
+            r#"{"a":[1,2],"b":1}"#
+        );
     }
 
     #[test]
@@ -325,7 +336,13 @@ mod tests {
     fn deletion_is_named() {
         let mut c = chain(5);
         c.remove(1);
-        assert_eq!(verify_chain(&c), Err(ChainError::Gap { expected: 2, found: 3 }));
+        assert_eq!(
+            verify_chain(&c),
+            Err(ChainError::Gap {
+                expected: 2,
+                found: 3
+            })
+        );
     }
 
     #[test]
@@ -333,7 +350,10 @@ mod tests {
         let mut c = chain(5);
         c[1].actor = "user:2".into();
         c[1].hash = c[1].recompute_hash();
-        assert!(matches!(verify_chain(&c), Err(ChainError::Broken { seq: 3, .. })));
+        assert!(matches!(
+            verify_chain(&c),
+            Err(ChainError::Broken { seq: 3, .. })
+        ));
     }
 
     #[test]

@@ -60,7 +60,10 @@ impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut kinds: Vec<&String> = self.handlers.keys().collect();
         kinds.sort();
-        f.debug_struct("Runner").field("name", &self.name).field("kinds", &kinds).finish()
+        f.debug_struct("Runner")
+            .field("name", &self.name)
+            .field("kinds", &kinds)
+            .finish()
     }
 }
 
@@ -102,8 +105,10 @@ impl Runner {
         F: Fn(JobContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.handlers
-            .insert(kind.to_string(), Arc::new(move |ctx| Box::pin(handler(ctx))));
+        self.handlers.insert(
+            kind.to_string(),
+            Arc::new(move |ctx| Box::pin(handler(ctx))),
+        );
     }
 
     /// The kinds this runner knows.
@@ -152,7 +157,13 @@ impl Runner {
             }
             Err(message) if attempts < max_attempts => {
                 tracing::warn!(job = id, attempts, "job failed, will retry: {message}");
-                jobs::fail(&self.store, id, &message, Some(keel_store::now() + backoff(attempts))).await?;
+                jobs::fail(
+                    &self.store,
+                    id,
+                    &message,
+                    Some(keel_store::now() + backoff(attempts)),
+                )
+                .await?;
                 Ok(Some(Outcome::Retrying(id)))
             }
             Err(message) => {

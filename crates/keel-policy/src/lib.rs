@@ -6,8 +6,7 @@
 //! every answer names the policy that made it.
 
 use cedar_policy::{
-    Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityUid, PolicySet,
-    Request,
+    Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityUid, PolicySet, Request,
 };
 use keel_accounts::Role;
 use std::collections::{HashMap, HashSet};
@@ -213,8 +212,8 @@ impl PolicyEngine {
         entities.push(Entity::new_no_attrs(principal_uid.clone(), parents));
         let entities = Entities::from_entities(entities, None)
             .map_err(|e| PolicyError::Request(e.to_string()))?;
-        let context =
-            Context::from_json_value(context, None).map_err(|e| PolicyError::Request(e.to_string()))?;
+        let context = Context::from_json_value(context, None)
+            .map_err(|e| PolicyError::Request(e.to_string()))?;
         let request = Request::new(
             principal_uid,
             uid("Action", action)?,
@@ -268,10 +267,13 @@ impl Permissions {
         roles.sort();
         roles.dedup();
         // Decisions depend only on the set of roles, so they are memoised per role set.
-        if let Ok(cache) = self.cache.read() {
-            if let Some(hit) = cache.get(&(roles.clone(), action)) {
-                return *hit;
-            }
+        if let Some(hit) = self
+            .cache
+            .read()
+            .ok()
+            .and_then(|cache| cache.get(&(roles.clone(), action)).copied())
+        {
+            return hit;
         }
         let allowed = self
             .decide(principal, action)
@@ -335,12 +337,22 @@ mod tests {
         )
         .unwrap();
         let small = engine
-            .evaluate(&who(&[]), "approve", ("Request", "1"), serde_json::json!({"budget": 100}))
+            .evaluate(
+                &who(&[]),
+                "approve",
+                ("Request", "1"),
+                serde_json::json!({"budget": 100}),
+            )
             .unwrap();
         assert!(small.allowed);
         assert_eq!(small.determined_by, vec!["small-budget".to_string()]);
         let big = engine
-            .evaluate(&who(&[]), "approve", ("Request", "1"), serde_json::json!({"budget": 9000}))
+            .evaluate(
+                &who(&[]),
+                "approve",
+                ("Request", "1"),
+                serde_json::json!({"budget": 9000}),
+            )
             .unwrap();
         assert!(!big.allowed);
     }

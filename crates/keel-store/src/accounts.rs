@@ -164,7 +164,16 @@ pub async fn create_user(store: &Store, actor: &Actor, new: &NewUser) -> Result<
             .await?;
     }
     let created = UserWithRoles { user, roles };
-    audit::record(&mut tx, actor, "create", "user", created.user.id, None, Some(state(&created)?)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "create",
+        "user",
+        created.user.id,
+        None,
+        Some(state(&created)?),
+    )
+    .await?;
     tx.commit().await?;
     Ok(created)
 }
@@ -172,15 +181,20 @@ pub async fn create_user(store: &Store, actor: &Actor, new: &NewUser) -> Result<
 /// Finds a user by id with roles.
 pub async fn user<'a>(db: impl Into<DbRef<'a>>, id: i64) -> Result<UserWithRoles> {
     let mut db = db.into();
-    let user: User = sql("SELECT id, email, name, active, created_at, updated_at FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.reborrow())
+    let user: User =
+        sql("SELECT id, email, name, active, created_at, updated_at FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db.reborrow())
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                entity: "user",
+                id: id.to_string(),
+            })?;
+    let roles = roles_of(db, &[id])
         .await?
-        .ok_or_else(|| StoreError::NotFound {
-            entity: "user",
-            id: id.to_string(),
-        })?;
-    let roles = roles_of(db, &[id]).await?.into_iter().map(|(_, r)| r).collect();
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
     Ok(UserWithRoles { user, roles })
 }
 
@@ -283,7 +297,10 @@ pub async fn update_user(
             .execute(&mut tx)
             .await?;
         if !active {
-            sql("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut tx).await?;
+            sql("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut tx)
+                .await?;
         }
     }
     if let Some(hash) = &changes.password_hash {
@@ -295,7 +312,10 @@ pub async fn update_user(
             .await?;
     }
     if let Some(roles) = &changes.roles {
-        sql("DELETE FROM user_roles WHERE user_id = $1").bind(id).execute(&mut tx).await?;
+        sql("DELETE FROM user_roles WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut tx)
+            .await?;
         let mut roles = roles.clone();
         roles.sort();
         roles.dedup();
@@ -312,13 +332,27 @@ pub async fn update_user(
     if changes.password_hash.is_some() {
         after_state["password_changed"] = serde_json::Value::Bool(true);
     }
-    audit::record(&mut tx, actor, "update", "user", id, Some(state(&before)?), Some(after_state)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "update",
+        "user",
+        id,
+        Some(state(&before)?),
+        Some(after_state),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
 
 /// Creates a team, audited.
-pub async fn create_team(store: &Store, actor: &Actor, name: &str, description: &str) -> Result<Team> {
+pub async fn create_team(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    description: &str,
+) -> Result<Team> {
     let mut tx = store.begin().await?;
     let team = sql("INSERT INTO teams (name, description, created_at) VALUES ($1, $2, $3) RETURNING id, name, description, created_at")
         .bind(name.trim())
@@ -333,13 +367,27 @@ pub async fn create_team(store: &Store, actor: &Actor, name: &str, description: 
                 e
             }
         })?;
-    audit::record(&mut tx, actor, "create", "team", team.id, None, Some(state(&team)?)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "create",
+        "team",
+        team.id,
+        None,
+        Some(state(&team)?),
+    )
+    .await?;
     tx.commit().await?;
     Ok(team)
 }
 
 /// Adds a member to a team, audited.
-pub async fn add_team_member(store: &Store, actor: &Actor, team_id: i64, user_id: i64) -> Result<()> {
+pub async fn add_team_member(
+    store: &Store,
+    actor: &Actor,
+    team_id: i64,
+    user_id: i64,
+) -> Result<()> {
     let mut tx = store.begin().await?;
     sql("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)")
         .bind(team_id)
@@ -393,7 +441,11 @@ pub async fn list_teams(store: &Store) -> Result<Vec<TeamWithMembers>> {
     Ok(teams
         .into_iter()
         .map(|team| TeamWithMembers {
-            members: members.iter().filter(|m| m.team_id == team.id).cloned().collect(),
+            members: members
+                .iter()
+                .filter(|m| m.team_id == team.id)
+                .cloned()
+                .collect(),
             team,
         })
         .collect())
@@ -420,7 +472,16 @@ pub async fn create_session(
         .bind(expires_at)
         .execute(&mut tx)
         .await?;
-    audit::record(&mut tx, &Actor::User(user_id), "login", "user", user_id, None, None).await?;
+    audit::record(
+        &mut tx,
+        &Actor::User(user_id),
+        "login",
+        "user",
+        user_id,
+        None,
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Session {
         user_id,
@@ -447,14 +508,26 @@ pub async fn delete_session(store: &Store, session_secret: &str) -> Result<()> {
         .fetch_optional_scalar(&mut tx)
         .await?;
     if let Some(uid) = user_id {
-        audit::record(&mut tx, &Actor::User(uid), "logout", "user", uid, None, None).await?;
+        audit::record(
+            &mut tx,
+            &Actor::User(uid),
+            "logout",
+            "user",
+            uid,
+            None,
+            None,
+        )
+        .await?;
     }
     tx.commit().await
 }
 
 /// Removes expired sessions (a periodic job); returns how many.
 pub async fn purge_expired_sessions(store: &Store) -> Result<u64> {
-    sql("DELETE FROM sessions WHERE expires_at <= $1").bind(now()).execute(store).await
+    sql("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now())
+        .execute(store)
+        .await
 }
 
 /// Stores a new API token for `user_id` scoped to `scopes`, audited. The secret is not stored.
@@ -477,7 +550,16 @@ pub async fn create_token(
         .bind(now())
         .fetch_one::<ApiToken>(&mut tx)
         .await?;
-    audit::record(&mut tx, actor, "create", "api_token", token.id, None, Some(state(&token)?)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "create",
+        "api_token",
+        token.id,
+        None,
+        Some(state(&token)?),
+    )
+    .await?;
     tx.commit().await?;
     Ok(token)
 }
@@ -492,7 +574,9 @@ pub async fn token_by_secret(store: &Store, secret: &str) -> Result<Option<ApiTo
     if let Some(t) = &token {
         // Only touch the row when the recorded time is stale, so busy API clients do not turn
         // every read into a write.
-        let stale = t.last_used_at.is_none_or(|at| now() - at > Duration::minutes(5));
+        let stale = t
+            .last_used_at
+            .is_none_or(|at| now() - at > Duration::minutes(5));
         if stale {
             sql("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now())
@@ -508,11 +592,19 @@ pub async fn token_by_secret(store: &Store, secret: &str) -> Result<Option<ApiTo
 pub async fn list_tokens(store: &Store, user_id: Option<i64>) -> Result<Vec<ApiToken>> {
     let base = "SELECT id, user_id, label, display_prefix, scopes, created_at, last_used_at, revoked_at FROM api_tokens";
     match user_id {
-        Some(uid) => sql(format!("{base} WHERE user_id = $1 ORDER BY created_at DESC"))
+        Some(uid) => {
+            sql(format!(
+                "{base} WHERE user_id = $1 ORDER BY created_at DESC"
+            ))
             .bind(uid)
             .fetch_all(store)
-            .await,
-        None => sql(format!("{base} ORDER BY created_at DESC")).fetch_all(store).await,
+            .await
+        }
+        None => {
+            sql(format!("{base} ORDER BY created_at DESC"))
+                .fetch_all(store)
+                .await
+        }
     }
 }
 
@@ -540,7 +632,16 @@ pub async fn revoke_token(store: &Store, actor: &Actor, id: i64) -> Result<ApiTo
         .bind(id)
         .fetch_one::<ApiToken>(&mut tx)
         .await?;
-    audit::record(&mut tx, actor, "revoke", "api_token", id, Some(state(&before)?), Some(state(&after)?)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "revoke",
+        "api_token",
+        id,
+        Some(state(&before)?),
+        Some(state(&after)?),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }

@@ -156,11 +156,10 @@ pub async fn verify(store: &Store) -> Result<Verification> {
     let mut verifier = ChainVerifier::new();
     let mut after = 0i64;
     loop {
-        let rows: Vec<Row> =
-            sql("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000")
-                .bind(after)
-                .fetch_all(store)
-                .await?;
+        let rows: Vec<Row> = sql("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000")
+            .bind(after)
+            .fetch_all(store)
+            .await?;
         if rows.is_empty() {
             break;
         }

@@ -347,7 +347,10 @@ impl Store {
     /// Connects to PostgreSQL with every table inside `schema` (created if missing). Used by tests
     /// to give each test its own namespace in one database.
     pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Store> {
-        if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if !schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
             return Err(StoreError::BadUrl(format!("invalid schema name {schema}")));
         }
         let admin = PgPoolOptions::new()

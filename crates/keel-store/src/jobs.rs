@@ -162,7 +162,12 @@ pub async fn succeed(store: &Store, id: i64) -> Result<()> {
 }
 
 /// Records a failed attempt: requeued at `retry_at`, or failed for good when `None`.
-pub async fn fail(store: &Store, id: i64, error: &str, retry_at: Option<DateTime<Utc>>) -> Result<()> {
+pub async fn fail(
+    store: &Store,
+    id: i64,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> Result<()> {
     let at = now();
     match retry_at {
         Some(when) => sql("UPDATE jobs SET status = $1, run_at = $2, last_error = $3, updated_at = $4, locked_by = NULL, locked_until = NULL WHERE id = $5")
@@ -209,21 +214,25 @@ pub async fn list(
                 .bind(s)
                 .fetch_scalar(store)
                 .await?;
-            let jobs = sql(format!("SELECT {COLUMNS} FROM jobs WHERE status = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"))
-                .bind(s)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(store)
-                .await?;
+            let jobs = sql(format!(
+                "SELECT {COLUMNS} FROM jobs WHERE status = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
+            ))
+            .bind(s)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(store)
+            .await?;
             Ok((jobs, total))
         }
         None => {
             let total = sql("SELECT COUNT(*) FROM jobs").fetch_scalar(store).await?;
-            let jobs = sql(format!("SELECT {COLUMNS} FROM jobs ORDER BY id DESC LIMIT $1 OFFSET $2"))
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(store)
-                .await?;
+            let jobs = sql(format!(
+                "SELECT {COLUMNS} FROM jobs ORDER BY id DESC LIMIT $1 OFFSET $2"
+            ))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(store)
+            .await?;
             Ok((jobs, total))
         }
     }
@@ -311,7 +320,9 @@ pub async fn enqueue_due_schedules(store: &Store) -> Result<Vec<i64>> {
     let at = now();
     let mut tx = store.begin().await?;
     if tx.backend() == Backend::Postgres {
-        sql("SELECT pg_advisory_xact_lock(7261003)").execute(&mut tx).await?;
+        sql("SELECT pg_advisory_xact_lock(7261003)")
+            .execute(&mut tx)
+            .await?;
     }
     let due: Vec<Schedule> = sql("SELECT name, kind, payload, every_seconds, next_run_at, enabled FROM job_schedules WHERE enabled = $1 AND next_run_at <= $2")
         .bind(true)

@@ -4,6 +4,8 @@
 //! When it cannot be reached the PostgreSQL half is skipped with a message — unless `CI=true`, where
 //! skipping would hide a broken backend, so the test fails instead.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::Duration;
 use keel_accounts::{EmailAddress, Role, hash_password, new_api_token};
 use keel_store::accounts::{self, NewUser, UserChanges};
@@ -20,7 +22,9 @@ fn pg_url() -> String {
 
 async fn sqlite_store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(dir.path().join("keel.db").to_str().unwrap()).await.unwrap();
+    let store = Store::connect(dir.path().join("keel.db").to_str().unwrap())
+        .await
+        .unwrap();
     migrations::migrate(&store).await.unwrap();
     (store, dir)
 }
@@ -39,9 +43,15 @@ async fn postgres_store(test: &str) -> Option<Store> {
         }
         Err(e) => {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("PostgreSQL is required on CI but unreachable at {}: {e}", pg_url());
+                panic!(
+                    "PostgreSQL is required on CI but unreachable at {}: {e}",
+                    pg_url()
+                );
             }
-            eprintln!("SKIPPED PostgreSQL half of `{test}`: cannot reach {}: {e}", pg_url());
+            eprintln!(
+                "SKIPPED PostgreSQL half of `{test}`: cannot reach {}: {e}",
+                pg_url()
+            );
             None
         }
     }
@@ -119,13 +129,23 @@ async fn users_roles_and_audit(store: Store) {
     assert_eq!(changed.user.name, "Ada King");
     assert_eq!(changed.roles, vec![Role::Viewer]);
 
-    let (users, total) = accounts::list_users(&store, Some("king"), 10, 0).await.unwrap();
+    let (users, total) = accounts::list_users(&store, Some("king"), 10, 0)
+        .await
+        .unwrap();
     assert_eq!((users.len(), total), (1, 1));
 
-    let (entries, total) = audit::list(&store, &audit::AuditFilter::default(), 10, 0).await.unwrap();
+    let (entries, total) = audit::list(&store, &audit::AuditFilter::default(), 10, 0)
+        .await
+        .unwrap();
     assert_eq!(total, 2);
     assert_eq!(entries[0].action, "update");
-    assert!(entries[0].before.as_deref().unwrap().contains("Ada Lovelace"));
+    assert!(
+        entries[0]
+            .before
+            .as_deref()
+            .unwrap()
+            .contains("Ada Lovelace")
+    );
     assert!(entries[0].after.as_deref().unwrap().contains("Ada King"));
     let v = audit::verify(&store).await.unwrap();
     assert_eq!((v.checked, v.error), (2, None));
@@ -135,21 +155,35 @@ on_both!(users_roles_and_audit_on_both, users_roles_and_audit);
 async fn audit_tampering_is_detected(store: Store) {
     let actor = Actor::System("test");
     for i in 0..5 {
-        accounts::create_team(&store, &actor, &format!("Team {i}"), "").await.unwrap();
+        accounts::create_team(&store, &actor, &format!("Team {i}"), "")
+            .await
+            .unwrap();
     }
     assert_eq!(audit::verify(&store).await.unwrap().checked, 5);
-    sql("UPDATE audit_log SET actor = 'user:666' WHERE seq = 3").execute(&store).await.unwrap();
+    sql("UPDATE audit_log SET actor = 'user:666' WHERE seq = 3")
+        .execute(&store)
+        .await
+        .unwrap();
     let v = audit::verify(&store).await.unwrap();
     assert_eq!(v.first_bad_seq, Some(3));
     assert_eq!(v.checked, 2);
     // Put it back, then delete a row instead.
-    sql("UPDATE audit_log SET actor = 'system:test' WHERE seq = 3").execute(&store).await.unwrap();
+    sql("UPDATE audit_log SET actor = 'system:test' WHERE seq = 3")
+        .execute(&store)
+        .await
+        .unwrap();
     assert_eq!(audit::verify(&store).await.unwrap().error, None);
-    sql("DELETE FROM audit_log WHERE seq = 4").execute(&store).await.unwrap();
+    sql("DELETE FROM audit_log WHERE seq = 4")
+        .execute(&store)
+        .await
+        .unwrap();
     let v = audit::verify(&store).await.unwrap();
     assert_eq!(v.first_bad_seq, Some(4));
 }
-on_both!(audit_tampering_is_detected_on_both, audit_tampering_is_detected);
+on_both!(
+    audit_tampering_is_detected_on_both,
+    audit_tampering_is_detected
+);
 
 async fn sessions_and_tokens(store: Store) {
     let u = accounts::create_user(
@@ -165,7 +199,9 @@ async fn sessions_and_tokens(store: Store) {
     .await
     .unwrap();
     let secret = keel_accounts::new_session_token();
-    accounts::create_session(&store, u.user.id, &secret, "csrf").await.unwrap();
+    accounts::create_session(&store, u.user.id, &secret, "csrf")
+        .await
+        .unwrap();
     let s = accounts::session(&store, &secret).await.unwrap().unwrap();
     assert_eq!((s.user_id, s.csrf_token.as_str()), (u.user.id, "csrf"));
     assert!(accounts::session(&store, "wrong").await.unwrap().is_none());
@@ -173,27 +209,65 @@ async fn sessions_and_tokens(store: Store) {
     assert!(accounts::session(&store, &secret).await.unwrap().is_none());
 
     let t = new_api_token();
-    let token = accounts::create_token(&store, &Actor::User(u.user.id), u.user.id, "ci", &[Role::Ops], &t)
+    let token = accounts::create_token(
+        &store,
+        &Actor::User(u.user.id),
+        u.user.id,
+        "ci",
+        &[Role::Ops],
+        &t,
+    )
+    .await
+    .unwrap();
+    let found = accounts::token_by_secret(&store, &t.secret)
         .await
+        .unwrap()
         .unwrap();
-    let found = accounts::token_by_secret(&store, &t.secret).await.unwrap().unwrap();
     assert_eq!(found.id, token.id);
     assert_eq!(found.scope_roles(), vec![Role::Ops]);
-    let stored: String = sql("SELECT digest FROM api_tokens WHERE id = $1").bind(token.id).fetch_scalar(&store).await.unwrap();
+    let stored: String = sql("SELECT digest FROM api_tokens WHERE id = $1")
+        .bind(token.id)
+        .fetch_scalar(&store)
+        .await
+        .unwrap();
     assert_ne!(stored, t.secret, "the secret itself is never stored");
-    accounts::revoke_token(&store, &Actor::User(u.user.id), token.id).await.unwrap();
-    assert!(accounts::token_by_secret(&store, &t.secret).await.unwrap().is_none());
+    accounts::revoke_token(&store, &Actor::User(u.user.id), token.id)
+        .await
+        .unwrap();
+    assert!(
+        accounts::token_by_secret(&store, &t.secret)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Deactivating a user ends their sessions.
     let secret2 = keel_accounts::new_session_token();
-    accounts::create_session(&store, u.user.id, &secret2, "c2").await.unwrap();
-    accounts::update_user(&store, &Actor::System("test"), u.user.id, &UserChanges { active: Some(false), ..Default::default() }).await.unwrap();
+    accounts::create_session(&store, u.user.id, &secret2, "c2")
+        .await
+        .unwrap();
+    accounts::update_user(
+        &store,
+        &Actor::System("test"),
+        u.user.id,
+        &UserChanges {
+            active: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert!(accounts::session(&store, &secret2).await.unwrap().is_none());
 }
 on_both!(sessions_and_tokens_on_both, sessions_and_tokens);
 
 async fn job_queue(store: Store) {
-    let id = jobs::enqueue(&store, &NewJob::now("demo.echo", serde_json::json!({"n": 1}))).await.unwrap();
+    let id = jobs::enqueue(
+        &store,
+        &NewJob::now("demo.echo", serde_json::json!({"n": 1})),
+    )
+    .await
+    .unwrap();
     let later = jobs::enqueue(
         &store,
         &NewJob {
@@ -203,27 +277,68 @@ async fn job_queue(store: Store) {
     )
     .await
     .unwrap();
-    let claimed = jobs::claim_next(&store, "r1", Duration::minutes(5)).await.unwrap().unwrap();
-    assert_eq!((claimed.id, claimed.attempts, claimed.status.as_str()), (id, 1, "running"));
+    let claimed = jobs::claim_next(&store, "r1", Duration::minutes(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (claimed.id, claimed.attempts, claimed.status.as_str()),
+        (id, 1, "running")
+    );
     assert_eq!(claimed.payload.0["n"], 1);
     // Nothing else is due: the other job is in the future.
-    assert!(jobs::claim_next(&store, "r2", Duration::minutes(5)).await.unwrap().is_none());
-    jobs::fail(&store, id, "boom", Some(keel_store::now() - Duration::seconds(1))).await.unwrap();
-    let again = jobs::claim_next(&store, "r2", Duration::seconds(-1)).await.unwrap().unwrap();
+    assert!(
+        jobs::claim_next(&store, "r2", Duration::minutes(5))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    jobs::fail(
+        &store,
+        id,
+        "boom",
+        Some(keel_store::now() - Duration::seconds(1)),
+    )
+    .await
+    .unwrap();
+    let again = jobs::claim_next(&store, "r2", Duration::seconds(-1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((again.id, again.attempts), (id, 2));
     // Its lease (negative, so already expired) lets another runner take it over, as after a crash.
-    let stolen = jobs::claim_next(&store, "r3", Duration::minutes(5)).await.unwrap().unwrap();
-    assert_eq!((stolen.id, stolen.attempts, stolen.locked_by.as_deref()), (id, 3, Some("r3")));
+    let stolen = jobs::claim_next(&store, "r3", Duration::minutes(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stolen.id, stolen.attempts, stolen.locked_by.as_deref()),
+        (id, 3, Some("r3"))
+    );
     jobs::succeed(&store, id).await.unwrap();
     assert_eq!(jobs::job(&store, id).await.unwrap().status, "succeeded");
     jobs::cancel(&store, later).await.unwrap();
     assert!(jobs::cancel(&store, later).await.is_err());
     assert_eq!(jobs::retry(&store, later).await.unwrap().status, "queued");
 
-    jobs::ensure_schedule(&store, "tick", "demo.tick", serde_json::json!({}), Duration::hours(1)).await.unwrap();
+    jobs::ensure_schedule(
+        &store,
+        "tick",
+        "demo.tick",
+        serde_json::json!({}),
+        Duration::hours(1),
+    )
+    .await
+    .unwrap();
     let fired = jobs::enqueue_due_schedules(&store).await.unwrap();
     assert_eq!(fired.len(), 1);
-    assert!(jobs::enqueue_due_schedules(&store).await.unwrap().is_empty(), "fires once per interval");
+    assert!(
+        jobs::enqueue_due_schedules(&store)
+            .await
+            .unwrap()
+            .is_empty(),
+        "fires once per interval"
+    );
     let (all, total) = jobs::list(&store, None, 10, 0).await.unwrap();
     assert_eq!((all.len(), total), (3, 3));
 }

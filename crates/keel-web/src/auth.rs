@@ -163,7 +163,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(caller.clone());
         }
@@ -192,14 +195,18 @@ pub async fn csrf_form_field(req: Request, next: Next) -> Result<Response, ApiEr
     let (mut parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_FORM_BODY)
         .await
-        .map_err(|_| ApiError::TooLarge { limit: MAX_FORM_BODY })?;
+        .map_err(|_| ApiError::TooLarge {
+            limit: MAX_FORM_BODY,
+        })?;
     let token = form_urlencoded::parse(&bytes)
         .find(|(k, _)| k == "csrf_token")
         .map(|(_, v)| v.into_owned());
     if let Some(token) = token.and_then(|t| HeaderValue::from_str(&t).ok()) {
         parts.headers.insert(CSRF_HEADER, token);
     }
-    Ok(next.run(Request::from_parts(parts, Body::from(bytes))).await)
+    Ok(next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await)
 }
 
 /// Limits failed sign-ins per e-mail and per client address, in memory.

@@ -119,16 +119,38 @@ impl ApiError {
     /// The status code and stable problem type of this error.
     pub fn status_and_type(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required"),
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+            ),
             ApiError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
             ApiError::Csrf => (StatusCode::FORBIDDEN, "csrf", "CSRF check failed"),
-            ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "bad-request", "Malformed request"),
-            ApiError::Validation { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid input"),
+            ApiError::BadRequest { .. } => {
+                (StatusCode::BAD_REQUEST, "bad-request", "Malformed request")
+            }
+            ApiError::Validation { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid input",
+            ),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "Conflict"),
-            ApiError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large", "Request too large"),
-            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests"),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+            ApiError::TooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "Request too large",
+            ),
+            ApiError::TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
         }
     }
 
@@ -136,7 +158,9 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let (status, kind, title) = self.status_and_type();
         let (errors, allowed) = match self {
-            ApiError::BadRequest { errors, .. } | ApiError::Validation { errors, .. } => (errors.clone(), None),
+            ApiError::BadRequest { errors, .. } | ApiError::Validation { errors, .. } => {
+                (errors.clone(), None)
+            }
             ApiError::Conflict { allowed, .. } => (Vec::new(), allowed.clone()),
             _ => (Vec::new(), None),
         };
@@ -156,7 +180,10 @@ impl From<keel_store::StoreError> for ApiError {
         use keel_store::StoreError as S;
         match e {
             S::NotFound { .. } => ApiError::NotFound(e.to_string()),
-            S::Conflict(detail) => ApiError::Conflict { detail, allowed: None },
+            S::Conflict(detail) => ApiError::Conflict {
+                detail,
+                allowed: None,
+            },
             other if other.is_unique_violation() => ApiError::Conflict {
                 detail: "this would duplicate an existing record".into(),
                 allowed: None,
@@ -173,18 +200,25 @@ impl IntoResponse for ApiError {
             tracing::error!("internal error: {detail}");
         }
         let problem = self.problem();
-        let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let ApiError::TooManyRequests { retry_after_secs } = self {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                headers.insert(header::RETRY_AFTER, v);
-            }
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let ApiError::TooManyRequests { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            headers.insert(header::RETRY_AFTER, v);
         }
         if matches!(self, ApiError::Unauthenticated) {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"keel\""));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"keel\""),
+            );
         }
         response
     }

@@ -21,7 +21,11 @@ fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     // Syntax errors are 400; well-formed JSON with wrong types or missing fields is 422.
     match inner.classify() {
         serde_json::error::Category::Data => ApiError::validation(vec![FieldError::new(
-            if path == "." { "body".to_string() } else { path },
+            if path == "." {
+                "body".to_string()
+            } else {
+                path
+            },
             message,
         )]),
         _ => ApiError::BadRequest {
@@ -59,7 +63,9 @@ where
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge { limit: MAX_JSON_BODY }
+                ApiError::TooLarge {
+                    limit: MAX_JSON_BODY,
+                }
             } else {
                 ApiError::BadRequest {
                     detail: format!("could not read the body: {e}"),

@@ -44,7 +44,9 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("store", &self.store.display_url()).finish()
+        f.debug_struct("AppState")
+            .field("store", &self.store.display_url())
+            .finish()
     }
 }
 
@@ -69,7 +71,9 @@ impl AppState {
             store,
             permissions: Arc::new(Permissions::builtin()?),
             login_limiter: Arc::new(auth::LoginLimiter::default()),
-            pages: Arc::new(render::Pages::load().map_err(|e| ServeError::Templates(e.to_string()))?),
+            pages: Arc::new(
+                render::Pages::load().map_err(|e| ServeError::Templates(e.to_string()))?,
+            ),
             metrics: Arc::new(metrics::Metrics::default()),
             job_waker,
             secure_cookies: false,

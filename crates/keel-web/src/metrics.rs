@@ -56,25 +56,44 @@ async fn healthz() -> &'static str {
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("database unavailable: {e}")).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database unavailable: {e}"),
+        )
+            .into_response(),
     }
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
     if let Ok(counts) = keel_store::jobs::counts(&state.store).await {
         for (status, n) in counts {
-            state.metrics.jobs.get_or_create(&JobLabels { status }).set(n);
+            state
+                .metrics
+                .jobs
+                .get_or_create(&JobLabels { status })
+                .set(n);
         }
     }
     let mut registry = Registry::with_prefix("keel");
-    registry.register("http_requests", "HTTP requests served", state.metrics.requests.clone());
-    registry.register("jobs", "Background jobs by status", state.metrics.jobs.clone());
+    registry.register(
+        "http_requests",
+        "HTTP requests served",
+        state.metrics.requests.clone(),
+    );
+    registry.register(
+        "jobs",
+        "Background jobs by status",
+        state.metrics.jobs.clone(),
+    );
     let mut body = String::new();
     if prometheus_client::encoding::text::encode(&mut body, &registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         body,
     )
         .into_response()

@@ -51,7 +51,11 @@ impl Pages {
             Ok(html) => Html(html).into_response(),
             Err(e) => {
                 tracing::error!("rendering {name}: {e:#}");
-                (StatusCode::INTERNAL_SERVER_ERROR, Html("<h1>Keel could not render this page</h1>")).into_response()
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Html("<h1>Keel could not render this page</h1>"),
+                )
+                    .into_response()
             }
         }
     }
@@ -89,7 +93,12 @@ pub struct NavGroup {
 pub const AREAS: &[(&str, &str, &str, Action)] = &[
     ("Workspace", "Overview", "/", Action::MeRead),
     ("Admin", "People", "/admin/users", Action::UsersManage),
-    ("Admin", "API tokens", "/admin/tokens", Action::TokensManageOwn),
+    (
+        "Admin",
+        "API tokens",
+        "/admin/tokens",
+        Action::TokensManageOwn,
+    ),
     ("Admin", "Jobs", "/admin/jobs", Action::JobsRead),
     ("Admin", "Audit log", "/audit", Action::AuditRead),
 ];
@@ -154,7 +163,11 @@ impl Frame {
             me: FrameUser {
                 id: caller.user.user.id,
                 name: caller.user.user.name.clone(),
-                roles: caller.roles.iter().map(|r| r.as_str().to_string()).collect(),
+                roles: caller
+                    .roles
+                    .iter()
+                    .map(|r| r.as_str().to_string())
+                    .collect(),
             },
             csrf: caller.csrf_token().to_string(),
             notice: None,

@@ -11,7 +11,11 @@ pub const DEMO_PASSWORD: &str = "keel-demo-2026";
 
 /// (name, e-mail, roles)
 const PEOPLE: &[(&str, &str, &[Role])] = &[
-    ("Maya Okafor", "maya@halyard.example", &[Role::Admin, Role::Ops]),
+    (
+        "Maya Okafor",
+        "maya@halyard.example",
+        &[Role::Admin, Role::Ops],
+    ),
     ("Jonas Weber", "jonas@halyard.example", &[Role::Ops]),
     ("Priya Raman", "priya@halyard.example", &[Role::Ops]),
     ("Lucas Moreau", "lucas@halyard.example", &[Role::Requester]),
@@ -27,12 +31,40 @@ const PEOPLE: &[(&str, &str, &[Role])] = &[
 
 /// (team, description, member e-mails)
 const TEAMS: &[(&str, &str, &[&str])] = &[
-    ("Marketing Operations", "Owns the martech stack, intake and data quality.", &["maya@halyard.example", "jonas@halyard.example", "priya@halyard.example"]),
-    ("Demand Generation", "Campaigns, webinars and paid media.", &["lucas@halyard.example", "emma@halyard.example"]),
-    ("Brand & Legal Review", "Approves creative, claims and compliance.", &["daniel@halyard.example", "sofia@halyard.example"]),
-    ("Privacy Office", "Consent, subject requests and retention.", &["hannah@halyard.example"]),
-    ("Finance", "Budgets, purchase orders and invoices.", &["omar@halyard.example"]),
-    ("Sales Development", "Works MQLs within the hand-off SLA.", &["grace@halyard.example", "tom@halyard.example"]),
+    (
+        "Marketing Operations",
+        "Owns the martech stack, intake and data quality.",
+        &[
+            "maya@halyard.example",
+            "jonas@halyard.example",
+            "priya@halyard.example",
+        ],
+    ),
+    (
+        "Demand Generation",
+        "Campaigns, webinars and paid media.",
+        &["lucas@halyard.example", "emma@halyard.example"],
+    ),
+    (
+        "Brand & Legal Review",
+        "Approves creative, claims and compliance.",
+        &["daniel@halyard.example", "sofia@halyard.example"],
+    ),
+    (
+        "Privacy Office",
+        "Consent, subject requests and retention.",
+        &["hannah@halyard.example"],
+    ),
+    (
+        "Finance",
+        "Budgets, purchase orders and invoices.",
+        &["omar@halyard.example"],
+    ),
+    (
+        "Sales Development",
+        "Works MQLs within the hand-off SLA.",
+        &["grace@halyard.example", "tom@halyard.example"],
+    ),
 ];
 
 /// Seeds the demo workspace when the database has no users; prints how to sign in either way.
@@ -59,9 +91,15 @@ pub async fn seed_if_empty(store: &Store) -> anyhow::Result<()> {
                 }
             }
         }
-        println!("Created the demo workspace for Halyard Outdoor ({} people, {} teams).", PEOPLE.len(), TEAMS.len());
+        println!(
+            "Created the demo workspace for Halyard Outdoor ({} people, {} teams).",
+            PEOPLE.len(),
+            TEAMS.len()
+        );
     }
-    println!("Demo sign-in: maya@halyard.example (admin) — or any of the people below — password `{DEMO_PASSWORD}`");
+    println!(
+        "Demo sign-in: maya@halyard.example (admin) — or any of the people below — password `{DEMO_PASSWORD}`"
+    );
     for (name, email, roles) in PEOPLE {
         let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         println!("  {email:<26} {name:<16} {}", roles.join(", "));

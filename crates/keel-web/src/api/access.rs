@@ -104,8 +104,13 @@ async fn list_users(
     ValidQuery(query): ValidQuery<UserQuery>,
 ) -> ApiResult<Json<Page<UserOut>>> {
     caller.require(&state, Action::UsersManage)?;
-    let (limit, offset) = PageQuery { limit: query.limit, offset: query.offset }.resolve()?;
-    let (users, total) = accounts::list_users(&state.store, query.q.as_deref(), limit, offset).await?;
+    let (limit, offset) = PageQuery {
+        limit: query.limit,
+        offset: query.offset,
+    }
+    .resolve()?;
+    let (users, total) =
+        accounts::list_users(&state.store, query.q.as_deref(), limit, offset).await?;
     Ok(Json(Page {
         items: users.into_iter().map(UserOut::from).collect(),
         total,
@@ -197,7 +202,11 @@ async fn create_user(
 /// Get a user.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "access", params(("id" = i64, Path, description = "User id")),
     responses((status = 200, body = UserOut), (status = 404, body = crate::error::Problem)))]
-async fn get_user(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<UserOut>> {
+async fn get_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<UserOut>> {
     if caller.user.user.id != id {
         caller.require(&state, Action::UsersManage)?;
     }
@@ -234,13 +243,21 @@ async fn update_user(
     if let Some(name) = &input.name {
         check_name(name, &mut errors);
     }
-    let roles = input.roles.as_ref().map(|r| parse_roles(r, "roles", &mut errors));
+    let roles = input
+        .roles
+        .as_ref()
+        .map(|r| parse_roles(r, "roles", &mut errors));
     if id == caller.user.user.id {
         if input.active == Some(false) {
             errors.push(FieldError::new("active", "you cannot deactivate yourself"));
         }
-        if roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin)) && caller.user.roles.contains(&Role::Admin) {
-            errors.push(FieldError::new("roles", "you cannot remove your own admin role"));
+        if roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin))
+            && caller.user.roles.contains(&Role::Admin)
+        {
+            errors.push(FieldError::new(
+                "roles",
+                "you cannot remove your own admin role",
+            ));
         }
     }
     let password_hash = match &input.password {
@@ -258,7 +275,11 @@ async fn update_user(
         roles,
         password_hash,
     };
-    Ok(Json(accounts::update_user(&state.store, &caller.actor(), id, &changes).await?.into()))
+    Ok(Json(
+        accounts::update_user(&state.store, &caller.actor(), id, &changes)
+            .await?
+            .into(),
+    ))
 }
 
 /// A team with its members.
@@ -287,7 +308,10 @@ pub struct TeamMemberOut {
 
 /// List teams with members.
 #[utoipa::path(get, path = "/api/v1/teams", tag = "access", responses((status = 200, body = Vec<TeamOut>)))]
-async fn list_teams(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<TeamOut>>> {
+async fn list_teams(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<TeamOut>>> {
     caller.require(&state, Action::TeamsRead)?;
     let teams = accounts::list_teams(&state.store).await?;
     Ok(Json(
@@ -300,7 +324,11 @@ async fn list_teams(State(state): State<AppState>, caller: Caller) -> ApiResult<
                 members: t
                     .members
                     .into_iter()
-                    .map(|m| TeamMemberOut { user_id: m.user_id, name: m.name, email: m.email })
+                    .map(|m| TeamMemberOut {
+                        user_id: m.user_id,
+                        name: m.name,
+                        email: m.email,
+                    })
                     .collect(),
             })
             .collect(),
@@ -336,13 +364,22 @@ async fn create_team(
     for (i, id) in input.members.iter().enumerate() {
         match accounts::user(&state.store, *id).await {
             Ok(u) => members.push(u),
-            Err(_) => errors.push(FieldError::new(format!("members[{i}]"), format!("no user with id {id}"))),
+            Err(_) => errors.push(FieldError::new(
+                format!("members[{i}]"),
+                format!("no user with id {id}"),
+            )),
         }
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let team = accounts::create_team(&state.store, &caller.actor(), &input.name, &input.description).await?;
+    let team = accounts::create_team(
+        &state.store,
+        &caller.actor(),
+        &input.name,
+        &input.description,
+    )
+    .await?;
     for m in &members {
         accounts::add_team_member(&state.store, &caller.actor(), team.id, m.user.id).await?;
     }
@@ -354,7 +391,11 @@ async fn create_team(
             description: team.description,
             members: members
                 .into_iter()
-                .map(|m| TeamMemberOut { user_id: m.user.id, name: m.user.name, email: m.user.email })
+                .map(|m| TeamMemberOut {
+                    user_id: m.user.id,
+                    name: m.user.name,
+                    email: m.user.email,
+                })
                 .collect(),
         }),
     ))
@@ -443,7 +484,11 @@ pub struct CreateToken {
 }
 
 /// Checks a token request and returns the scopes to grant.
-pub fn validate_token_request(caller_roles: &[Role], label: &str, scopes: Option<&[String]>) -> Result<Vec<Role>, ApiError> {
+pub fn validate_token_request(
+    caller_roles: &[Role],
+    label: &str,
+    scopes: Option<&[String]>,
+) -> Result<Vec<Role>, ApiError> {
     let mut errors = Vec::new();
     if label.trim().is_empty() {
         errors.push(FieldError::new("label", "must not be empty"));
@@ -455,14 +500,21 @@ pub fn validate_token_request(caller_roles: &[Role], label: &str, scopes: Option
             let roles = parse_roles(raw, "scopes", &mut errors);
             for (i, r) in roles.iter().enumerate() {
                 if !caller_roles.contains(r) {
-                    errors.push(FieldError::new(format!("scopes[{i}]"), format!("you do not hold the role `{r}`")));
+                    errors.push(FieldError::new(
+                        format!("scopes[{i}]"),
+                        format!("you do not hold the role `{r}`"),
+                    ));
                 }
             }
             roles
         }
         None => caller_roles.to_vec(),
     };
-    if errors.is_empty() { Ok(scopes) } else { Err(ApiError::validation(errors)) }
+    if errors.is_empty() {
+        Ok(scopes)
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 /// Create an API token for yourself. The secret is in the response and nowhere else.
@@ -476,20 +528,42 @@ async fn create_token(
     caller.require(&state, Action::TokensManageOwn)?;
     let scopes = validate_token_request(&caller.roles, &input.label, input.scopes.as_deref())?;
     let secret = new_api_token();
-    let token = accounts::create_token(&state.store, &caller.actor(), caller.user.user.id, &input.label, &scopes, &secret).await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { token: token.into(), secret: secret.secret })))
+    let token = accounts::create_token(
+        &state.store,
+        &caller.actor(),
+        caller.user.user.id,
+        &input.label,
+        &scopes,
+        &secret,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            token: token.into(),
+            secret: secret.secret,
+        }),
+    ))
 }
 
 /// Revoke a token (your own; admins may revoke any).
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "access", params(("id" = i64, Path, description = "Token id")),
     responses((status = 200, body = TokenOut), (status = 404, body = crate::error::Problem)))]
-async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<TokenOut>> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<TokenOut>> {
     caller.require(&state, Action::TokensManageOwn)?;
     let token = accounts::token(&state.store, id).await?;
     if token.user_id != caller.user.user.id {
         caller.require(&state, Action::UsersManage)?;
     }
-    Ok(Json(accounts::revoke_token(&state.store, &caller.actor(), id).await?.into()))
+    Ok(Json(
+        accounts::revoke_token(&state.store, &caller.actor(), id)
+            .await?
+            .into(),
+    ))
 }
 
 /// Routes of this module.

@@ -45,7 +45,9 @@ pub struct AuditEntryOut {
 
 impl From<AuditEntry> for AuditEntryOut {
     fn from(e: AuditEntry) -> Self {
-        let parse = |s: Option<String>| s.map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s)));
+        let parse = |s: Option<String>| {
+            s.map(|s| serde_json::from_str(&s).unwrap_or(serde_json::Value::String(s)))
+        };
         AuditEntryOut {
             seq: e.seq,
             at: e.at,
@@ -86,7 +88,11 @@ async fn list(
     ValidQuery(q): ValidQuery<AuditQuery>,
 ) -> ApiResult<Json<Page<AuditEntryOut>>> {
     caller.require(&state, Action::AuditRead)?;
-    let (limit, offset) = PageQuery { limit: q.limit, offset: q.offset }.resolve()?;
+    let (limit, offset) = PageQuery {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .resolve()?;
     let filter = AuditFilter {
         entity_type: q.entity_type,
         entity_id: q.entity_id,
@@ -137,5 +143,7 @@ async fn verify(State(state): State<AppState>, caller: Caller) -> ApiResult<Json
 
 /// Routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list)).routes(routes!(verify))
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(verify))
 }

@@ -77,22 +77,42 @@ const STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancel
 
 /// List jobs, newest first.
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobQuery), responses((status = 200, body = Page<JobOut>)))]
-async fn list(State(state): State<AppState>, caller: Caller, ValidQuery(q): ValidQuery<JobQuery>) -> ApiResult<Json<Page<JobOut>>> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ValidQuery(q): ValidQuery<JobQuery>,
+) -> ApiResult<Json<Page<JobOut>>> {
     caller.require(&state, Action::JobsRead)?;
-    let (limit, offset) = PageQuery { limit: q.limit, offset: q.offset }.resolve()?;
-    if let Some(s) = &q.status {
-        if !STATUSES.contains(&s.as_str()) {
-            return Err(ApiError::validation(vec![FieldError::new("status", format!("must be one of {}", STATUSES.join(", ")))]));
-        }
+    let (limit, offset) = PageQuery {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .resolve()?;
+    if let Some(s) = &q.status
+        && !STATUSES.contains(&s.as_str())
+    {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "status",
+            format!("must be one of {}", STATUSES.join(", ")),
+        )]));
     }
     let (items, total) = jobs::list(&state.store, q.status.as_deref(), limit, offset).await?;
-    Ok(Json(Page { items: items.into_iter().map(JobOut::from).collect(), total, limit, offset }))
+    Ok(Json(Page {
+        items: items.into_iter().map(JobOut::from).collect(),
+        total,
+        limit,
+        offset,
+    }))
 }
 
 /// Get one job.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = i64, Path, description = "Job id")),
     responses((status = 200, body = JobOut), (status = 404, body = crate::error::Problem)))]
-async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<JobOut>> {
+async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<JobOut>> {
     caller.require(&state, Action::JobsRead)?;
     Ok(Json(jobs::job(&state.store, id).await?.into()))
 }
@@ -100,7 +120,11 @@ async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>)
 /// Run a failed or cancelled job again.
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs", params(("id" = i64, Path, description = "Job id")),
     responses((status = 200, body = JobOut), (status = 409, body = crate::error::Problem)))]
-async fn retry(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<JobOut>> {
+async fn retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<JobOut>> {
     caller.require(&state, Action::JobsManage)?;
     let job = jobs::retry(&state.store, id).await?;
     record(&state, &caller, "retry", &job).await?;
@@ -111,7 +135,11 @@ async fn retry(State(state): State<AppState>, caller: Caller, Path(id): Path<i64
 /// Cancel a queued job.
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "jobs", params(("id" = i64, Path, description = "Job id")),
     responses((status = 200, body = JobOut), (status = 409, body = crate::error::Problem)))]
-async fn cancel(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<JobOut>> {
+async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<JobOut>> {
     caller.require(&state, Action::JobsManage)?;
     let job = jobs::cancel(&state.store, id).await?;
     record(&state, &caller, "cancel", &job).await?;
@@ -120,7 +148,16 @@ async fn cancel(State(state): State<AppState>, caller: Caller, Path(id): Path<i6
 
 async fn record(state: &AppState, caller: &Caller, action: &str, job: &Job) -> ApiResult<()> {
     let mut tx = state.store.begin().await?;
-    keel_store::audit::record(&mut tx, &caller.actor(), action, "job", job.id, None, Some(keel_store::audit::state(job)?)).await?;
+    keel_store::audit::record(
+        &mut tx,
+        &caller.actor(),
+        action,
+        "job",
+        job.id,
+        None,
+        Some(keel_store::audit::state(job)?),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

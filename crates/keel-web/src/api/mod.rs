@@ -68,7 +68,9 @@ impl Modify for Security {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API token created with `keel token create` or on the Tokens page."))
+                    .description(Some(
+                        "An API token created with `keel token create` or on the Tokens page.",
+                    ))
                     .build(),
             ),
         );

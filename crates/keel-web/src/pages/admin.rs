@@ -22,11 +22,19 @@ fn form_values(body: &[u8]) -> Vec<(String, String)> {
 }
 
 fn field<'a>(values: &'a [(String, String)], name: &str) -> &'a str {
-    values.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    values
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
 }
 
 fn fields(values: &[(String, String)], name: &str) -> Vec<String> {
-    values.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    values
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -61,23 +69,45 @@ async fn render_users(
     let mut frame = Frame::new(state, caller, "People", "/admin/users");
     frame.notice = notice;
     frame.errors = errors;
-    let all_roles: Vec<RoleOption> = Role::ALL.iter().map(|r| RoleOption { name: r.as_str(), label: r.label() }).collect();
+    let all_roles: Vec<RoleOption> = Role::ALL
+        .iter()
+        .map(|r| RoleOption {
+            name: r.as_str(),
+            label: r.label(),
+        })
+        .collect();
     Ok(state.pages.render(
         "users.html",
         minijinja::context! { users, total, q => q.unwrap_or_default(), all_roles, form, ..minijinja::Value::from_serialize(&frame) }))
 }
 
-async fn users_page(State(state): State<AppState>, PageCaller(caller): PageCaller, Query(q): Query<UsersQuery>) -> PageResult {
+async fn users_page(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Query(q): Query<UsersQuery>,
+) -> PageResult {
     caller.require(&state, Action::UsersManage)?;
     let notice = match q.done.as_deref() {
         Some("created") => Some("Person added.".to_string()),
         Some("updated") => Some("Person updated.".to_string()),
         _ => None,
     };
-    render_users(&state, &caller, q.q, notice, Vec::new(), UserForm::default()).await
+    render_users(
+        &state,
+        &caller,
+        q.q,
+        notice,
+        Vec::new(),
+        UserForm::default(),
+    )
+    .await
 }
 
-async fn create_user(State(state): State<AppState>, PageCaller(caller): PageCaller, body: axum::body::Bytes) -> PageResult {
+async fn create_user(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    body: axum::body::Bytes,
+) -> PageResult {
     caller.require(&state, Action::UsersManage)?;
     let values = form_values(&body);
     let password = field(&values, "password");
@@ -87,16 +117,32 @@ async fn create_user(State(state): State<AppState>, PageCaller(caller): PageCall
         roles: fields(&values, "roles"),
         password: (!password.is_empty()).then(|| password.to_string()),
     };
-    let form = UserForm { name: input.name.clone(), email: input.email.clone(), roles: input.roles.clone() };
+    let form = UserForm {
+        name: input.name.clone(),
+        email: input.email.clone(),
+        roles: input.roles.clone(),
+    };
     let result = match validate_new_user(&input) {
-        Ok(new) => accounts::create_user(&state.store, &caller.actor(), &new).await.map_err(ApiError::from),
+        Ok(new) => accounts::create_user(&state.store, &caller.actor(), &new)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
         Ok(_) => Ok(Redirect::to("/admin/users?done=created").into_response()),
-        Err(ApiError::Validation { errors, .. }) => render_users(&state, &caller, None, None, errors, form).await,
+        Err(ApiError::Validation { errors, .. }) => {
+            render_users(&state, &caller, None, None, errors, form).await
+        }
         Err(ApiError::Conflict { detail, .. }) => {
-            render_users(&state, &caller, None, None, vec![FieldError::new("email", detail)], form).await
+            render_users(
+                &state,
+                &caller,
+                None,
+                None,
+                vec![FieldError::new("email", detail)],
+                form,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -112,9 +158,22 @@ async fn set_active(
     let values = form_values(&body);
     let active = field(&values, "active") == "true";
     if id == caller.user.user.id && !active {
-        return Err(ApiError::validation(vec![FieldError::new("active", "you cannot deactivate yourself")]).into());
+        return Err(ApiError::validation(vec![FieldError::new(
+            "active",
+            "you cannot deactivate yourself",
+        )])
+        .into());
     }
-    accounts::update_user(&state.store, &caller.actor(), id, &UserChanges { active: Some(active), ..Default::default() }).await?;
+    accounts::update_user(
+        &state.store,
+        &caller.actor(),
+        id,
+        &UserChanges {
+            active: Some(active),
+            ..Default::default()
+        },
+    )
+    .await?;
     Ok(Redirect::to("/admin/users?done=updated").into_response())
 }
 
@@ -150,13 +209,29 @@ async fn render_tokens(
         minijinja::context! { tokens, created, all, my_roles, ..minijinja::Value::from_serialize(&frame) }))
 }
 
-async fn tokens_page(State(state): State<AppState>, PageCaller(caller): PageCaller, Query(q): Query<TokensQuery>) -> PageResult {
+async fn tokens_page(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Query(q): Query<TokensQuery>,
+) -> PageResult {
     caller.require(&state, Action::TokensManageOwn)?;
     let notice = (q.done.as_deref() == Some("revoked")).then(|| "Token revoked.".to_string());
-    render_tokens(&state, &caller, q.all.unwrap_or(false), None, notice, Vec::new()).await
+    render_tokens(
+        &state,
+        &caller,
+        q.all.unwrap_or(false),
+        None,
+        notice,
+        Vec::new(),
+    )
+    .await
 }
 
-async fn create_token(State(state): State<AppState>, PageCaller(caller): PageCaller, body: axum::body::Bytes) -> PageResult {
+async fn create_token(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    body: axum::body::Bytes,
+) -> PageResult {
     caller.require(&state, Action::TokensManageOwn)?;
     let values = form_values(&body);
     let label = field(&values, "label").to_string();
@@ -164,16 +239,33 @@ async fn create_token(State(state): State<AppState>, PageCaller(caller): PageCal
     match validate_token_request(&caller.roles, &label, Some(&scopes)) {
         Ok(scopes) => {
             let secret = new_api_token();
-            accounts::create_token(&state.store, &caller.actor(), caller.user.user.id, &label, &scopes, &secret).await?;
-            let created = CreatedSecret { label, secret: secret.secret };
+            accounts::create_token(
+                &state.store,
+                &caller.actor(),
+                caller.user.user.id,
+                &label,
+                &scopes,
+                &secret,
+            )
+            .await?;
+            let created = CreatedSecret {
+                label,
+                secret: secret.secret,
+            };
             render_tokens(&state, &caller, false, Some(created), None, Vec::new()).await
         }
-        Err(ApiError::Validation { errors, .. }) => render_tokens(&state, &caller, false, None, None, errors).await,
+        Err(ApiError::Validation { errors, .. }) => {
+            render_tokens(&state, &caller, false, None, None, errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-async fn revoke_token(State(state): State<AppState>, PageCaller(caller): PageCaller, Path(id): Path<i64>) -> PageResult {
+async fn revoke_token(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<i64>,
+) -> PageResult {
     caller.require(&state, Action::TokensManageOwn)?;
     let token = accounts::token(&state.store, id).await?;
     if token.user_id != caller.user.user.id {
@@ -206,7 +298,11 @@ fn human_interval(seconds: i64) -> String {
     }
 }
 
-async fn jobs_page(State(state): State<AppState>, PageCaller(caller): PageCaller, Query(q): Query<JobsQuery>) -> PageResult {
+async fn jobs_page(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Query(q): Query<JobsQuery>,
+) -> PageResult {
     caller.require(&state, Action::JobsRead)?;
     let status = q.status.filter(|s| !s.is_empty());
     let (list, _) = jobs::list(&state.store, status.as_deref(), 100, 0).await?;
@@ -215,10 +311,16 @@ async fn jobs_page(State(state): State<AppState>, PageCaller(caller): PageCaller
     let schedules: Vec<ScheduleOut> = jobs::schedules(&state.store)
         .await?
         .into_iter()
-        .map(|s| ScheduleOut { name: s.name, kind: s.kind, every: human_interval(s.every_seconds), next_run_at: s.next_run_at.to_rfc3339() })
+        .map(|s| ScheduleOut {
+            name: s.name,
+            kind: s.kind,
+            every: human_interval(s.every_seconds),
+            next_run_at: s.next_run_at.to_rfc3339(),
+        })
         .collect();
     let mut frame = Frame::new(&state, &caller, "Jobs", "/admin/jobs");
-    frame.notice = (q.done.as_deref() == Some("retried")).then(|| "Job queued to run again.".to_string());
+    frame.notice =
+        (q.done.as_deref() == Some("retried")).then(|| "Job queued to run again.".to_string());
     let statuses = ["queued", "running", "succeeded", "failed", "cancelled"];
     Ok(state.pages.render(
         "jobs.html",
@@ -226,11 +328,24 @@ async fn jobs_page(State(state): State<AppState>, PageCaller(caller): PageCaller
             can_manage => caller.can(&state, Action::JobsManage), ..minijinja::Value::from_serialize(&frame) }))
 }
 
-async fn retry_job(State(state): State<AppState>, PageCaller(caller): PageCaller, Path(id): Path<i64>) -> PageResult {
+async fn retry_job(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<i64>,
+) -> PageResult {
     caller.require(&state, Action::JobsManage)?;
     let job = jobs::retry(&state.store, id).await?;
     let mut tx = state.store.begin().await?;
-    audit::record(&mut tx, &caller.actor(), "retry", "job", job.id, None, Some(audit::state(&job)?)).await?;
+    audit::record(
+        &mut tx,
+        &caller.actor(),
+        "retry",
+        "job",
+        job.id,
+        None,
+        Some(audit::state(&job)?),
+    )
+    .await?;
     tx.commit().await?;
     state.job_waker.notify_one();
     Ok(Redirect::to("/admin/jobs?done=retried").into_response())
@@ -243,7 +358,11 @@ struct AuditQuery {
     offset: Option<i64>,
 }
 
-async fn audit_page(State(state): State<AppState>, PageCaller(caller): PageCaller, Query(q): Query<AuditQuery>) -> PageResult {
+async fn audit_page(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Query(q): Query<AuditQuery>,
+) -> PageResult {
     caller.require(&state, Action::AuditRead)?;
     let limit = 50;
     let offset = q.offset.unwrap_or(0).max(0);
@@ -253,8 +372,10 @@ async fn audit_page(State(state): State<AppState>, PageCaller(caller): PageCalle
         actor: q.actor.clone().filter(|s| !s.is_empty()),
     };
     let (entries, total) = audit::list(&state.store, &filter, limit, offset).await?;
-    let entries: Vec<crate::api::audit::AuditEntryOut> = entries.into_iter().map(Into::into).collect();
-    let verification: crate::api::audit::VerificationOut = audit::verify(&state.store).await?.into();
+    let entries: Vec<crate::api::audit::AuditEntryOut> =
+        entries.into_iter().map(Into::into).collect();
+    let verification: crate::api::audit::VerificationOut =
+        audit::verify(&state.store).await?.into();
     let frame = Frame::new(&state, &caller, "Audit log", "/audit");
     let next_offset = (offset + limit < total).then_some(offset + limit);
     let prev_offset = (offset > 0).then(|| (offset - limit).max(0));

@@ -5,7 +5,11 @@ pub fn bars(title: &str, data: &[(String, f64)]) -> Option<String> {
     if data.is_empty() {
         return None;
     }
-    let max = data.iter().map(|(_, v)| *v).fold(0.0_f64, f64::max).max(1.0);
+    let max = data
+        .iter()
+        .map(|(_, v)| *v)
+        .fold(0.0_f64, f64::max)
+        .max(1.0);
     let row = 30.0;
     let label_w = 150.0;
     let width = 520.0;
@@ -34,5 +38,8 @@ pub fn bars(title: &str, data: &[(String, f64)]) -> Option<String> {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -48,17 +48,30 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             PageError::SignIn(next) => {
-                let target = format!("/login?next={}", form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+                let target = format!(
+                    "/login?next={}",
+                    form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                );
                 Redirect::to(&target).into_response()
             }
             PageError::Api(e) => {
                 let problem = e.problem();
-                let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let detail = if status.is_server_error() { "Something went wrong on Keel's side; it has been logged.".to_string() } else { problem.detail };
+                let status = StatusCode::from_u16(problem.status)
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let detail = if status.is_server_error() {
+                    "Something went wrong on Keel's side; it has been logged.".to_string()
+                } else {
+                    problem.detail
+                };
                 let body = ERROR_PAGE
                     .replace("{title}", &html_escape(&problem.title))
                     .replace("{detail}", &html_escape(&detail));
-                (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
+                (
+                    status,
+                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    body,
+                )
+                    .into_response()
             }
         }
     }
@@ -67,14 +80,24 @@ impl IntoResponse for PageError {
 const ERROR_PAGE: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{title} · Keel</title><link rel="stylesheet" href="/static/keel.css"></head><body><main class="login-wrap" id="content"><div class="panel login"><h1 style="text-align:center;font-size:1.3rem">{title}</h1><p style="text-align:center" class="muted">{detail}</p><p style="text-align:center"><a class="button secondary" href="/">Back to Keel</a></p></div></main></body></html>"#;
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 impl FromRequestParts<AppState> for PageCaller {
     type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let next = parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_else(|| "/".into());
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "/".into());
         match resolve_caller(state, parts).await? {
             Some(caller) => Ok(PageCaller(caller)),
             None => Err(PageError::SignIn(next)),
@@ -107,13 +130,22 @@ async fn home(State(state): State<AppState>, PageCaller(caller): PageCaller) -> 
         active_users: users.iter().filter(|u| u.user.active).count() as i64,
         teams: teams.len(),
         jobs_total: job_counts.iter().map(|(_, n)| n).sum(),
-        jobs_failed: job_counts.iter().filter(|(s, _)| s == "failed").map(|(_, n)| n).sum(),
+        jobs_failed: job_counts
+            .iter()
+            .filter(|(s, _)| s == "failed")
+            .map(|(_, n)| n)
+            .sum(),
         audit_entries: verification.checked,
         audit_intact: verification.error.is_none(),
     };
     let mut role_counts: Vec<(String, f64)> = keel_accounts::Role::ALL
         .iter()
-        .map(|r| (r.label().to_string(), users.iter().filter(|u| u.roles.contains(r)).count() as f64))
+        .map(|r| {
+            (
+                r.label().to_string(),
+                users.iter().filter(|u| u.roles.contains(r)).count() as f64,
+            )
+        })
         .collect();
     role_counts.retain(|(_, n)| *n > 0.0);
     let charts = serde_json::json!({
@@ -121,7 +153,10 @@ async fn home(State(state): State<AppState>, PageCaller(caller): PageCaller) -> 
         "roles": crate::pages::charts::bars("People by role", &role_counts),
     });
     let frame = Frame::new(&state, &caller, "Overview", "/");
-    Ok(state.pages.render("home.html", minijinja::context! { stats, teams, charts, ..minijinja::Value::from_serialize(&frame) }))
+    Ok(state.pages.render(
+        "home.html",
+        minijinja::context! { stats, teams, charts, ..minijinja::Value::from_serialize(&frame) },
+    ))
 }
 
 pub mod charts;
@@ -131,18 +166,36 @@ pub async fn not_found(State(state): State<AppState>, OriginalUri(uri): Original
     if uri.path().starts_with("/api/") {
         return ApiError::NotFound(format!("no endpoint at {}", uri.path())).into_response();
     }
-    state.pages.error(StatusCode::NOT_FOUND, "Page not found", "There is nothing at this address.")
+    state.pages.error(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address.",
+    )
 }
 
 const CSS: &str = include_str!("../../static/keel.css");
 const LOGO: &str = include_str!("../../static/keel.svg");
 
 async fn stylesheet() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], CSS).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CSS,
+    )
+        .into_response()
 }
 
 async fn logo() -> Response {
-    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], LOGO).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        LOGO,
+    )
+        .into_response()
 }
 
 /// Every page route.

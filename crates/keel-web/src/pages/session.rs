@@ -68,11 +68,17 @@ async fn login(
     }
     let Ok(email) = EmailAddress::parse(&form.email) else {
         limiter.failed(&keys);
-        return Ok(login_failed(&state, &form, "That e-mail address or password is not right."));
+        return Ok(login_failed(
+            &state,
+            &form,
+            "That e-mail address or password is not right.",
+        ));
     };
     let found = accounts::user_for_login(&state.store, &email).await?;
     let ok = match &found {
-        Some((user, Some(hash))) if user.user.active => verify_password(&form.password, hash).unwrap_or(false),
+        Some((user, Some(hash))) if user.user.active => {
+            verify_password(&form.password, hash).unwrap_or(false)
+        }
         _ => {
             // Spend the same time as a real check so response times do not reveal which e-mails exist.
             let _ = keel_accounts::hash_password("timing-equaliser-password");
@@ -81,7 +87,11 @@ async fn login(
     };
     let Some((user, _)) = found.filter(|_| ok) else {
         limiter.failed(&keys);
-        return Ok(login_failed(&state, &form, "That e-mail address or password is not right."));
+        return Ok(login_failed(
+            &state,
+            &form,
+            "That e-mail address or password is not right.",
+        ));
     };
     limiter.succeeded(&email_key);
     let secret = new_session_token();
@@ -92,10 +102,18 @@ async fn login(
         .secure(state.secure_cookies)
         .path("/")
         .build();
-    Ok((jar.add(cookie), Redirect::to(&safe_next(form.next.as_deref()))).into_response())
+    Ok((
+        jar.add(cookie),
+        Redirect::to(&safe_next(form.next.as_deref())),
+    )
+        .into_response())
 }
 
-async fn logout(State(state): State<AppState>, PageCaller(_caller): PageCaller, jar: CookieJar) -> PageResult {
+async fn logout(
+    State(state): State<AppState>,
+    PageCaller(_caller): PageCaller,
+    jar: CookieJar,
+) -> PageResult {
     if let Some(c) = jar.get(SESSION_COOKIE) {
         accounts::delete_session(&state.store, c.value()).await?;
     }

@@ -74,7 +74,13 @@ fn parse_roles(raw: &[String]) -> anyhow::Result<Vec<Role>> {
 pub fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
     super::runtime()?.block_on(async move {
         match command {
-            UserCommand::Add { db, email, name, roles, password_stdin } => {
+            UserCommand::Add {
+                db,
+                email,
+                name,
+                roles,
+                password_stdin,
+            } => {
                 let email = EmailAddress::parse(&email).context("--email")?;
                 let roles = parse_roles(&roles).context("--role")?;
                 if name.trim().is_empty() {
@@ -89,9 +95,25 @@ pub fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
                     None
                 };
                 let store = super::open_store(&db.db).await?;
-                let user = accounts::create_user(&store, &Actor::System("cli"), &NewUser { email, name, password_hash, roles }).await?;
+                let user = accounts::create_user(
+                    &store,
+                    &Actor::System("cli"),
+                    &NewUser {
+                        email,
+                        name,
+                        password_hash,
+                        roles,
+                    },
+                )
+                .await?;
                 let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
-                println!("Added user {} <{}> (id {}) with roles: {}", user.user.name, user.user.email, user.user.id, roles.join(", "));
+                println!(
+                    "Added user {} <{}> (id {}) with roles: {}",
+                    user.user.name,
+                    user.user.email,
+                    user.user.id,
+                    roles.join(", ")
+                );
                 store.close().await;
                 Ok(ExitCode::SUCCESS)
             }
@@ -100,7 +122,18 @@ pub fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
                 let (users, _) = accounts::list_users(&store, None, 10_000, 0).await?;
                 for u in users {
                     let roles: Vec<&str> = u.roles.iter().map(|r| r.as_str()).collect();
-                    println!("{}\t{}\t{}\t{}\t{}", u.user.id, u.user.email, u.user.name, roles.join(","), if u.user.active { "active" } else { "deactivated" });
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        u.user.id,
+                        u.user.email,
+                        u.user.name,
+                        roles.join(","),
+                        if u.user.active {
+                            "active"
+                        } else {
+                            "deactivated"
+                        }
+                    );
                 }
                 store.close().await;
                 Ok(ExitCode::SUCCESS)
@@ -143,7 +176,10 @@ pub fn audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
                 store.close().await;
                 match v.error {
                     None => {
-                        println!("Audit log intact: {} entries verified, head {}", v.checked, v.head);
+                        println!(
+                            "Audit log intact: {} entries verified, head {}",
+                            v.checked, v.head
+                        );
                         Ok(ExitCode::SUCCESS)
                     }
                     Some(error) => {

@@ -9,7 +9,9 @@ pub mod server;
 
 /// A Tokio runtime for subcommands that talk to the database.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 /// Connects to the database and brings its schema up to date.

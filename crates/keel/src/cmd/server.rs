@@ -49,7 +49,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on {}", args.addr))?;
         let local = listener.local_addr()?;
         // Tests and scripts read this line to find the port when started with :0.
-        println!("Keel is listening on http://{local} (database: {})", store.display_url());
+        println!(
+            "Keel is listening on http://{local} (database: {})",
+            store.display_url()
+        );
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let jobs = tokio::spawn(runner.run(stop_rx));
         let shutdown = async move {
@@ -87,7 +90,9 @@ pub fn register_jobs(runner: &mut Runner) {
             .map_err(|e| e.to_string())
     });
     runner.register("audit.verify", |ctx| async move {
-        let v = keel_store::audit::verify(&ctx.store).await.map_err(|e| e.to_string())?;
+        let v = keel_store::audit::verify(&ctx.store)
+            .await
+            .map_err(|e| e.to_string())?;
         match v.error {
             None => Ok(()),
             Some(e) => Err(format!("audit chain broken: {e}")),
@@ -98,8 +103,22 @@ pub fn register_jobs(runner: &mut Runner) {
 async fn ensure_schedules(store: &keel_store::Store) -> anyhow::Result<()> {
     use chrono::Duration;
     use keel_store::jobs::ensure_schedule;
-    ensure_schedule(store, "hourly-session-cleanup", "sessions.purge", serde_json::json!({}), Duration::hours(1)).await?;
-    ensure_schedule(store, "nightly-audit-verification", "audit.verify", serde_json::json!({}), Duration::days(1)).await?;
+    ensure_schedule(
+        store,
+        "hourly-session-cleanup",
+        "sessions.purge",
+        serde_json::json!({}),
+        Duration::hours(1),
+    )
+    .await?;
+    ensure_schedule(
+        store,
+        "nightly-audit-verification",
+        "audit.verify",
+        serde_json::json!({}),
+        Duration::days(1),
+    )
+    .await?;
     Ok(())
 }
 
@@ -107,13 +126,14 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -128,6 +148,9 @@ async fn wait_for_signal() {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KEEL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     let _ = Arc::new(());
 }

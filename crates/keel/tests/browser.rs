@@ -1,0 +1,227 @@
+//! A real browser (Debian's Chromium through chromedriver) signs in and navigates the UI.
+//!
+//! Skipped with a message when chromedriver is not installed, unless `CI=true`. On failure a
+//! screenshot is written to `target/browser-failure.png` (or `$KEEL_SCREENSHOT_DIR`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::zombie_processes)]
+
+mod common;
+
+use fantoccini::{ClientBuilder, Locator};
+use std::process::{Command, Stdio};
+
+fn chromedriver() -> Option<String> {
+    for path in ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"] {
+        if std::path::Path::new(path).exists() {
+            return Some(path.to_string());
+        }
+    }
+    None
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_and_navigate() {
+    let Some(driver_path) = chromedriver() else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("chromedriver is required on CI (apt-get install chromium chromium-driver)");
+        }
+        eprintln!("SKIPPED browser test: chromedriver not installed");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = common::serve(&dir.path().join("keel.db"), &["--demo"]);
+    let port = free_port();
+    let mut driver = Command::new(driver_path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                     "--window-size=1280,900"]
+        }),
+    );
+    let mut client = None;
+    for _ in 0..50 {
+        match ClientBuilder::rustls()
+            .expect("TLS roots")
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
+    let c = client.expect("connect to chromedriver");
+    let result = run_tour(&c, &server.base).await;
+    if let Err(e) = &result {
+        let dir = std::env::var("KEEL_SCREENSHOT_DIR")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target").to_string());
+        if let Ok(png) = c.screenshot().await {
+            let path = format!("{dir}/browser-failure.png");
+            let _ = std::fs::write(&path, png);
+            eprintln!("screenshot saved to {path}");
+        }
+        eprintln!("browser tour failed: {e}");
+    }
+    let _ = c.close().await;
+    let _ = driver.kill();
+    let _ = driver.wait();
+    result.unwrap();
+}
+
+async fn run_tour(c: &fantoccini::Client, base: &str) -> Result<(), String> {
+    let err = |e: fantoccini::error::CmdError| e.to_string();
+    c.goto(&format!("{base}/admin/users")).await.map_err(err)?;
+    // Anonymous: sent to the sign-in page.
+    let url = c.current_url().await.map_err(err)?;
+    if !url.path().starts_with("/login") {
+        return Err(format!("expected the sign-in page, got {url}"));
+    }
+    c.find(Locator::Id("email"))
+        .await
+        .map_err(err)?
+        .send_keys("maya@halyard.example")
+        .await
+        .map_err(err)?;
+    c.find(Locator::Id("password"))
+        .await
+        .map_err(err)?
+        .send_keys("keel-demo-2026")
+        .await
+        .map_err(err)?;
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .map_err(err)?
+        .click()
+        .await
+        .map_err(err)?;
+    c.wait()
+        .for_element(Locator::Css("h1"))
+        .await
+        .map_err(err)?;
+    let h1 = c
+        .find(Locator::Css("h1"))
+        .await
+        .map_err(err)?
+        .text()
+        .await
+        .map_err(err)?;
+    if h1 != "People" {
+        return Err(format!(
+            "after sign-in expected the People page, got `{h1}`"
+        ));
+    }
+    let body = c
+        .find(Locator::Css("body"))
+        .await
+        .map_err(err)?
+        .text()
+        .await
+        .map_err(err)?;
+    if !body.contains("Hannah Schmidt") {
+        return Err("the demo people are not listed".into());
+    }
+    c.find(Locator::LinkText("Audit log"))
+        .await
+        .map_err(err)?
+        .click()
+        .await
+        .map_err(err)?;
+    c.wait()
+        .for_element(Locator::Css(".notice.ok"))
+        .await
+        .map_err(err)?;
+    let notice = c
+        .find(Locator::Css(".notice"))
+        .await
+        .map_err(err)?
+        .text()
+        .await
+        .map_err(err)?;
+    if !notice.contains("Chain intact") {
+        return Err(format!("audit page should show an intact chain: {notice}"));
+    }
+    c.find(Locator::LinkText("API tokens"))
+        .await
+        .map_err(err)?
+        .click()
+        .await
+        .map_err(err)?;
+    c.find(Locator::Id("label"))
+        .await
+        .map_err(err)?
+        .send_keys("browser test")
+        .await
+        .map_err(err)?;
+    c.find(Locator::Css("form.stack button[type=submit]"))
+        .await
+        .map_err(err)?
+        .click()
+        .await
+        .map_err(err)?;
+    let secret = c
+        .wait()
+        .for_element(Locator::Id("new-token"))
+        .await
+        .map_err(err)?
+        .text()
+        .await
+        .map_err(err)?;
+    if !secret.starts_with("keel_") {
+        return Err(format!("new token not shown: {secret}"));
+    }
+    c.find(Locator::LinkText("Overview"))
+        .await
+        .map_err(err)?
+        .click()
+        .await
+        .map_err(err)?;
+    let h1 = c
+        .wait()
+        .for_element(Locator::Css("h1"))
+        .await
+        .map_err(err)?
+        .text()
+        .await
+        .map_err(err)?;
+    if h1 != "Overview" {
+        return Err(format!("expected Overview, got {h1}"));
+    }
+    if let Ok(dir) = std::env::var("KEEL_SCREENSHOT_DIR")
+        && let Ok(png) = c.screenshot().await
+    {
+        let _ = std::fs::write(format!("{dir}/overview.png"), png);
+    }
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .map_err(err)?
+        .click()
+        .await
+        .map_err(err)?;
+    let url = c.current_url().await.map_err(err)?;
+    if !url.path().starts_with("/login") {
+        return Err(format!(
+            "sign-out should return to the sign-in page, got {url}"
+        ));
+    }
+    Ok(())
+}
