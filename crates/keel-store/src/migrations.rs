@@ -19,10 +19,11 @@ pub struct Migration {
 }
 
 /// Every migration, in order. Later capabilities append to this list; never edit a released one.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "accounts, audit log and jobs",
-    sql: r#"
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "accounts, audit log and jobs",
+        sql: r#"
 CREATE TABLE users (
     id {id},
     email TEXT NOT NULL UNIQUE,
@@ -106,7 +107,50 @@ CREATE TABLE job_schedules (
     enabled BOOLEAN NOT NULL DEFAULT TRUE
 );
 "#,
-}];
+    },
+    Migration {
+        version: 2,
+        name: "event sources, events and rejected events",
+        sql: r#"
+CREATE TABLE sources (
+    id {id},
+    name TEXT NOT NULL UNIQUE,
+    write_key_digest TEXT NOT NULL UNIQUE,
+    write_key_prefix TEXT NOT NULL,
+    created_at {ts} NOT NULL,
+    disabled_at {ts}
+);
+CREATE TABLE events (
+    id {id},
+    source_id {int} NOT NULL REFERENCES sources(id),
+    message_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    name TEXT,
+    user_id TEXT,
+    anonymous_id TEXT,
+    group_id TEXT,
+    previous_id TEXT,
+    timestamp {ts} NOT NULL,
+    received_at {ts} NOT NULL,
+    sent_at {ts},
+    properties {json} NOT NULL,
+    traits {json} NOT NULL,
+    context {json} NOT NULL,
+    UNIQUE (source_id, message_id)
+);
+CREATE INDEX events_user ON events(user_id, timestamp);
+CREATE INDEX events_anonymous ON events(anonymous_id, timestamp);
+CREATE TABLE event_rejects (
+    id {id},
+    source_id {int} REFERENCES sources(id),
+    received_at {ts} NOT NULL,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+"#,
+    },
+];
 
 /// Turns a migration's placeholders into the column types of `backend`.
 pub fn render(sql: &str, backend: Backend) -> String {

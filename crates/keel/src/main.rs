@@ -31,6 +31,9 @@ enum Command {
     /// Work with the tamper-evident audit log.
     #[command(subcommand)]
     Audit(cmd::access::AuditCommand),
+    /// Event sources (write keys for the Segment-compatible tracking API).
+    #[command(subcommand)]
+    Source(cmd::events::SourceCommand),
     /// Find duplicate records in a CSV file (or link two files) with a probabilistic model.
     Match(cmd::matching::MatchArgs),
     /// Attribute conversions to channels from journeys (paths file or Segment events).
@@ -52,6 +55,7 @@ fn main() -> std::process::ExitCode {
         Command::User(command) => cmd::access::user(command),
         Command::Token(command) => cmd::access::token(command),
         Command::Audit(command) => cmd::access::audit(command),
+        Command::Source(command) => cmd::events::source(command),
         Command::Match(args) => cmd::matching::run(args),
         Command::Attribute(args) => cmd::attribution::run(args),
         Command::CheckEmail(args) => cmd::checks::run_email(args),

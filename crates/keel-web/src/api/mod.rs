@@ -6,6 +6,8 @@
 
 pub mod access;
 pub mod audit;
+pub mod events;
+pub mod ingest;
 pub mod jobs;
 
 use crate::AppState;
@@ -75,6 +77,15 @@ impl Modify for Security {
             ),
         );
         components.add_security_scheme(
+            "write_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some("A source's write key as the user name, empty password (Segment convention)."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 crate::auth::SESSION_COOKIE,
@@ -98,6 +109,8 @@ impl Modify for Security {
         (name = "access", description = "Users, teams, roles and API tokens"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "jobs", description = "Background jobs"),
+        (name = "events", description = "Event sources and ingested events"),
+        (name = "ingestion", description = "Segment-compatible tracking API (write-key authentication)"),
     )
 )]
 struct ApiDoc;
@@ -108,4 +121,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(access::router())
         .merge(audit::router())
         .merge(jobs::router())
+        .merge(events::router())
+        .merge(ingest::router())
 }
