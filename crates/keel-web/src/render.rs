@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("jobs.html", include_str!("../templates/jobs.html")),
     ("audit.html", include_str!("../templates/audit.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("events.html", include_str!("../templates/events.html")),
 ];
 
 impl Pages {
@@ -92,6 +93,7 @@ pub struct NavGroup {
 /// add their areas here.
 pub const AREAS: &[(&str, &str, &str, Action)] = &[
     ("Workspace", "Overview", "/", Action::MeRead),
+    ("Measure", "Events", "/events", Action::EventsRead),
     ("Admin", "People", "/admin/users", Action::UsersManage),
     (
         "Admin",

@@ -91,6 +91,7 @@ pub async fn seed_if_empty(store: &Store) -> anyhow::Result<()> {
                 }
             }
         }
+        seed_events(store).await?;
         println!(
             "Created the demo workspace for Halyard Outdoor ({} people, {} teams).",
             PEOPLE.len(),
@@ -104,5 +105,85 @@ pub async fn seed_if_empty(store: &Store) -> anyhow::Result<()> {
         let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         println!("  {email:<26} {name:<16} {}", roles.join(", "));
     }
+    Ok(())
+}
+
+/// A small deterministic generator, so the demo is the same on every machine.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n.max(1)
+    }
+}
+
+/// Seeds a `website` source with a day of realistic traffic: page views from campaigns, sign-ups,
+/// identifies, and a few malformed messages that were refused.
+async fn seed_events(store: &Store) -> anyhow::Result<()> {
+    use keel_store::events::{self, RejectedEvent};
+    let (source, _key) = events::create_source(store, &Actor::System("demo"), "website").await?;
+    let campaigns = [
+        ("google", "cpc", "winter-sale"),
+        ("newsletter", "email", "november-digest"),
+        ("linkedin", "paid-social", "b2b-retargeting"),
+        ("facebook", "paid-social", "gift-guide"),
+        ("", "", ""),
+    ];
+    let pages = [
+        "/",
+        "/pricing",
+        "/products/storm-shell",
+        "/blog/layering-guide",
+        "/demo",
+    ];
+    let mut rng = Lcg(2026);
+    let now = chrono::Utc::now();
+    let mut accepted = Vec::new();
+    for i in 0..600u64 {
+        let visitor = rng.next(180);
+        let (source_name, medium, campaign) = campaigns[rng.next(campaigns.len() as u64) as usize];
+        let at = now - chrono::Duration::seconds(rng.next(24 * 3600) as i64);
+        let page = pages[rng.next(pages.len() as u64) as usize];
+        let mut context = serde_json::json!({"page": {"path": page, "url": format!("https://halyard.example{page}")}, "userAgent": "Mozilla/5.0"});
+        if !source_name.is_empty() {
+            context["campaign"] =
+                serde_json::json!({"source": source_name, "medium": medium, "name": campaign});
+        }
+        let msg = match i % 10 {
+            0 => {
+                serde_json::json!({"type": "track", "event": "Demo Requested", "anonymousId": format!("anon-{visitor}"), "messageId": format!("demo-{i}"), "timestamp": at.to_rfc3339(), "context": context, "properties": {"form": "demo"}})
+            }
+            1 => {
+                serde_json::json!({"type": "identify", "userId": format!("lead-{visitor}"), "anonymousId": format!("anon-{visitor}"), "messageId": format!("demo-{i}"), "timestamp": at.to_rfc3339(), "traits": {"email": format!("lead{visitor}@example.com")}})
+            }
+            _ => {
+                serde_json::json!({"type": "page", "name": page, "anonymousId": format!("anon-{visitor}"), "messageId": format!("demo-{i}"), "timestamp": at.to_rfc3339(), "context": context})
+            }
+        };
+        if let Ok(e) = keel_events::parse_message(&msg, None, None, at) {
+            accepted.push(e);
+        }
+    }
+    let refused = [
+        serde_json::json!({"type": "track", "anonymousId": "anon-7"}),
+        serde_json::json!({"type": "page"}),
+    ];
+    let rejected: Vec<RejectedEvent> = refused
+        .iter()
+        .filter_map(|m| {
+            keel_events::parse_message(m, None, None, now)
+                .err()
+                .map(|r| RejectedEvent {
+                    reason: r.code().into(),
+                    detail: r.to_string(),
+                    payload: m.to_string(),
+                })
+        })
+        .collect();
+    events::ingest(store, source.id, &accepted, &rejected).await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! visitors to the sign-in page), checks its action, and renders a template in the layout.
 
 mod admin;
+mod events;
 mod session;
 
 use crate::AppState;
@@ -206,4 +207,5 @@ pub fn router() -> Router<AppState> {
         .route("/static/keel.svg", get(logo))
         .merge(session::router())
         .merge(admin::router())
+        .merge(events::router())
 }
