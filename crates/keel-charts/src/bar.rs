@@ -302,7 +302,7 @@ impl BarChart {
                     let h = (y(bar.from) - y(bar.to)).abs();
                     if h >= 16.0 && lw <= w - 4.0 {
                         let cy = (y(bar.from) + y(bar.to)) / 2.0 + 4.0;
-                        text(&mut body, x + w / 2.0, cy, &Font::new(11.0, theme::ON_FILL).anchor(Anchor::Middle), &label, &label);
+                        text(&mut body, x + w / 2.0, cy, &Font::new(11.0, &theme::on_series_colour(bar.series)).anchor(Anchor::Middle), &label, &label);
                     }
                 } else if lw <= w + 8.0 {
                     let ly = if bar.value >= 0.0 { y(bar.to) - 5.0 } else { y(bar.to) + 13.0 };
@@ -406,7 +406,7 @@ impl BarChart {
                     let w = (x(bar.to) - x(bar.from)).abs();
                     if lw <= w - 6.0 && h >= 12.0 {
                         let cx = (x(bar.from) + x(bar.to)) / 2.0;
-                        text(&mut body, cx, cy, &Font::new(11.0, theme::ON_FILL).anchor(Anchor::Middle), &label, &label);
+                        text(&mut body, cx, cy, &Font::new(11.0, &theme::on_series_colour(bar.series)).anchor(Anchor::Middle), &label, &label);
                     }
                 } else if bar.value >= 0.0 {
                     text(&mut body, x(bar.to) + 5.0, cy, &Font::new(11.0, theme::TEXT), &label, &label);

@@ -119,6 +119,9 @@ fn decimals_for(step: f64) -> usize {
 }
 
 fn tick_number(v: f64, step: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
     let (unit, suffix) = unit_for(v.abs().max(step));
     if unit == 1.0 {
         grouped(v, decimals_for(step))
@@ -271,6 +274,7 @@ mod tests {
     #[test]
     fn ticks_use_step_precision() {
         assert_eq!(ValueFormat::Auto.tick(0.25, 0.25), "0.25");
+        assert_eq!(ValueFormat::Currency { code: "USD".into() }.tick(0.0, 50_000.0), "$0");
         assert_eq!(ValueFormat::Auto.tick(20_000.0, 5_000.0), "20k");
         assert_eq!(ValueFormat::Auto.tick(2_500.0, 500.0), "2,500");
         assert_eq!(ValueFormat::Auto.tick(1_500_000.0, 500_000.0), "1.5M");

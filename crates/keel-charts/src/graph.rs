@@ -222,7 +222,7 @@ impl Graph {
 
     fn node_width(node: &Node) -> f64 {
         let label = text_width(&node.label, 12.0).max(text_width(&node.kind.caption().to_uppercase(), 9.5) * 1.1);
-        (label + 30.0).clamp(MIN_NODE_WIDTH, MAX_NODE_WIDTH)
+        (label * 1.05 + 34.0).clamp(MIN_NODE_WIDTH, MAX_NODE_WIDTH)
     }
 
     /// Places the nodes in layers and routes the edges.
@@ -749,7 +749,7 @@ impl Chart for Graph {
         body.push_str("</g></g>");
 
         let mut out = String::new();
-        svg::open(&mut out, "graph", (width, height), self.name(), &self.summary(&layout), None);
+        svg::open(&mut out, "graph", (width, height), self.name(), &self.summary(&layout), Some(width));
         out.push_str(&body);
         svg::close(&mut out);
         out

@@ -35,7 +35,8 @@ pub struct Heatmap {
 }
 
 const WIDTH: f64 = 640.0;
-const MAX_CELL: f64 = 24.0;
+const MIN_CELL: f64 = 11.0;
+const MAX_CELL: f64 = 20.0;
 /// Calendars longer than this many weeks keep only the most recent weeks.
 pub const MAX_WEEKS: usize = 106;
 
@@ -144,24 +145,27 @@ impl Chart for Heatmap {
         let lo = self.finite().fold(0.0f64, f64::min);
         let hi = self.finite().fold(f64::NEG_INFINITY, f64::max);
         let mut body = String::new();
-        let top = svg::title(&mut body, &self.title, WIDTH) + 20.0;
         let label_w = self.rows.iter().map(|r| text_width(r, 11.0)).fold(0.0, f64::max).min(WIDTH * 0.25);
         let left = svg::PAD + label_w + 8.0;
-        let cell = ((WIDTH - left - svg::PAD) / self.columns.len() as f64).min(MAX_CELL);
-        let gap = if cell >= 8.0 { 2.0 } else { 0.5 };
+        // Cells keep a readable size: long grids grow wider (and are scaled down to fit by
+        // the browser) rather than turning into slivers.
+        let cell = ((WIDTH - left - svg::PAD) / self.columns.len() as f64).clamp(MIN_CELL, MAX_CELL);
+        let gap = 2.0;
         let grid_h = cell * self.rows.len() as f64;
+        let width = (left + cell * self.columns.len() as f64 + svg::PAD).max(360.0);
+        let top = svg::title(&mut body, &self.title, width) + 20.0;
         let height = top + grid_h + 36.0 + svg::PAD;
 
         body.push_str("<g class=\"keel-chart-labels\">");
-        let mut free_from = f64::NEG_INFINITY;
-        for (c, label) in self.columns.iter().enumerate() {
+        // Label every k-th column, k chosen so the widest label fits, for an even rhythm.
+        let widest = self.columns.iter().map(|c| text_width(c, 11.0)).fold(0.0, f64::max);
+        let stride = ((widest + 10.0) / cell).ceil().max(1.0) as usize;
+        for (c, label) in self.columns.iter().enumerate().step_by(stride) {
             let x = left + c as f64 * cell;
-            let w = text_width(label, 11.0);
-            if label.is_empty() || x < free_from || x + w > WIDTH - svg::PAD + 4.0 {
+            if label.is_empty() || x + text_width(label, 11.0) > width - svg::PAD + 4.0 {
                 continue;
             }
             text(&mut body, x, top - 7.0, &Font::new(11.0, theme::MUTED), label, label);
-            free_from = x + w + 10.0;
         }
         for (r, label) in self.rows.iter().enumerate() {
             let shown = truncate(label, label_w, 11.0);
@@ -229,7 +233,7 @@ impl Chart for Heatmap {
         body.push_str("</g>");
 
         let mut out = String::new();
-        svg::open(&mut out, "heatmap", (WIDTH, height), self.name(), &self.summary(), None);
+        svg::open(&mut out, "heatmap", (width, height), self.name(), &self.summary(), Some(width));
         out.push_str(&body);
         svg::close(&mut out);
         out

@@ -25,6 +25,16 @@ pub fn series_colour(index: usize) -> String {
     format!("var(--chart-{}, {})", slot + 1, PALETTE[slot])
 }
 
+/// Fallbacks for text drawn on each palette colour (`--chart-on-1` …), chosen for contrast:
+/// white on the dark blue and grey, near-black on the lighter colours.
+pub const ON_PALETTE: [&str; 8] = ["#ffffff", "#111827", "#111827", "#111827", "#111827", "#111827", "#ffffff", "#111827"];
+
+/// The colour of text drawn on the `index`-th series colour: `var(--chart-on-N, fallback)`.
+pub fn on_series_colour(index: usize) -> String {
+    let slot = index % ON_PALETTE.len();
+    format!("var(--chart-on-{}, {})", slot + 1, ON_PALETTE[slot])
+}
+
 /// Main text (titles, labels inside the plot).
 pub const TEXT: &str = "var(--chart-text, #1f2937)";
 /// Secondary text (axis labels, legends).
@@ -35,8 +45,6 @@ pub const GRID: &str = "var(--chart-grid, #e5e7eb)";
 pub const AXIS: &str = "var(--chart-axis, #9ca3af)";
 /// The surface the chart sits on (used for gaps between shapes and node fills).
 pub const SURFACE: &str = "var(--chart-surface, #ffffff)";
-/// Text drawn on top of a filled shape.
-pub const ON_FILL: &str = "var(--chart-on-fill, #ffffff)";
 /// Accent for highlighted graph nodes and edges (the blast radius).
 pub const ACCENT: &str = "var(--chart-accent, #d55e00)";
 /// Track of gauges and empty cells.
