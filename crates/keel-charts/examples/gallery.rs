@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use keel_charts::{
-    BarChart, Chart, Donut, Edge, Gauge, Graph, Heatmap, LineChart, Node, NodeKind, Orientation, Series, Slice, Sparkline, TimeSeries,
-    ValueFormat,
+    BarChart, Chart, Donut, Edge, Gauge, Graph, Heatmap, LineChart, Node, NodeKind, Orientation,
+    Series, Slice, Sparkline, TimeSeries, ValueFormat,
 };
 
 /// A small deterministic pseudo-random sequence, so the gallery is the same on every run.
@@ -15,76 +15,104 @@ struct Seeded(u64);
 
 impl Seeded {
     fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
 fn day(y: i32, m: u32, d: u32) -> Result<DateTime<Utc>, Box<dyn Error>> {
-    Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).single().ok_or_else(|| "invalid date".into())
+    Utc.with_ymd_and_hms(y, m, d, 0, 0, 0)
+        .single()
+        .ok_or_else(|| "invalid date".into())
 }
 
-fn charts() -> Result<Vec<(&'static str, Box<dyn Chart>)>, Box<dyn Error>> {
-    let mut rng = Seeded(42);
-    let quarters: Vec<String> = ["Q1", "Q2", "Q3", "Q4"].iter().map(|s| s.to_string()).collect();
-    let mut out: Vec<(&'static str, Box<dyn Chart>)> = Vec::new();
+/// Named charts shown in the gallery.
+type Gallery = Vec<(&'static str, Box<dyn Chart>)>;
 
-    out.push((
-        "Grouped columns",
-        Box::new(BarChart {
-            title: "Requests closed per quarter".into(),
-            categories: quarters.clone(),
-            series: vec![
-                Series::new("Email", vec![132.0, 158.0, 171.0, 149.0]),
-                Series::new("Landing page", vec![64.0, 81.0, 77.0, 95.0]),
-                Series::new("Data request", vec![38.0, 42.0, 57.0, 61.0]),
-            ],
-            ..BarChart::default()
-        }),
-    ));
-    out.push((
-        "Stacked columns (currency)",
-        Box::new(BarChart {
-            title: "Stack spend by category".into(),
-            categories: vec!["2023".into(), "2024".into(), "2025".into(), "2026".into()],
-            series: vec![
-                Series::new("Automation", vec![48_000.0, 52_000.0, 61_000.0, 58_000.0]),
-                Series::new("CRM", vec![36_000.0, 38_500.0, 41_000.0, 44_000.0]),
-                Series::new("Analytics", vec![12_000.0, 18_000.0, 22_500.0, 19_000.0]),
-            ],
-            stacked: true,
-            value_format: ValueFormat::Currency { code: "USD".into() },
-            ..BarChart::default()
-        }),
-    ));
-    out.push((
-        "Horizontal bars",
-        Box::new(BarChart {
-            title: "Brief-to-launch cycle time (days)".into(),
-            categories: ["Webinar", "Product launch email", "Nurture journey", "Paid social campaign", "Event follow-up", "Newsletter"]
+fn charts() -> Result<Gallery, Box<dyn Error>> {
+    let mut rng = Seeded(42);
+    let quarters: Vec<String> = ["Q1", "Q2", "Q3", "Q4"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut out: Gallery = vec![
+        (
+            "Grouped columns",
+            Box::new(BarChart {
+                title: "Requests closed per quarter".into(),
+                categories: quarters.clone(),
+                series: vec![
+                    Series::new("Email", vec![132.0, 158.0, 171.0, 149.0]),
+                    Series::new("Landing page", vec![64.0, 81.0, 77.0, 95.0]),
+                    Series::new("Data request", vec![38.0, 42.0, 57.0, 61.0]),
+                ],
+                ..BarChart::default()
+            }),
+        ),
+        (
+            "Stacked columns (currency)",
+            Box::new(BarChart {
+                title: "Stack spend by category".into(),
+                categories: vec!["2023".into(), "2024".into(), "2025".into(), "2026".into()],
+                series: vec![
+                    Series::new("Automation", vec![48_000.0, 52_000.0, 61_000.0, 58_000.0]),
+                    Series::new("CRM", vec![36_000.0, 38_500.0, 41_000.0, 44_000.0]),
+                    Series::new("Analytics", vec![12_000.0, 18_000.0, 22_500.0, 19_000.0]),
+                ],
+                stacked: true,
+                value_format: ValueFormat::Currency { code: "USD".into() },
+                ..BarChart::default()
+            }),
+        ),
+        (
+            "Horizontal bars",
+            Box::new(BarChart {
+                title: "Brief-to-launch cycle time (days)".into(),
+                categories: [
+                    "Webinar",
+                    "Product launch email",
+                    "Nurture journey",
+                    "Paid social campaign",
+                    "Event follow-up",
+                    "Newsletter",
+                ]
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
-            series: vec![Series::new("Median days", vec![21.0, 34.5, 45.0, 12.0, 6.0, 4.0])],
-            orientation: Orientation::Horizontal,
-            ..BarChart::default()
-        }),
-    ));
-    out.push((
-        "Horizontal stacked with negatives",
-        Box::new(BarChart {
-            title: "Net contact change by source".into(),
-            categories: vec!["Web forms".into(), "Events".into(), "List imports".into(), "CRM sync".into()],
-            series: vec![
-                Series::new("Added", vec![1_240.0, 560.0, 2_100.0, 340.0]),
-                Series::new("Removed", vec![-180.0, -75.0, -960.0, -410.0]),
-            ],
-            orientation: Orientation::Horizontal,
-            stacked: true,
-            ..BarChart::default()
-        }),
-    ));
-    let weeks: Vec<DateTime<Utc>> = (0..26).map(|w| day(2026, 1, 5).map(|d| d + TimeDelta::weeks(w))).collect::<Result<_, _>>()?;
+                series: vec![Series::new(
+                    "Median days",
+                    vec![21.0, 34.5, 45.0, 12.0, 6.0, 4.0],
+                )],
+                orientation: Orientation::Horizontal,
+                ..BarChart::default()
+            }),
+        ),
+        (
+            "Horizontal stacked with negatives",
+            Box::new(BarChart {
+                title: "Net contact change by source".into(),
+                categories: vec![
+                    "Web forms".into(),
+                    "Events".into(),
+                    "List imports".into(),
+                    "CRM sync".into(),
+                ],
+                series: vec![
+                    Series::new("Added", vec![1_240.0, 560.0, 2_100.0, 340.0]),
+                    Series::new("Removed", vec![-180.0, -75.0, -960.0, -410.0]),
+                ],
+                orientation: Orientation::Horizontal,
+                stacked: true,
+                ..BarChart::default()
+            }),
+        ),
+    ];
+    let weeks: Vec<DateTime<Utc>> = (0..26)
+        .map(|w| day(2026, 1, 5).map(|d| d + TimeDelta::weeks(w)))
+        .collect::<Result<_, _>>()?;
     let mut level = 1_800.0;
     let sessions: Vec<(DateTime<Utc>, f64)> = weeks
         .iter()
@@ -93,17 +121,30 @@ fn charts() -> Result<Vec<(&'static str, Box<dyn Chart>)>, Box<dyn Error>> {
             (t, level.round())
         })
         .collect();
-    let signups: Vec<(DateTime<Utc>, f64)> = weeks.iter().map(|&t| (t, (420.0 + rng.next() * 380.0).round())).collect();
+    let signups: Vec<(DateTime<Utc>, f64)> = weeks
+        .iter()
+        .map(|&t| (t, (420.0 + rng.next() * 380.0).round()))
+        .collect();
     out.push((
         "Line chart, weekly",
         Box::new(LineChart {
             title: "Weekly sessions and sign-ups".into(),
-            series: vec![TimeSeries::new("Sessions", sessions.clone()), TimeSeries::new("Sign-ups", signups)],
+            series: vec![
+                TimeSeries::new("Sessions", sessions.clone()),
+                TimeSeries::new("Sign-ups", signups),
+            ],
             ..LineChart::default()
         }),
     ));
     let days: Vec<(DateTime<Utc>, f64)> = (0..30)
-        .map(|d| day(2026, 3, 1).map(|t| (t + TimeDelta::days(d), (0.2 + 0.6 * rng.next() * (d as f64 / 30.0)))))
+        .map(|d| {
+            day(2026, 3, 1).map(|t| {
+                (
+                    t + TimeDelta::days(d),
+                    (0.2 + 0.6 * rng.next() * (d as f64 / 30.0)),
+                )
+            })
+        })
         .collect::<Result<_, _>>()?;
     out.push((
         "Area chart, daily percentages",
@@ -135,12 +176,19 @@ fn charts() -> Result<Vec<(&'static str, Box<dyn Chart>)>, Box<dyn Error>> {
     for d in 0..(26 * 7) {
         let date = start + TimeDelta::days(d);
         let weekday = d % 7;
-        let sends = if weekday >= 5 { (rng.next() * 1.5).floor() } else { (rng.next() * 9.0).floor() };
+        let sends = if weekday >= 5 {
+            (rng.next() * 1.5).floor()
+        } else {
+            (rng.next() * 9.0).floor()
+        };
         if rng.next() > 0.04 {
             heat_days.push((date, sends));
         }
     }
-    out.push(("Calendar heatmap", Box::new(Heatmap::calendar("Campaign sends per day", &heat_days))));
+    out.push((
+        "Calendar heatmap",
+        Box::new(Heatmap::calendar("Campaign sends per day", &heat_days)),
+    ));
     out.push((
         "Stack graph with blast radius",
         Box::new(Graph {
@@ -151,7 +199,8 @@ fn charts() -> Result<Vec<(&'static str, Box<dyn Chart>)>, Box<dyn Error>> {
                 Node::new("seg", "Segment", NodeKind::Tool),
                 Node::new("sync", "SFDC ↔ Marketo sync", NodeKind::Integration),
                 Node::new("seg-sf", "Segment → Salesforce", NodeKind::Integration),
-                Node::new("status", "Lead Status", NodeKind::Field).with_href("/fields/lead-status"),
+                Node::new("status", "Lead Status", NodeKind::Field)
+                    .with_href("/fields/lead-status"),
                 Node::new("score", "Lead Score", NodeKind::Field),
                 Node::new("mql", "MQL routing", NodeKind::Automation),
                 Node::new("nurture", "Nurture journey", NodeKind::Automation),
@@ -172,7 +221,10 @@ fn charts() -> Result<Vec<(&'static str, Box<dyn Chart>)>, Box<dyn Error>> {
                 Edge::new("score", "nurture"),
                 Edge::new("mql", "sf"),
             ],
-            highlight: ["status", "mql", "pipe", "funnel", "sf", "sync"].iter().map(|s| s.to_string()).collect(),
+            highlight: ["status", "mql", "pipe", "funnel", "sf", "sync"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             focus: Some("status".into()),
             ..Graph::default()
         }),
@@ -186,26 +238,66 @@ fn charts() -> Result<Vec<(&'static str, Box<dyn Chart>)>, Box<dyn Error>> {
             ..BarChart::default()
         }),
     ));
-    out.push(("Empty state", Box::new(LineChart { title: "Renewals due (none yet)".into(), ..LineChart::default() })));
+    out.push((
+        "Empty state",
+        Box::new(LineChart {
+            title: "Renewals due (none yet)".into(),
+            ..LineChart::default()
+        }),
+    ));
     Ok(out)
 }
 
 fn small() -> Result<String, Box<dyn Error>> {
     let mut rng = Seeded(7);
-    let mut html = String::from("<table class=\"kpis\"><thead><tr><th>Tool</th><th>Trend (12 weeks)</th><th>Readiness</th></tr></thead><tbody>");
-    for (tool, score) in [("Salesforce", 8.0), ("Marketo", 6.0), ("Segment", 4.0), ("Looker", 2.0)] {
+    let mut html = String::from(
+        "<table class=\"kpis\"><thead><tr><th>Tool</th><th>Trend (12 weeks)</th><th>Readiness</th></tr></thead><tbody>",
+    );
+    for (tool, score) in [
+        ("Salesforce", 8.0),
+        ("Marketo", 6.0),
+        ("Segment", 4.0),
+        ("Looker", 2.0),
+    ] {
         let values: Vec<f64> = (0..12).map(|_| 20.0 + rng.next() * 30.0).collect();
-        let spark = Sparkline { title: format!("{tool} weekly active users"), values, area: true, ..Sparkline::default() };
-        let gauge = Gauge { title: "Readiness".into(), value: score, max: 8.0, ..Gauge::default() };
-        let _ = write!(html, "<tr><td>{tool}</td><td>{}</td><td>{}</td></tr>", spark.render(), gauge.render());
+        let spark = Sparkline {
+            title: format!("{tool} weekly active users"),
+            values,
+            area: true,
+            ..Sparkline::default()
+        };
+        let gauge = Gauge {
+            title: "Readiness".into(),
+            value: score,
+            max: 8.0,
+            ..Gauge::default()
+        };
+        let _ = write!(
+            html,
+            "<tr><td>{tool}</td><td>{}</td><td>{}</td></tr>",
+            spark.render(),
+            gauge.render()
+        );
     }
-    let pct = Gauge { title: "Consent coverage".into(), value: 0.62, max: 1.0, value_format: ValueFormat::Percent { decimals: 0 }, ..Gauge::default() };
-    let _ = write!(html, "<tr><td>All contacts</td><td></td><td>{}</td></tr></tbody></table>", pct.render());
+    let pct = Gauge {
+        title: "Consent coverage".into(),
+        value: 0.62,
+        max: 1.0,
+        value_format: ValueFormat::Percent { decimals: 0 },
+        ..Gauge::default()
+    };
+    let _ = write!(
+        html,
+        "<tr><td>All contacts</td><td></td><td>{}</td></tr></tbody></table>",
+        pct.render()
+    );
     Ok(html)
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let path = std::env::args().nth(1).ok_or("usage: gallery OUTPUT.html")?;
+    let path = std::env::args()
+        .nth(1)
+        .ok_or("usage: gallery OUTPUT.html")?;
     let mut html = String::from(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Keel charts</title><style>\
          body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1f2937}\
@@ -225,7 +317,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     let all = charts()?;
     for (i, (name, chart)) in all.iter().enumerate() {
-        let class = if name.starts_with("Stack graph") || name.starts_with("Calendar") { "wide" } else { "" };
+        let class = if name.starts_with("Stack graph") || name.starts_with("Calendar") {
+            "wide"
+        } else {
+            ""
+        };
         let _ = write!(
             html,
             "<section class=\"{class}\"><h2>{name}</h2>{}<details><summary>Data table</summary>{}</details></section>",
@@ -233,12 +329,29 @@ fn main() -> Result<(), Box<dyn Error>> {
             chart.to_html_table()
         );
         if i == 1 {
-            let _ = write!(html, "<section class=\"wide\"><h2>Sparklines and gauges</h2>{}</section>", small()?);
+            let _ = write!(
+                html,
+                "<section class=\"wide\"><h2>Sparklines and gauges</h2>{}</section>",
+                small()?
+            );
         }
     }
-    for (name, chart) in all.iter().filter(|(n, _)| n.starts_with("Grouped") || n.starts_with("Stack graph") || n.starts_with("Donut") || n.starts_with("Line")) {
-        let class = if name.starts_with("Stack graph") { "dark wide" } else { "dark" };
-        let _ = write!(html, "<section class=\"{class}\"><h2>{name} — dark theme</h2>{}</section>", chart.render());
+    for (name, chart) in all.iter().filter(|(n, _)| {
+        n.starts_with("Grouped")
+            || n.starts_with("Stack graph")
+            || n.starts_with("Donut")
+            || n.starts_with("Line")
+    }) {
+        let class = if name.starts_with("Stack graph") {
+            "dark wide"
+        } else {
+            "dark"
+        };
+        let _ = write!(
+            html,
+            "<section class=\"{class}\"><h2>{name} — dark theme</h2>{}</section>",
+            chart.render()
+        );
     }
     html.push_str("</main></body></html>");
     std::fs::write(&path, html)?;

@@ -24,7 +24,10 @@ pub struct Series {
 impl Series {
     /// A series from a name and its values.
     pub fn new(name: impl Into<String>, values: Vec<f64>) -> Self {
-        Series { name: name.into(), values }
+        Series {
+            name: name.into(),
+            values,
+        }
     }
 }
 
@@ -91,7 +94,9 @@ impl BarChart {
             }
             for (i, v) in s.values.iter().enumerate() {
                 if !v.is_finite() {
-                    problems.push(ChartError::NotFinite { path: format!("series[{index}].values[{i}]") });
+                    problems.push(ChartError::NotFinite {
+                        path: format!("series[{index}].values[{i}]"),
+                    });
                 }
             }
         }
@@ -99,7 +104,12 @@ impl BarChart {
     }
 
     fn value(&self, series: usize, category: usize) -> Option<f64> {
-        self.series.get(series)?.values.get(category).copied().filter(|v| v.is_finite())
+        self.series
+            .get(series)?
+            .values
+            .get(category)
+            .copied()
+            .filter(|v| v.is_finite())
     }
 
     fn bars(&self) -> Vec<Bar> {
@@ -107,7 +117,9 @@ impl BarChart {
         for c in 0..self.categories.len() {
             let (mut up, mut down) = (0.0, 0.0);
             for s in 0..self.series.len() {
-                let Some(value) = self.value(s, c) else { continue };
+                let Some(value) = self.value(s, c) else {
+                    continue;
+                };
                 let (from, to) = if !self.stacked {
                     (0.0, value)
                 } else if value >= 0.0 {
@@ -117,19 +129,35 @@ impl BarChart {
                     down += value;
                     (down - value, down)
                 };
-                bars.push(Bar { category: c, series: s, from, to, value });
+                bars.push(Bar {
+                    category: c,
+                    series: s,
+                    from,
+                    to,
+                    value,
+                });
             }
         }
         bars
     }
 
     fn total(&self, category: usize) -> Option<f64> {
-        let values: Vec<f64> = (0..self.series.len()).filter_map(|s| self.value(s, category)).collect();
-        if values.is_empty() { None } else { Some(values.iter().sum()) }
+        let values: Vec<f64> = (0..self.series.len())
+            .filter_map(|s| self.value(s, category))
+            .collect();
+        if values.is_empty() {
+            None
+        } else {
+            Some(values.iter().sum())
+        }
     }
 
     fn name(&self) -> &str {
-        if self.title.trim().is_empty() { "Bar chart" } else { &self.title }
+        if self.title.trim().is_empty() {
+            "Bar chart"
+        } else {
+            &self.title
+        }
     }
 
     fn summary(&self) -> String {
@@ -139,10 +167,10 @@ impl BarChart {
         let mut best: Option<(f64, usize, usize)> = None;
         for c in 0..self.categories.len() {
             for s in 0..self.series.len() {
-                if let Some(v) = self.value(s, c) {
-                    if best.is_none_or(|(b, _, _)| v > b) {
-                        best = Some((v, s, c));
-                    }
+                if let Some(v) = self.value(s, c)
+                    && best.is_none_or(|(b, _, _)| v > b)
+                {
+                    best = Some((v, s, c));
                 }
             }
         }
@@ -160,11 +188,18 @@ impl BarChart {
             let _ = write!(out, " and {} series ({})", names.len(), names.join(", "));
         }
         if let Some((v, s, c)) = best {
-            let series = if names.len() > 1 { format!("{} in ", names.get(s).copied().unwrap_or_default()) } else { String::new() };
+            let series = if names.len() > 1 {
+                format!("{} in ", names.get(s).copied().unwrap_or_default())
+            } else {
+                String::new()
+            };
             let _ = write!(
                 out,
                 ". Highest: {series}{} at {}.",
-                self.categories.get(c).map(String::as_str).unwrap_or_default(),
+                self.categories
+                    .get(c)
+                    .map(String::as_str)
+                    .unwrap_or_default(),
                 self.value_format.full(v)
             );
         }
@@ -176,9 +211,17 @@ impl Chart for BarChart {
     fn render(&self) -> String {
         let bars = self.bars();
         if self.categories.is_empty() || bars.is_empty() {
-            return svg::empty_state("bar", &self.title, "Bar chart", (WIDTH, 200.0), "No data to show");
+            return svg::empty_state(
+                "bar",
+                &self.title,
+                "Bar chart",
+                (WIDTH, 200.0),
+                "No data to show",
+            );
         }
-        let (lo, hi) = bars.iter().fold((0.0f64, 0.0f64), |(lo, hi), b| (lo.min(b.from).min(b.to), hi.max(b.from).max(b.to)));
+        let (lo, hi) = bars.iter().fold((0.0f64, 0.0f64), |(lo, hi), b| {
+            (lo.min(b.from).min(b.to), hi.max(b.from).max(b.to))
+        });
         let ticks = nice_ticks(lo, hi, 6);
         match self.orientation {
             Orientation::Vertical => self.render_vertical(&bars, &ticks),
@@ -198,7 +241,10 @@ impl Chart for BarChart {
             .enumerate()
             .map(|(c, label)| {
                 let mut row = vec![label.clone()];
-                row.extend((0..self.series.len()).map(|s| self.value_format.full(self.value(s, c).unwrap_or(f64::NAN))));
+                row.extend(
+                    (0..self.series.len())
+                        .map(|s| self.value_format.full(self.value(s, c).unwrap_or(f64::NAN))),
+                );
                 if self.stacked && self.series.len() > 1 {
                     row.push(self.value_format.full(self.total(c).unwrap_or(f64::NAN)));
                 }
@@ -214,15 +260,23 @@ impl BarChart {
     fn header(&self, out: &mut String) -> f64 {
         let mut top = svg::title(out, &self.title, WIDTH);
         if self.series.len() > 1 {
-            let items: Vec<(String, String)> =
-                self.series.iter().enumerate().map(|(i, s)| (s.name.clone(), theme::series_colour(i))).collect();
+            let items: Vec<(String, String)> = self
+                .series
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.clone(), theme::series_colour(i)))
+                .collect();
             top += svg::legend(out, &items, svg::PAD, top, WIDTH - 2.0 * svg::PAD) + 8.0;
         }
         top
     }
 
     fn tooltip(&self, bar: &Bar) -> String {
-        let category = self.categories.get(bar.category).map(String::as_str).unwrap_or_default();
+        let category = self
+            .categories
+            .get(bar.category)
+            .map(String::as_str)
+            .unwrap_or_default();
         let value = self.value_format.full(bar.value);
         match self.series.get(bar.series) {
             Some(s) if self.series.len() > 1 => format!("{category} · {}: {value}", s.name),
@@ -241,11 +295,19 @@ impl BarChart {
             let gap = 2.0;
             let thick = ((band * 0.78 - gap * (n - 1.0)) / n).min(max_bar).max(1.0);
             let group = thick * n + gap * (n - 1.0);
-            (band_start + (band - group) / 2.0 + series as f64 * (thick + gap), thick)
+            (
+                band_start + (band - group) / 2.0 + series as f64 * (thick + gap),
+                thick,
+            )
         }
     }
 
-    fn write_bar(out: &mut String, (x, y, w, h): (f64, f64, f64, f64), colour: &str, tooltip: &str) {
+    fn write_bar(
+        out: &mut String,
+        (x, y, w, h): (f64, f64, f64, f64),
+        colour: &str,
+        tooltip: &str,
+    ) {
         let _ = write!(
             out,
             "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"2\" fill=\"{colour}\"><title>{}</title></rect>",
@@ -261,13 +323,30 @@ impl BarChart {
         let n = self.categories.len();
         let mut body = String::new();
         let top = self.header(&mut body) + 16.0;
-        let tick_labels: Vec<String> = ticks.values.iter().map(|v| self.value_format.tick(*v, ticks.step)).collect();
-        let left = svg::PAD + tick_labels.iter().map(|t| text_width(t, 11.0)).fold(0.0, f64::max) + 10.0;
+        let tick_labels: Vec<String> = ticks
+            .values
+            .iter()
+            .map(|v| self.value_format.tick(*v, ticks.step))
+            .collect();
+        let left = svg::PAD
+            + tick_labels
+                .iter()
+                .map(|t| text_width(t, 11.0))
+                .fold(0.0, f64::max)
+            + 10.0;
         let plot_w = WIDTH - left - svg::PAD;
         let band = plot_w / n as f64;
-        let widest = self.categories.iter().map(|c| text_width(c, 12.0)).fold(0.0, f64::max);
+        let widest = self
+            .categories
+            .iter()
+            .map(|c| text_width(c, 12.0))
+            .fold(0.0, f64::max);
         let rotate = widest > band - 6.0 && band < 56.0;
-        let label_room = if rotate { widest.min(110.0) * 0.64 + 22.0 } else { 26.0 };
+        let label_room = if rotate {
+            widest.min(110.0) * 0.64 + 22.0
+        } else {
+            26.0
+        };
         let height = top + PLOT_HEIGHT + label_room + svg::PAD;
         let span = ticks.max - ticks.min;
         let y = |v: f64| top + (ticks.max - v) / span * PLOT_HEIGHT;
@@ -282,31 +361,63 @@ impl BarChart {
                 if *v == 0.0 { theme::AXIS } else { theme::GRID },
                 y = num(y(*v)),
             );
-            text(&mut body, left - 8.0, y(*v) + 4.0, &Font::new(11.0, theme::MUTED).anchor(Anchor::End), label, label);
+            text(
+                &mut body,
+                left - 8.0,
+                y(*v) + 4.0,
+                &Font::new(11.0, theme::MUTED).anchor(Anchor::End),
+                label,
+                label,
+            );
         }
         body.push_str("</g><g class=\"keel-chart-bars\">");
         for bar in bars {
             let (x, w) = self.slot(left + bar.category as f64 * band, band, bar.series, MAX_BAR);
             let (y0, y1) = (y(bar.from), y(bar.to));
             let rect = (x, y0.min(y1), w, (y0 - y1).abs());
-            Self::write_bar(&mut body, rect, &theme::series_colour(bar.series), &self.tooltip(bar));
+            Self::write_bar(
+                &mut body,
+                rect,
+                &theme::series_colour(bar.series),
+                &self.tooltip(bar),
+            );
         }
         body.push_str("</g>");
         if !self.hide_values {
             body.push_str("<g class=\"keel-chart-values\">");
             for bar in bars {
-                let (x, w) = self.slot(left + bar.category as f64 * band, band, bar.series, MAX_BAR);
+                let (x, w) =
+                    self.slot(left + bar.category as f64 * band, band, bar.series, MAX_BAR);
                 let label = self.value_format.short(bar.value);
                 let lw = text_width(&label, 11.0);
                 if self.stacked && self.series.len() > 1 {
                     let h = (y(bar.from) - y(bar.to)).abs();
                     if h >= 16.0 && lw <= w - 4.0 {
                         let cy = (y(bar.from) + y(bar.to)) / 2.0 + 4.0;
-                        text(&mut body, x + w / 2.0, cy, &Font::new(11.0, &theme::on_series_colour(bar.series)).anchor(Anchor::Middle), &label, &label);
+                        text(
+                            &mut body,
+                            x + w / 2.0,
+                            cy,
+                            &Font::new(11.0, &theme::on_series_colour(bar.series))
+                                .anchor(Anchor::Middle),
+                            &label,
+                            &label,
+                        );
                     }
                 } else if lw <= w + 8.0 {
-                    let ly = if bar.value >= 0.0 { y(bar.to) - 5.0 } else { y(bar.to) + 13.0 };
-                    text(&mut body, x + w / 2.0, ly, &Font::new(11.0, theme::TEXT).anchor(Anchor::Middle), &label, &label);
+                    let ly = if bar.value >= 0.0 {
+                        y(bar.to) - 5.0
+                    } else {
+                        y(bar.to) + 13.0
+                    };
+                    text(
+                        &mut body,
+                        x + w / 2.0,
+                        ly,
+                        &Font::new(11.0, theme::TEXT).anchor(Anchor::Middle),
+                        &label,
+                        &label,
+                    );
                 }
             }
             if self.stacked && self.series.len() > 1 {
@@ -317,9 +428,29 @@ impl BarChart {
                     if text_width(&label, 11.0) > band {
                         continue;
                     }
-                    let end = bars.iter().filter(|b| b.category == c).fold(0.0f64, |m, b| if total >= 0.0 { m.max(b.to) } else { m.min(b.to) });
-                    let ly = if total >= 0.0 { y(end) - 5.0 } else { y(end) + 13.0 };
-                    text(&mut body, x + w / 2.0, ly, &Font::new(11.0, theme::TEXT).bold().anchor(Anchor::Middle), &label, &label);
+                    let end = bars
+                        .iter()
+                        .filter(|b| b.category == c)
+                        .fold(0.0f64, |m, b| {
+                            if total >= 0.0 {
+                                m.max(b.to)
+                            } else {
+                                m.min(b.to)
+                            }
+                        });
+                    let ly = if total >= 0.0 {
+                        y(end) - 5.0
+                    } else {
+                        y(end) + 13.0
+                    };
+                    text(
+                        &mut body,
+                        x + w / 2.0,
+                        ly,
+                        &Font::new(11.0, theme::TEXT).bold().anchor(Anchor::Middle),
+                        &label,
+                        &label,
+                    );
                 }
             }
             body.push_str("</g>");
@@ -330,18 +461,44 @@ impl BarChart {
             let cx = left + (c as f64 + 0.5) * band;
             if rotate {
                 let shown = truncate(label, 110.0, 12.0);
-                let _ = write!(body, "<g transform=\"translate({} {}) rotate(-40)\">", num(cx + 4.0), num(label_y - 6.0));
-                text(&mut body, 0.0, 0.0, &Font::new(12.0, theme::MUTED).anchor(Anchor::End), &shown, label);
+                let _ = write!(
+                    body,
+                    "<g transform=\"translate({} {}) rotate(-40)\">",
+                    num(cx + 4.0),
+                    num(label_y - 6.0)
+                );
+                text(
+                    &mut body,
+                    0.0,
+                    0.0,
+                    &Font::new(12.0, theme::MUTED).anchor(Anchor::End),
+                    &shown,
+                    label,
+                );
                 body.push_str("</g>");
             } else {
                 let shown = truncate(label, band - 4.0, 12.0);
-                text(&mut body, cx, label_y, &Font::new(12.0, theme::MUTED).anchor(Anchor::Middle), &shown, label);
+                text(
+                    &mut body,
+                    cx,
+                    label_y,
+                    &Font::new(12.0, theme::MUTED).anchor(Anchor::Middle),
+                    &shown,
+                    label,
+                );
             }
         }
         body.push_str("</g>");
 
         let mut out = String::new();
-        svg::open(&mut out, "bar", (WIDTH, height), self.name(), &self.summary(), None);
+        svg::open(
+            &mut out,
+            "bar",
+            (WIDTH, height),
+            self.name(),
+            &self.summary(),
+            None,
+        );
         out.push_str(&body);
         svg::close(&mut out);
         out
@@ -352,18 +509,33 @@ impl BarChart {
         let ns = self.series.len().max(1);
         let mut body = String::new();
         let top = self.header(&mut body) + 4.0;
-        let widest = self.categories.iter().map(|c| text_width(c, 12.0)).fold(0.0, f64::max);
+        let widest = self
+            .categories
+            .iter()
+            .map(|c| text_width(c, 12.0))
+            .fold(0.0, f64::max);
         let label_w = widest.min(WIDTH * 0.3);
         let left = svg::PAD + label_w + 10.0;
         let value_room = if self.hide_values {
             8.0
         } else if self.stacked && ns > 1 {
-            (0..n).filter_map(|c| self.total(c)).map(|t| text_width(&self.value_format.short(t), 11.0)).fold(0.0, f64::max) + 10.0
+            (0..n)
+                .filter_map(|c| self.total(c))
+                .map(|t| text_width(&self.value_format.short(t), 11.0))
+                .fold(0.0, f64::max)
+                + 10.0
         } else {
-            bars.iter().map(|b| text_width(&self.value_format.short(b.value), 11.0)).fold(0.0, f64::max) + 10.0
+            bars.iter()
+                .map(|b| text_width(&self.value_format.short(b.value), 11.0))
+                .fold(0.0, f64::max)
+                + 10.0
         };
         let plot_w = WIDTH - left - svg::PAD - value_room;
-        let band = if self.stacked || ns == 1 { 30.0 } else { ns as f64 * 15.0 + 12.0 };
+        let band = if self.stacked || ns == 1 {
+            30.0
+        } else {
+            ns as f64 * 15.0 + 12.0
+        };
         let plot_h = band * n as f64;
         let height = top + plot_h + 22.0 + svg::PAD;
         let span = ticks.max - ticks.min;
@@ -380,19 +552,38 @@ impl BarChart {
                 if *v == 0.0 { theme::AXIS } else { theme::GRID },
                 x = num(x(*v)),
             );
-            text(&mut body, x(*v), top + plot_h + 16.0, &Font::new(11.0, theme::MUTED).anchor(Anchor::Middle), &label, &label);
+            text(
+                &mut body,
+                x(*v),
+                top + plot_h + 16.0,
+                &Font::new(11.0, theme::MUTED).anchor(Anchor::Middle),
+                &label,
+                &label,
+            );
         }
         body.push_str("</g><g class=\"keel-chart-categories\">");
         for (c, label) in self.categories.iter().enumerate() {
             let shown = truncate(label, label_w, 12.0);
             let cy = top + (c as f64 + 0.5) * band + 4.0;
-            text(&mut body, left - 10.0, cy, &Font::new(12.0, theme::TEXT).anchor(Anchor::End), &shown, label);
+            text(
+                &mut body,
+                left - 10.0,
+                cy,
+                &Font::new(12.0, theme::TEXT).anchor(Anchor::End),
+                &shown,
+                label,
+            );
         }
         body.push_str("</g><g class=\"keel-chart-bars\">");
         for bar in bars {
             let (y, h) = self.slot(top + bar.category as f64 * band, band, bar.series, 22.0);
             let (x0, x1) = (x(bar.from), x(bar.to));
-            Self::write_bar(&mut body, (x0.min(x1), y, (x1 - x0).abs(), h), &theme::series_colour(bar.series), &self.tooltip(bar));
+            Self::write_bar(
+                &mut body,
+                (x0.min(x1), y, (x1 - x0).abs(), h),
+                &theme::series_colour(bar.series),
+                &self.tooltip(bar),
+            );
         }
         body.push_str("</g>");
         if !self.hide_values {
@@ -406,28 +597,67 @@ impl BarChart {
                     let w = (x(bar.to) - x(bar.from)).abs();
                     if lw <= w - 6.0 && h >= 12.0 {
                         let cx = (x(bar.from) + x(bar.to)) / 2.0;
-                        text(&mut body, cx, cy, &Font::new(11.0, &theme::on_series_colour(bar.series)).anchor(Anchor::Middle), &label, &label);
+                        text(
+                            &mut body,
+                            cx,
+                            cy,
+                            &Font::new(11.0, &theme::on_series_colour(bar.series))
+                                .anchor(Anchor::Middle),
+                            &label,
+                            &label,
+                        );
                     }
                 } else if bar.value >= 0.0 {
-                    text(&mut body, x(bar.to) + 5.0, cy, &Font::new(11.0, theme::TEXT), &label, &label);
+                    text(
+                        &mut body,
+                        x(bar.to) + 5.0,
+                        cy,
+                        &Font::new(11.0, theme::TEXT),
+                        &label,
+                        &label,
+                    );
                 } else {
-                    text(&mut body, x(bar.to) - 5.0, cy, &Font::new(11.0, theme::TEXT).anchor(Anchor::End), &label, &label);
+                    text(
+                        &mut body,
+                        x(bar.to) - 5.0,
+                        cy,
+                        &Font::new(11.0, theme::TEXT).anchor(Anchor::End),
+                        &label,
+                        &label,
+                    );
                 }
             }
             if self.stacked && ns > 1 {
                 for c in 0..n {
                     let Some(total) = self.total(c) else { continue };
                     let (y, h) = self.slot(top + c as f64 * band, band, 0, 22.0);
-                    let end = bars.iter().filter(|b| b.category == c).fold(0.0f64, |m, b| m.max(b.to));
+                    let end = bars
+                        .iter()
+                        .filter(|b| b.category == c)
+                        .fold(0.0f64, |m, b| m.max(b.to));
                     let label = self.value_format.short(total);
-                    text(&mut body, x(end) + 5.0, y + h / 2.0 + 4.0, &Font::new(11.0, theme::TEXT).bold(), &label, &label);
+                    text(
+                        &mut body,
+                        x(end) + 5.0,
+                        y + h / 2.0 + 4.0,
+                        &Font::new(11.0, theme::TEXT).bold(),
+                        &label,
+                        &label,
+                    );
                 }
             }
             body.push_str("</g>");
         }
 
         let mut out = String::new();
-        svg::open(&mut out, "bar", (WIDTH, height), self.name(), &self.summary(), None);
+        svg::open(
+            &mut out,
+            "bar",
+            (WIDTH, height),
+            self.name(),
+            &self.summary(),
+            None,
+        );
         out.push_str(&body);
         svg::close(&mut out);
         out
@@ -442,7 +672,10 @@ mod tests {
         BarChart {
             title: "Requests".into(),
             categories: vec!["Email".into(), "Web".into(), "Paid".into()],
-            series: vec![Series::new("Open", vec![3.0, 5.0, 1.0]), Series::new("Done", vec![2.0, f64::NAN, 4.0])],
+            series: vec![
+                Series::new("Open", vec![3.0, 5.0, 1.0]),
+                Series::new("Done", vec![2.0, f64::NAN, 4.0]),
+            ],
             ..BarChart::default()
         }
     }
@@ -450,14 +683,22 @@ mod tests {
     #[test]
     fn one_rect_per_finite_value() {
         let svg = chart().render();
-        assert_eq!(svg.matches("<rect").count(), 5 + 2, "5 bars and 2 legend swatches");
+        assert_eq!(
+            svg.matches("<rect").count(),
+            5 + 2,
+            "5 bars and 2 legend swatches"
+        );
     }
 
     #[test]
     fn stacking_accumulates_and_splits_signs() {
         let c = BarChart {
             categories: vec!["A".into()],
-            series: vec![Series::new("x", vec![2.0]), Series::new("y", vec![-1.0]), Series::new("z", vec![3.0])],
+            series: vec![
+                Series::new("x", vec![2.0]),
+                Series::new("y", vec![-1.0]),
+                Series::new("z", vec![3.0]),
+            ],
             stacked: true,
             ..BarChart::default()
         };
@@ -470,17 +711,32 @@ mod tests {
     fn degenerate_inputs_render_without_panicking() {
         let empty = BarChart::default().render();
         assert!(empty.contains("No data to show"));
-        let nan = BarChart { categories: vec!["A".into()], series: vec![Series::new("x", vec![f64::NAN])], ..BarChart::default() };
+        let nan = BarChart {
+            categories: vec!["A".into()],
+            series: vec![Series::new("x", vec![f64::NAN])],
+            ..BarChart::default()
+        };
         assert!(nan.render().contains("No data to show"));
-        let zeros = BarChart { categories: vec!["A".into(), "B".into()], series: vec![Series::new("x", vec![0.0, 0.0])], ..BarChart::default() };
+        let zeros = BarChart {
+            categories: vec!["A".into(), "B".into()],
+            series: vec![Series::new("x", vec![0.0, 0.0])],
+            ..BarChart::default()
+        };
         assert!(zeros.render().contains("<rect"));
-        let short = BarChart { categories: vec!["A".into(), "B".into()], series: vec![Series::new("x", vec![1.0])], ..BarChart::default() };
+        let short = BarChart {
+            categories: vec!["A".into(), "B".into()],
+            series: vec![Series::new("x", vec![1.0])],
+            ..BarChart::default()
+        };
         assert_eq!(short.check().len(), 1);
         assert!(short.render().contains("<svg"));
         for orientation in [Orientation::Vertical, Orientation::Horizontal] {
             let neg = BarChart {
                 categories: vec!["A".into(), "B".into()],
-                series: vec![Series::new("x", vec![-5.0, 3.0]), Series::new("y", vec![-1.0, -2.0])],
+                series: vec![
+                    Series::new("x", vec![-5.0, 3.0]),
+                    Series::new("y", vec![-1.0, -2.0]),
+                ],
                 orientation,
                 stacked: true,
                 ..BarChart::default()

@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Chart;
 use crate::format::ValueFormat;
 use crate::svg::{self, Anchor, Font, num, text, text_width, truncate};
 use crate::table::html_table;
 use crate::theme;
-use crate::Chart;
 
 /// One part of the whole.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -24,7 +24,10 @@ pub struct Slice {
 impl Slice {
     /// A slice from a label and a value.
     pub fn new(label: impl Into<String>, value: f64) -> Self {
-        Slice { label: label.into(), value }
+        Slice {
+            label: label.into(),
+            value,
+        }
     }
 }
 
@@ -53,20 +56,33 @@ const MAX_SLICES: usize = 8;
 
 impl Donut {
     fn name(&self) -> &str {
-        if self.title.trim().is_empty() { "Donut chart" } else { &self.title }
+        if self.title.trim().is_empty() {
+            "Donut chart"
+        } else {
+            &self.title
+        }
     }
 
     /// The slices drawn: positive finite values, the smallest merged into "Other" when there
     /// are too many.
     fn drawn(&self) -> Vec<(String, f64)> {
-        let mut parts: Vec<(String, f64)> =
-            self.slices.iter().filter(|s| s.value.is_finite() && s.value > 0.0).map(|s| (s.label.clone(), s.value)).collect();
+        let mut parts: Vec<(String, f64)> = self
+            .slices
+            .iter()
+            .filter(|s| s.value.is_finite() && s.value > 0.0)
+            .map(|s| (s.label.clone(), s.value))
+            .collect();
         if parts.len() > MAX_SLICES {
             let mut order: Vec<usize> = (0..parts.len()).collect();
             order.sort_by(|&a, &b| parts[b].1.total_cmp(&parts[a].1));
             let keep: Vec<usize> = order[..MAX_SLICES - 1].to_vec();
             let other: f64 = order[MAX_SLICES - 1..].iter().map(|&i| parts[i].1).sum();
-            parts = parts.into_iter().enumerate().filter(|(i, _)| keep.contains(i)).map(|(_, p)| p).collect();
+            parts = parts
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| keep.contains(i))
+                .map(|(_, p)| p)
+                .collect();
             parts.push(("Other".into(), other));
         }
         parts
@@ -76,9 +92,21 @@ impl Donut {
         if let Some(d) = &self.description {
             return d.clone();
         }
-        let shares: Vec<String> =
-            parts.iter().map(|(label, v)| format!("{label} {} ({:.0}%)", self.value_format.full(*v), v / total * 100.0)).collect();
-        format!("Total {}: {}.", self.value_format.full(total), shares.join(", "))
+        let shares: Vec<String> = parts
+            .iter()
+            .map(|(label, v)| {
+                format!(
+                    "{label} {} ({:.0}%)",
+                    self.value_format.full(*v),
+                    v / total * 100.0
+                )
+            })
+            .collect();
+        format!(
+            "Total {}: {}.",
+            self.value_format.full(total),
+            shares.join(", ")
+        )
     }
 }
 
@@ -111,7 +139,13 @@ impl Chart for Donut {
         let parts = self.drawn();
         let total: f64 = parts.iter().map(|p| p.1).sum();
         if parts.is_empty() || !(total.is_finite() && total > 0.0) {
-            return svg::empty_state("donut", &self.title, "Donut chart", (WIDTH, 200.0), "No data to show");
+            return svg::empty_state(
+                "donut",
+                &self.title,
+                "Donut chart",
+                (WIDTH, 200.0),
+                "No data to show",
+            );
         }
         let mut body = String::new();
         let top = svg::title(&mut body, &self.title, WIDTH) + 4.0;
@@ -126,11 +160,18 @@ impl Chart for Donut {
         for (i, (label, value)) in parts.iter().enumerate() {
             let sweep = value / total * 2.0 * PI;
             let colour = theme::series_colour(i);
-            let tooltip = svg::escape(&format!("{label}: {} ({:.1}%)", self.value_format.full(*value), value / total * 100.0));
+            let tooltip = svg::escape(&format!(
+                "{label}: {} ({:.1}%)",
+                self.value_format.full(*value),
+                value / total * 100.0
+            ));
             if sweep >= 2.0 * PI - 1e-9 {
                 // A full ring cannot be one arc; draw it as two halves.
                 let d = format!("{} {}", arc(cx, cy, 0.0, PI), arc(cx, cy, PI, 2.0 * PI));
-                let _ = write!(body, "<path d=\"{d}\" fill=\"{colour}\"><title>{tooltip}</title></path>");
+                let _ = write!(
+                    body,
+                    "<path d=\"{d}\" fill=\"{colour}\"><title>{tooltip}</title></path>"
+                );
             } else {
                 let _ = write!(
                     body,
@@ -143,10 +184,24 @@ impl Chart for Donut {
         }
         body.push_str("</g>");
         let total_label = self.value_format.short(total);
-        text(&mut body, cx, cy + 4.0, &Font::new(22.0, theme::TEXT).bold().anchor(Anchor::Middle), &total_label, &total_label);
+        text(
+            &mut body,
+            cx,
+            cy + 4.0,
+            &Font::new(22.0, theme::TEXT).bold().anchor(Anchor::Middle),
+            &total_label,
+            &total_label,
+        );
         let caption = self.center_label.as_deref().unwrap_or("Total");
         let shown = truncate(caption, INNER * 1.6, 11.0);
-        text(&mut body, cx, cy + 20.0, &Font::new(11.0, theme::MUTED).anchor(Anchor::Middle), &shown, caption);
+        text(
+            &mut body,
+            cx,
+            cy + 20.0,
+            &Font::new(11.0, theme::MUTED).anchor(Anchor::Middle),
+            &shown,
+            caption,
+        );
 
         let lx = cx + OUTER + 36.0;
         let right = WIDTH - svg::PAD;
@@ -164,22 +219,55 @@ impl Chart for Donut {
                 num(ly + 6.0),
                 theme::series_colour(i)
             );
-            text(&mut body, lx + 18.0, ly + 15.0, &Font::new(12.0, theme::TEXT), &shown, label);
-            text(&mut body, right - 48.0, ly + 15.0, &Font::new(12.0, theme::TEXT).bold().anchor(Anchor::End), &val, &val);
-            text(&mut body, right, ly + 15.0, &Font::new(12.0, theme::MUTED).anchor(Anchor::End), &pct, &pct);
+            text(
+                &mut body,
+                lx + 18.0,
+                ly + 15.0,
+                &Font::new(12.0, theme::TEXT),
+                &shown,
+                label,
+            );
+            text(
+                &mut body,
+                right - 48.0,
+                ly + 15.0,
+                &Font::new(12.0, theme::TEXT).bold().anchor(Anchor::End),
+                &val,
+                &val,
+            );
+            text(
+                &mut body,
+                right,
+                ly + 15.0,
+                &Font::new(12.0, theme::MUTED).anchor(Anchor::End),
+                &pct,
+                &pct,
+            );
             ly += row_h;
         }
         body.push_str("</g>");
 
         let mut out = String::new();
-        svg::open(&mut out, "donut", (WIDTH, height), self.name(), &self.summary(&parts, total), None);
+        svg::open(
+            &mut out,
+            "donut",
+            (WIDTH, height),
+            self.name(),
+            &self.summary(&parts, total),
+            None,
+        );
         out.push_str(&body);
         svg::close(&mut out);
         out
     }
 
     fn to_html_table(&self) -> String {
-        let total: f64 = self.slices.iter().map(|s| s.value).filter(|v| v.is_finite() && *v > 0.0).sum();
+        let total: f64 = self
+            .slices
+            .iter()
+            .map(|s| s.value)
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .sum();
         let rows: Vec<Vec<String>> = self
             .slices
             .iter()
@@ -192,7 +280,11 @@ impl Chart for Donut {
                 vec![s.label.clone(), self.value_format.full(s.value), share]
             })
             .collect();
-        html_table(self.name(), &[String::new(), "Value".into(), "Share".into()], &rows)
+        html_table(
+            self.name(),
+            &[String::new(), "Value".into(), "Share".into()],
+            &rows,
+        )
     }
 }
 
@@ -203,15 +295,31 @@ mod tests {
     #[test]
     fn degenerate_donuts() {
         assert!(Donut::default().render().contains("No data to show"));
-        let zeros = Donut { slices: vec![Slice::new("a", 0.0), Slice::new("b", -2.0), Slice::new("c", f64::NAN)], ..Donut::default() };
+        let zeros = Donut {
+            slices: vec![
+                Slice::new("a", 0.0),
+                Slice::new("b", -2.0),
+                Slice::new("c", f64::NAN),
+            ],
+            ..Donut::default()
+        };
         assert!(zeros.render().contains("No data to show"));
-        let one = Donut { slices: vec![Slice::new("a", 5.0)], ..Donut::default() }.render();
+        let one = Donut {
+            slices: vec![Slice::new("a", 5.0)],
+            ..Donut::default()
+        }
+        .render();
         assert!(one.contains("<path") && !one.contains("NaN"));
     }
 
     #[test]
     fn many_slices_merge_into_other() {
-        let d = Donut { slices: (1..=12).map(|i| Slice::new(format!("s{i}"), f64::from(i))).collect(), ..Donut::default() };
+        let d = Donut {
+            slices: (1..=12)
+                .map(|i| Slice::new(format!("s{i}"), f64::from(i)))
+                .collect(),
+            ..Donut::default()
+        };
         let drawn = d.drawn();
         assert_eq!(drawn.len(), MAX_SLICES);
         assert_eq!(drawn.last().map(|p| p.1), Some(15.0));

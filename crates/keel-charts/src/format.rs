@@ -45,7 +45,11 @@ impl ValueFormat {
         }
         match self {
             ValueFormat::Auto => {
-                let decimals = if (value - value.round()).abs() < 1e-9 { 0 } else { 2 };
+                let decimals = if (value - value.round()).abs() < 1e-9 {
+                    0
+                } else {
+                    2
+                };
                 trim_decimals(&grouped(value, decimals))
             }
             ValueFormat::Number { decimals } => grouped(value, (*decimals).min(6).into()),
@@ -54,7 +58,9 @@ impl ValueFormat {
                 let (symbol, decimals) = currency(code);
                 signed(value, |v| format!("{symbol}{}", grouped(v, decimals)))
             }
-            ValueFormat::Percent { decimals } => format!("{}%", grouped(value * 100.0, (*decimals).min(6).into())),
+            ValueFormat::Percent { decimals } => {
+                format!("{}%", grouped(value * 100.0, (*decimals).min(6).into()))
+            }
         }
     }
 
@@ -71,7 +77,11 @@ impl ValueFormat {
             ValueFormat::Currency { code } => {
                 let (symbol, decimals) = currency(code);
                 if value.abs() < 10_000.0 {
-                    let d = if (value - value.round()).abs() < 1e-9 { 0 } else { decimals };
+                    let d = if (value - value.round()).abs() < 1e-9 {
+                        0
+                    } else {
+                        decimals
+                    };
                     signed(value, |v| format!("{symbol}{}", grouped(v, d)))
                 } else {
                     signed(value, |v| format!("{symbol}{}", compact(v, None)))
@@ -87,9 +97,15 @@ impl ValueFormat {
         if !value.is_finite() {
             return MISSING.to_string();
         }
-        let step = if step.is_finite() && step > 0.0 { step } else { 1.0 };
+        let step = if step.is_finite() && step > 0.0 {
+            step
+        } else {
+            1.0
+        };
         match self {
-            ValueFormat::Percent { .. } => format!("{}%", grouped(value * 100.0, decimals_for(step * 100.0))),
+            ValueFormat::Percent { .. } => {
+                format!("{}%", grouped(value * 100.0, decimals_for(step * 100.0)))
+            }
             ValueFormat::Currency { code } => {
                 let (symbol, _) = currency(code);
                 signed(value, |v| format!("{symbol}{}", tick_number(v, step)))
@@ -147,8 +163,15 @@ fn unit_for(magnitude: f64) -> (f64, &'static str) {
 /// Prints the sign as a true minus and the magnitude with `body`.
 fn signed(value: f64, body: impl Fn(f64) -> String) -> String {
     let text = body(value.abs());
-    let is_zero = text.chars().filter(|c| c.is_ascii_digit()).all(|c| c == '0');
-    if value < 0.0 && !is_zero { format!("−{text}") } else { text }
+    let is_zero = text
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .all(|c| c == '0');
+    if value < 0.0 && !is_zero {
+        format!("−{text}")
+    } else {
+        text
+    }
 }
 
 /// `1234.5` → `1.2k`, `12345` → `12k`, `1500000` → `1.5M`; below 1,000 the number itself.
@@ -157,9 +180,15 @@ pub fn compact(value: f64, decimals: Option<usize>) -> String {
         return MISSING.to_string();
     }
     signed(value, |v| {
-        let (unit, suffix) = if v >= 999.5 { unit_for(v.max(1e4)) } else { (1.0, "") };
+        let (unit, suffix) = if v >= 999.5 {
+            unit_for(v.max(1e4))
+        } else {
+            (1.0, "")
+        };
         let scaled = v / unit;
-        let d = decimals.unwrap_or(if scaled < 10.0 && unit > 1.0 || scaled < 10.0 && scaled.fract() != 0.0 { 1 } else { 0 });
+        // One decimal only while it carries information: 1.2k, 2.5, but 12k and 950.
+        let one_decimal = scaled < 10.0 && (unit > 1.0 || scaled.fract() != 0.0);
+        let d = decimals.unwrap_or(usize::from(one_decimal));
         let text = trim_decimals(&grouped(scaled, d));
         // Rounding can carry into the next unit (999.96k → 1000k); promote it.
         if unit < 1e12 && text == "1,000" && unit > 1.0 {
@@ -194,7 +223,11 @@ pub fn grouped(value: f64, decimals: usize) -> String {
         out.push_str(f);
     }
     let is_zero = out.chars().filter(|c| c.is_ascii_digit()).all(|c| c == '0');
-    if negative && !is_zero { format!("−{out}") } else { out }
+    if negative && !is_zero {
+        format!("−{out}")
+    } else {
+        out
+    }
 }
 
 fn trim_decimals(text: &str) -> String {
@@ -274,12 +307,18 @@ mod tests {
     #[test]
     fn ticks_use_step_precision() {
         assert_eq!(ValueFormat::Auto.tick(0.25, 0.25), "0.25");
-        assert_eq!(ValueFormat::Currency { code: "USD".into() }.tick(0.0, 50_000.0), "$0");
+        assert_eq!(
+            ValueFormat::Currency { code: "USD".into() }.tick(0.0, 50_000.0),
+            "$0"
+        );
         assert_eq!(ValueFormat::Auto.tick(20_000.0, 5_000.0), "20k");
         assert_eq!(ValueFormat::Auto.tick(2_500.0, 500.0), "2,500");
         assert_eq!(ValueFormat::Auto.tick(1_500_000.0, 500_000.0), "1.5M");
         assert_eq!(ValueFormat::Percent { decimals: 0 }.tick(0.2, 0.1), "20%");
-        assert_eq!(ValueFormat::Currency { code: "EUR".into() }.tick(-5000.0, 1000.0), "−€5,000");
+        assert_eq!(
+            ValueFormat::Currency { code: "EUR".into() }.tick(-5000.0, 1000.0),
+            "−€5,000"
+        );
         assert_eq!(decimals_for(0.2), 1);
         assert_eq!(decimals_for(0.25), 2);
         assert_eq!(decimals_for(50.0), 0);

@@ -4,11 +4,11 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Chart;
 use crate::format::ValueFormat;
 use crate::svg::{self, Anchor, Font, num, text, text_width, truncate};
 use crate::table::html_table;
 use crate::theme;
-use crate::Chart;
 
 /// A score out of a maximum, drawn as a bar; small whole-number maxima (up to 12) are drawn
 /// as segments, one per point. The colour says how good the score is: at least 75% good, at
@@ -36,7 +36,11 @@ const MAX_SEGMENTS: f64 = 12.0;
 
 impl Gauge {
     fn name(&self) -> &str {
-        if self.title.trim().is_empty() { "Score" } else { &self.title }
+        if self.title.trim().is_empty() {
+            "Score"
+        } else {
+            &self.title
+        }
     }
 
     fn valid(&self) -> bool {
@@ -50,7 +54,11 @@ impl Gauge {
     fn shown(&self) -> String {
         match self.value_format {
             ValueFormat::Percent { .. } => self.value_format.full(self.value / self.max),
-            _ => format!("{}/{}", self.value_format.short(self.value), self.value_format.short(self.max)),
+            _ => format!(
+                "{}/{}",
+                self.value_format.short(self.value),
+                self.value_format.short(self.max)
+            ),
         }
     }
 
@@ -73,12 +81,37 @@ impl Gauge {
 impl Chart for Gauge {
     fn render(&self) -> String {
         let mut out = String::new();
-        svg::open(&mut out, "gauge", (WIDTH, HEIGHT), self.name(), &self.summary(), Some(WIDTH + 80.0));
-        let value_text = if self.valid() { self.shown() } else { crate::format::MISSING.to_string() };
+        svg::open(
+            &mut out,
+            "gauge",
+            (WIDTH, HEIGHT),
+            self.name(),
+            &self.summary(),
+            Some(WIDTH + 80.0),
+        );
+        let value_text = if self.valid() {
+            self.shown()
+        } else {
+            crate::format::MISSING.to_string()
+        };
         let value_w = text_width(&value_text, 14.0);
         let label = truncate(&self.title, WIDTH - value_w - 12.0, 13.0);
-        text(&mut out, 0.0, 16.0, &Font::new(13.0, theme::TEXT), &label, &self.title);
-        text(&mut out, WIDTH, 16.0, &Font::new(14.0, theme::TEXT).bold().anchor(Anchor::End), &value_text, &value_text);
+        text(
+            &mut out,
+            0.0,
+            16.0,
+            &Font::new(13.0, theme::TEXT),
+            &label,
+            &self.title,
+        );
+        text(
+            &mut out,
+            WIDTH,
+            16.0,
+            &Font::new(14.0, theme::TEXT).bold().anchor(Anchor::End),
+            &value_text,
+            &value_text,
+        );
         let (bar_y, bar_h) = (26.0, 10.0);
         let fill = match self.ratio() {
             r if r >= 0.75 => theme::GOOD,
@@ -101,7 +134,11 @@ impl Chart for Gauge {
                 );
             }
         } else {
-            let _ = write!(out, "<rect x=\"0\" y=\"{bar_y}\" width=\"{WIDTH}\" height=\"{bar_h}\" rx=\"5\" fill=\"{}\"/>", theme::TRACK);
+            let _ = write!(
+                out,
+                "<rect x=\"0\" y=\"{bar_y}\" width=\"{WIDTH}\" height=\"{bar_h}\" rx=\"5\" fill=\"{}\"/>",
+                theme::TRACK
+            );
             if self.valid() && self.ratio() > 0.0 {
                 let _ = write!(
                     out,
@@ -115,9 +152,27 @@ impl Chart for Gauge {
     }
 
     fn to_html_table(&self) -> String {
-        let pct = if self.valid() { format!("{:.0}%", self.value / self.max * 100.0) } else { String::new() };
-        let row = vec![self.name().to_string(), self.value_format.full(self.value), self.value_format.full(self.max), pct];
-        html_table(self.name(), &[String::new(), "Score".into(), "Out of".into(), "Percent".into()], &[row])
+        let pct = if self.valid() {
+            format!("{:.0}%", self.value / self.max * 100.0)
+        } else {
+            String::new()
+        };
+        let row = vec![
+            self.name().to_string(),
+            self.value_format.full(self.value),
+            self.value_format.full(self.max),
+            pct,
+        ];
+        html_table(
+            self.name(),
+            &[
+                String::new(),
+                "Score".into(),
+                "Out of".into(),
+                "Percent".into(),
+            ],
+            &[row],
+        )
     }
 }
 
@@ -127,7 +182,12 @@ mod tests {
 
     #[test]
     fn readiness_score_is_segmented() {
-        let g = Gauge { title: "Readiness".into(), value: 6.0, max: 8.0, ..Gauge::default() };
+        let g = Gauge {
+            title: "Readiness".into(),
+            value: 6.0,
+            max: 8.0,
+            ..Gauge::default()
+        };
         let svg = g.render();
         assert_eq!(svg.matches("<rect").count(), 8);
         assert_eq!(svg.matches(theme::GOOD).count(), 6);
@@ -136,9 +196,24 @@ mod tests {
 
     #[test]
     fn degenerate_gauges() {
-        for (value, max) in [(0.0, 0.0), (f64::NAN, 8.0), (3.0, -1.0), (12.0, 8.0), (-2.0, 8.0), (0.42, 1.0)] {
-            let svg = Gauge { value, max, ..Gauge::default() }.render();
-            assert!(svg.ends_with("</svg>") && !svg.contains("NaN"), "{value}/{max}");
+        for (value, max) in [
+            (0.0, 0.0),
+            (f64::NAN, 8.0),
+            (3.0, -1.0),
+            (12.0, 8.0),
+            (-2.0, 8.0),
+            (0.42, 1.0),
+        ] {
+            let svg = Gauge {
+                value,
+                max,
+                ..Gauge::default()
+            }
+            .render();
+            assert!(
+                svg.ends_with("</svg>") && !svg.contains("NaN"),
+                "{value}/{max}"
+            );
         }
     }
 }

@@ -36,7 +36,13 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 5] = [NodeKind::Tool, NodeKind::Integration, NodeKind::Field, NodeKind::Dashboard, NodeKind::Automation];
+    const ALL: [NodeKind; 5] = [
+        NodeKind::Tool,
+        NodeKind::Integration,
+        NodeKind::Field,
+        NodeKind::Dashboard,
+        NodeKind::Automation,
+    ];
 
     /// Caption shown on the node and in the legend.
     pub fn caption(self) -> &'static str {
@@ -80,7 +86,12 @@ pub struct Node {
 impl Node {
     /// A node without a link.
     pub fn new(id: impl Into<String>, label: impl Into<String>, kind: NodeKind) -> Self {
-        Node { id: id.into(), label: label.into(), kind, href: None }
+        Node {
+            id: id.into(),
+            label: label.into(),
+            kind,
+            href: None,
+        }
     }
 
     /// The same node, linking to `href`.
@@ -106,7 +117,11 @@ pub struct Edge {
 impl Edge {
     /// An unlabelled edge.
     pub fn new(from: impl Into<String>, to: impl Into<String>) -> Self {
-        Edge { from: from.into(), to: to.into(), label: None }
+        Edge {
+            from: from.into(),
+            to: to.into(),
+            label: None,
+        }
     }
 }
 
@@ -199,13 +214,20 @@ impl Graph {
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (index, node) in self.nodes.iter().enumerate() {
             if seen.insert(node.id.as_str(), index).is_some() {
-                problems.push(ChartError::DuplicateNode { index, id: node.id.clone() });
+                problems.push(ChartError::DuplicateNode {
+                    index,
+                    id: node.id.clone(),
+                });
             }
         }
         for (index, edge) in self.edges.iter().enumerate() {
             for (end, id) in [("from", &edge.from), ("to", &edge.to)] {
                 if !seen.contains_key(id.as_str()) {
-                    problems.push(ChartError::UnknownNode { index, end, id: id.clone() });
+                    problems.push(ChartError::UnknownNode {
+                        index,
+                        end,
+                        id: id.clone(),
+                    });
                 }
             }
         }
@@ -221,7 +243,8 @@ impl Graph {
     }
 
     fn node_width(node: &Node) -> f64 {
-        let label = text_width(&node.label, 12.0).max(text_width(&node.kind.caption().to_uppercase(), 9.5) * 1.1);
+        let label = text_width(&node.label, 12.0)
+            .max(text_width(&node.kind.caption().to_uppercase(), 9.5) * 1.1);
         (label * 1.05 + 34.0).clamp(MIN_NODE_WIDTH, MAX_NODE_WIDTH)
     }
 
@@ -234,7 +257,8 @@ impl Graph {
             k.sort_unstable();
             k
         };
-        let vertex_of: HashMap<usize, usize> = kept.iter().enumerate().map(|(v, &n)| (n, v)).collect();
+        let vertex_of: HashMap<usize, usize> =
+            kept.iter().enumerate().map(|(v, &n)| (n, v)).collect();
         let n = kept.len();
         let edges: Vec<(usize, usize, usize)> = self
             .edges
@@ -248,8 +272,11 @@ impl Graph {
             .collect();
 
         let reversed = back_edges(n, &edges);
-        let dag: Vec<(usize, usize)> =
-            edges.iter().zip(&reversed).map(|(&(_, u, v), &r)| if r { (v, u) } else { (u, v) }).collect();
+        let dag: Vec<(usize, usize)> = edges
+            .iter()
+            .zip(&reversed)
+            .map(|(&(_, u, v), &r)| if r { (v, u) } else { (u, v) })
+            .collect();
         let layers_of = longest_path_layers(n, &dag);
 
         let mut vertices: Vec<Vertex> = kept
@@ -258,7 +285,11 @@ impl Graph {
             .map(|(&node, &layer)| Vertex {
                 real: Some(node),
                 layer,
-                width: self.nodes.get(node).map(Self::node_width).unwrap_or(MIN_NODE_WIDTH),
+                width: self
+                    .nodes
+                    .get(node)
+                    .map(Self::node_width)
+                    .unwrap_or(MIN_NODE_WIDTH),
                 height: NODE_HEIGHT,
                 preds: Vec::new(),
                 succs: Vec::new(),
@@ -270,7 +301,14 @@ impl Graph {
             let mut chain = vec![a];
             let (la, lb) = (vertices[a].layer, vertices[b].layer);
             for layer in la + 1..lb {
-                vertices.push(Vertex { real: None, layer, width: 0.0, height: DUMMY_HEIGHT, preds: Vec::new(), succs: Vec::new() });
+                vertices.push(Vertex {
+                    real: None,
+                    layer,
+                    width: 0.0,
+                    height: DUMMY_HEIGHT,
+                    preds: Vec::new(),
+                    succs: Vec::new(),
+                });
                 chain.push(vertices.len() - 1);
             }
             chain.push(b);
@@ -294,26 +332,45 @@ impl Graph {
         let mut column_w = Vec::with_capacity(layer_count);
         let mut x = 0.0;
         for layer in &layers {
-            let w = layer.iter().map(|&v| vertices[v].width).fold(0.0, f64::max).max(24.0);
+            let w = layer
+                .iter()
+                .map(|&v| vertices[v].width)
+                .fold(0.0, f64::max)
+                .max(24.0);
             column_x.push(x);
             column_w.push(w);
             x += w + LAYER_GAP;
         }
         let width = (x - LAYER_GAP).max(0.0);
-        let top = ys.iter().zip(&vertices).map(|(y, v)| y - v.height / 2.0).fold(f64::INFINITY, f64::min);
+        let top = ys
+            .iter()
+            .zip(&vertices)
+            .map(|(y, v)| y - v.height / 2.0)
+            .fold(f64::INFINITY, f64::min);
         let top = if top.is_finite() { top } else { 0.0 };
         let centre: Vec<(f64, f64)> = vertices
             .iter()
             .zip(&ys)
             .map(|(v, y)| (column_x[v.layer] + column_w[v.layer] / 2.0, y - top))
             .collect();
-        let height = vertices.iter().zip(&centre).map(|(v, c)| c.1 + v.height / 2.0).fold(0.0, f64::max);
+        let height = vertices
+            .iter()
+            .zip(&centre)
+            .map(|(v, c)| c.1 + v.height / 2.0)
+            .fold(0.0, f64::max);
 
         let nodes: Vec<NodeBox> = vertices
             .iter()
             .zip(&centre)
             .filter_map(|(v, &(cx, cy))| {
-                Some(NodeBox { node: v.real?, layer: v.layer, x: cx - v.width / 2.0, y: cy - v.height / 2.0, width: v.width, height: v.height })
+                Some(NodeBox {
+                    node: v.real?,
+                    layer: v.layer,
+                    x: cx - v.width / 2.0,
+                    y: cy - v.height / 2.0,
+                    width: v.width,
+                    height: v.height,
+                })
             })
             .collect();
 
@@ -322,26 +379,40 @@ impl Graph {
         let mut out_ports: HashMap<usize, Vec<(f64, usize)>> = HashMap::new();
         let mut in_ports: HashMap<usize, Vec<(f64, usize)>> = HashMap::new();
         for (c, chain) in chains.iter().enumerate() {
-            if let (Some(&first), Some(&second), Some(&last), Some(&before_last)) =
-                (chain.first(), chain.get(1), chain.last(), chain.get(chain.len().saturating_sub(2)))
-            {
-                out_ports.entry(first).or_default().push((centre[second].1, c));
-                in_ports.entry(last).or_default().push((centre[before_last].1, c));
+            if let (Some(&first), Some(&second), Some(&last), Some(&before_last)) = (
+                chain.first(),
+                chain.get(1),
+                chain.last(),
+                chain.get(chain.len().saturating_sub(2)),
+            ) {
+                out_ports
+                    .entry(first)
+                    .or_default()
+                    .push((centre[second].1, c));
+                in_ports
+                    .entry(last)
+                    .or_default()
+                    .push((centre[before_last].1, c));
             }
         }
-        let spread = |ports: &mut HashMap<usize, Vec<(f64, usize)>>| -> HashMap<(usize, usize), f64> {
-            let mut offsets = HashMap::new();
-            for (&vertex, list) in ports.iter_mut() {
-                list.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                let k = list.len() as f64;
-                let room = (vertices[vertex].height - 16.0).max(0.0);
-                for (i, &(_, c)) in list.iter().enumerate() {
-                    let offset = if k <= 1.0 { 0.0 } else { -room / 2.0 + room * i as f64 / (k - 1.0) };
-                    offsets.insert((vertex, c), offset);
+        let spread =
+            |ports: &mut HashMap<usize, Vec<(f64, usize)>>| -> HashMap<(usize, usize), f64> {
+                let mut offsets = HashMap::new();
+                for (&vertex, list) in ports.iter_mut() {
+                    list.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                    let k = list.len() as f64;
+                    let room = (vertices[vertex].height - 16.0).max(0.0);
+                    for (i, &(_, c)) in list.iter().enumerate() {
+                        let offset = if k <= 1.0 {
+                            0.0
+                        } else {
+                            -room / 2.0 + room * i as f64 / (k - 1.0)
+                        };
+                        offsets.insert((vertex, c), offset);
+                    }
                 }
-            }
-            offsets
-        };
+                offsets
+            };
         let out_offsets = spread(&mut out_ports);
         let in_offsets = spread(&mut in_ports);
 
@@ -359,9 +430,15 @@ impl Graph {
                         let (cx, cy) = centre[vx];
                         let half = vertices[vx].width / 2.0;
                         if i == 0 {
-                            (cx + half, cy + out_offsets.get(&(vx, c)).copied().unwrap_or(0.0))
+                            (
+                                cx + half,
+                                cy + out_offsets.get(&(vx, c)).copied().unwrap_or(0.0),
+                            )
                         } else if i == last {
-                            (cx - half, cy + in_offsets.get(&(vx, c)).copied().unwrap_or(0.0))
+                            (
+                                cx - half,
+                                cy + in_offsets.get(&(vx, c)).copied().unwrap_or(0.0),
+                            )
                         } else {
                             (cx, cy)
                         }
@@ -370,10 +447,21 @@ impl Graph {
                 if is_reversed {
                     points.reverse();
                 }
-                EdgeRoute { edge: e, from: kept[u], to: kept[v], reversed: is_reversed, points }
+                EdgeRoute {
+                    edge: e,
+                    from: kept[u],
+                    to: kept[v],
+                    reversed: is_reversed,
+                    points,
+                }
             })
             .collect();
-        Layout { nodes, edges: routes, width, height }
+        Layout {
+            nodes,
+            edges: routes,
+            width,
+            height,
+        }
     }
 }
 
@@ -446,8 +534,11 @@ fn crossings(vertices: &[Vertex], layers: &[Vec<usize>]) -> usize {
     }
     let mut total = 0;
     for layer in layers {
-        let segments: Vec<(usize, usize)> =
-            layer.iter().flat_map(|&v| vertices[v].succs.iter().map(move |&w| (v, w))).map(|(v, w)| (position[v], position[w])).collect();
+        let segments: Vec<(usize, usize)> = layer
+            .iter()
+            .flat_map(|&v| vertices[v].succs.iter().map(move |&w| (v, w)))
+            .map(|(v, w)| (position[v], position[w]))
+            .collect();
         for (i, a) in segments.iter().enumerate() {
             for b in &segments[i + 1..] {
                 if (a.0 < b.0 && a.1 > b.1) || (a.0 > b.0 && a.1 < b.1) {
@@ -470,7 +561,11 @@ fn order_layers(vertices: &[Vertex], layers: &mut [Vec<usize>]) {
             break;
         }
         let down = sweep % 2 == 0;
-        let order: Vec<usize> = if down { (1..layers.len()).collect() } else { (0..layers.len().saturating_sub(1)).rev().collect() };
+        let order: Vec<usize> = if down {
+            (1..layers.len()).collect()
+        } else {
+            (0..layers.len().saturating_sub(1)).rev().collect()
+        };
         for l in order {
             for layer in layers.iter() {
                 for (i, &v) in layer.iter().enumerate() {
@@ -481,11 +576,16 @@ fn order_layers(vertices: &[Vertex], layers: &mut [Vec<usize>]) {
             let mut keyed: Vec<(f64, usize)> = layer
                 .iter()
                 .map(|&v| {
-                    let neighbours = if down { &vertices[v].preds } else { &vertices[v].succs };
+                    let neighbours = if down {
+                        &vertices[v].preds
+                    } else {
+                        &vertices[v].succs
+                    };
                     let key = if neighbours.is_empty() {
                         position[v]
                     } else {
-                        neighbours.iter().map(|&w| position[w]).sum::<f64>() / neighbours.len() as f64
+                        neighbours.iter().map(|&w| position[w]).sum::<f64>()
+                            / neighbours.len() as f64
                     };
                     (key, v)
                 })
@@ -506,7 +606,11 @@ fn order_layers(vertices: &[Vertex], layers: &mut [Vec<usize>]) {
 /// mean of their neighbours, keeping each layer's order and spacing.
 fn place_vertically(vertices: &[Vertex], layers: &[Vec<usize>]) -> Vec<f64> {
     let separation = |a: usize, b: usize| {
-        let gap = if vertices[a].real.is_some() && vertices[b].real.is_some() { NODE_GAP } else { NODE_GAP / 2.0 };
+        let gap = if vertices[a].real.is_some() && vertices[b].real.is_some() {
+            NODE_GAP
+        } else {
+            NODE_GAP / 2.0
+        };
         (vertices[a].height + vertices[b].height) / 2.0 + gap
     };
     let mut y = vec![0.0f64; vertices.len()];
@@ -525,19 +629,36 @@ fn place_vertically(vertices: &[Vertex], layers: &[Vec<usize>]) -> Vec<f64> {
     }
     for round in 0..8 {
         let down = round % 2 == 0;
-        let order: Vec<usize> = if down { (0..layers.len()).collect() } else { (0..layers.len()).rev().collect() };
+        let order: Vec<usize> = if down {
+            (0..layers.len()).collect()
+        } else {
+            (0..layers.len()).rev().collect()
+        };
         for l in order {
             let layer = &layers[l];
             let desired: Vec<f64> = layer
                 .iter()
                 .map(|&v| {
-                    let neighbours: Vec<usize> = if down { vertices[v].preds.clone() } else { vertices[v].succs.clone() };
+                    let neighbours: Vec<usize> = if down {
+                        vertices[v].preds.clone()
+                    } else {
+                        vertices[v].succs.clone()
+                    };
                     let neighbours = if neighbours.is_empty() {
-                        vertices[v].preds.iter().chain(&vertices[v].succs).copied().collect()
+                        vertices[v]
+                            .preds
+                            .iter()
+                            .chain(&vertices[v].succs)
+                            .copied()
+                            .collect()
                     } else {
                         neighbours
                     };
-                    if neighbours.is_empty() { y[v] } else { neighbours.iter().map(|&w| y[w]).sum::<f64>() / neighbours.len() as f64 }
+                    if neighbours.is_empty() {
+                        y[v]
+                    } else {
+                        neighbours.iter().map(|&w| y[w]).sum::<f64>() / neighbours.len() as f64
+                    }
                 })
                 .collect();
             let gaps: Vec<f64> = layer.windows(2).map(|w| separation(w[0], w[1])).collect();
@@ -589,7 +710,7 @@ fn fit_in_order(desired: &[f64], gaps: &[f64]) -> Vec<f64> {
 /// Keeps links that cannot run script: relative links and http, https and mailto URLs.
 fn safe_href(href: &str) -> Option<&str> {
     let trimmed = href.trim();
-    let scheme_end = trimmed.find(|c: char| matches!(c, ':' | '/' | '?' | '#'));
+    let scheme_end = trimmed.find([':', '/', '?', '#']);
     match scheme_end {
         Some(i) if trimmed[i..].starts_with(':') => {
             let scheme = trimmed[..i].to_ascii_lowercase();
@@ -602,18 +723,35 @@ fn safe_href(href: &str) -> Option<&str> {
 
 impl Graph {
     fn name(&self) -> &str {
-        if self.title.trim().is_empty() { "Stack graph" } else { &self.title }
+        if self.title.trim().is_empty() {
+            "Stack graph"
+        } else {
+            &self.title
+        }
     }
 
     fn summary(&self, layout: &Layout) -> String {
         if let Some(d) = &self.description {
             return d.clone();
         }
-        let mut out = format!("Graph of {} nodes and {} links.", layout.nodes.len(), layout.edges.len());
-        let highlighted: Vec<&str> =
-            self.nodes.iter().filter(|n| self.highlight.contains(&n.id)).map(|n| n.label.as_str()).collect();
+        let mut out = format!(
+            "Graph of {} nodes and {} links.",
+            layout.nodes.len(),
+            layout.edges.len()
+        );
+        let highlighted: Vec<&str> = self
+            .nodes
+            .iter()
+            .filter(|n| self.highlight.contains(&n.id))
+            .map(|n| n.label.as_str())
+            .collect();
         if !highlighted.is_empty() {
-            let _ = write!(out, " Highlighted ({}): {}.", highlighted.len(), highlighted.join(", "));
+            let _ = write!(
+                out,
+                " Highlighted ({}): {}.",
+                highlighted.len(),
+                highlighted.join(", ")
+            );
         }
         out
     }
@@ -623,14 +761,31 @@ impl Chart for Graph {
     fn render(&self) -> String {
         let layout = self.layout();
         if layout.nodes.is_empty() {
-            return svg::empty_state("graph", &self.title, "Stack graph", (640.0, 200.0), "No nodes to show");
+            return svg::empty_state(
+                "graph",
+                &self.title,
+                "Stack graph",
+                (640.0, 200.0),
+                "No nodes to show",
+            );
         }
         let width = (layout.width + 2.0 * svg::PAD).max(320.0);
         let mut body = String::new();
         let mut top = svg::title(&mut body, &self.title, width);
-        let mut kinds: Vec<NodeKind> = NodeKind::ALL.into_iter().filter(|k| layout.nodes.iter().any(|b| self.nodes.get(b.node).is_some_and(|n| n.kind == *k))).collect();
+        let mut kinds: Vec<NodeKind> = NodeKind::ALL
+            .into_iter()
+            .filter(|k| {
+                layout
+                    .nodes
+                    .iter()
+                    .any(|b| self.nodes.get(b.node).is_some_and(|n| n.kind == *k))
+            })
+            .collect();
         kinds.dedup();
-        let mut items: Vec<(String, String)> = kinds.iter().map(|k| (k.caption().to_string(), k.colour())).collect();
+        let mut items: Vec<(String, String)> = kinds
+            .iter()
+            .map(|k| (k.caption().to_string(), k.colour()))
+            .collect();
         let highlighting = !self.highlight.is_empty();
         if highlighting {
             items.push(("Affected".into(), theme::ACCENT.to_string()));
@@ -638,9 +793,18 @@ impl Chart for Graph {
         top += svg::legend(&mut body, &items, svg::PAD, top, width - 2.0 * svg::PAD) + 10.0;
         let height = top + layout.height + svg::PAD;
         let ox = svg::PAD + (width - 2.0 * svg::PAD - layout.width) / 2.0;
-        let is_lit = |node: usize| self.nodes.get(node).is_some_and(|n| self.highlight.contains(&n.id));
+        let is_lit = |node: usize| {
+            self.nodes
+                .get(node)
+                .is_some_and(|n| self.highlight.contains(&n.id))
+        };
 
-        let _ = write!(body, "<g transform=\"translate({} {})\">", num(ox), num(top));
+        let _ = write!(
+            body,
+            "<g transform=\"translate({} {})\">",
+            num(ox),
+            num(top)
+        );
         // Dimmed edges first, highlighted ones on top.
         let mut edges: Vec<&EdgeRoute> = layout.edges.iter().collect();
         edges.sort_by_key(|r| is_lit(r.from) && is_lit(r.to));
@@ -653,8 +817,14 @@ impl Chart for Graph {
                 _ => (theme::AXIS, 1.25, 1.0),
             };
             let mut d = String::new();
-            let Some(&(ex, ey)) = route.points.last() else { continue };
-            let prev = route.points.get(route.points.len().saturating_sub(2)).copied().unwrap_or((ex - 1.0, ey));
+            let Some(&(ex, ey)) = route.points.last() else {
+                continue;
+            };
+            let prev = route
+                .points
+                .get(route.points.len().saturating_sub(2))
+                .copied()
+                .unwrap_or((ex - 1.0, ey));
             let dir = if ex >= prev.0 { 1.0 } else { -1.0 };
             let mut points = route.points.clone();
             if let Some(last) = points.last_mut() {
@@ -666,17 +836,42 @@ impl Chart for Graph {
                 } else {
                     let (px, py) = points[i - 1];
                     let dx = (x - px) / 2.0;
-                    let _ = write!(d, " C{} {} {} {} {} {}", num(px + dx), num(py), num(x - dx), num(y), num(x), num(y));
+                    let _ = write!(
+                        d,
+                        " C{} {} {} {} {} {}",
+                        num(px + dx),
+                        num(py),
+                        num(x - dx),
+                        num(y),
+                        num(x),
+                        num(y)
+                    );
                 }
             }
-            let from = self.nodes.get(route.from).map(|n| n.label.as_str()).unwrap_or_default();
-            let to = self.nodes.get(route.to).map(|n| n.label.as_str()).unwrap_or_default();
+            let from = self
+                .nodes
+                .get(route.from)
+                .map(|n| n.label.as_str())
+                .unwrap_or_default();
+            let to = self
+                .nodes
+                .get(route.to)
+                .map(|n| n.label.as_str())
+                .unwrap_or_default();
             let mut tooltip = format!("{from} → {to}");
             if let Some(label) = self.edges.get(route.edge).and_then(|e| e.label.as_deref()) {
                 let _ = write!(tooltip, ": {label}");
             }
-            let opacity_attr = if opacity < 1.0 { format!(" opacity=\"{opacity}\"") } else { String::new() };
-            let dash = if route.reversed { " stroke-dasharray=\"4 3\"" } else { "" };
+            let opacity_attr = if opacity < 1.0 {
+                format!(" opacity=\"{opacity}\"")
+            } else {
+                String::new()
+            };
+            let dash = if route.reversed {
+                " stroke-dasharray=\"4 3\""
+            } else {
+                ""
+            };
             let _ = write!(
                 body,
                 "<g{opacity_attr}><title>{}</title><path d=\"{d}\" stroke=\"{stroke}\" stroke-width=\"{width}\"{dash}/>\
@@ -692,7 +887,9 @@ impl Chart for Graph {
         }
         body.push_str("</g><g class=\"keel-graph-nodes\">");
         for b in &layout.nodes {
-            let Some(node) = self.nodes.get(b.node) else { continue };
+            let Some(node) = self.nodes.get(b.node) else {
+                continue;
+            };
             let lit = is_lit(b.node);
             let focus = self.focus.as_deref() == Some(node.id.as_str());
             let colour = node.kind.colour();
@@ -710,7 +907,11 @@ impl Chart for Graph {
             let opacity = if dim { " opacity=\"0.35\"" } else { "" };
             match href {
                 Some(h) => {
-                    let _ = write!(body, "<a href=\"{}\" class=\"keel-graph-node\"{opacity}>", svg::escape(h));
+                    let _ = write!(
+                        body,
+                        "<a href=\"{}\" class=\"keel-graph-node\"{opacity}>",
+                        svg::escape(h)
+                    );
                 }
                 None => {
                     let _ = write!(body, "<g class=\"keel-graph-node\"{opacity}>");
@@ -749,7 +950,14 @@ impl Chart for Graph {
         body.push_str("</g></g>");
 
         let mut out = String::new();
-        svg::open(&mut out, "graph", (width, height), self.name(), &self.summary(&layout), Some(width));
+        svg::open(
+            &mut out,
+            "graph",
+            (width, height),
+            self.name(),
+            &self.summary(&layout),
+            Some(width),
+        );
         out.push_str(&body);
         svg::close(&mut out);
         out
@@ -758,7 +966,11 @@ impl Chart for Graph {
     fn to_html_table(&self) -> String {
         let ids = self.index();
         let highlighting = !self.highlight.is_empty();
-        let mut headers = vec!["Node".to_string(), "Kind".to_string(), "Links to".to_string()];
+        let mut headers = vec![
+            "Node".to_string(),
+            "Kind".to_string(),
+            "Links to".to_string(),
+        ];
         if highlighting {
             headers.push("Affected".into());
         }
@@ -780,9 +992,17 @@ impl Chart for Graph {
                         })
                     })
                     .collect();
-                let mut row = vec![node.label.clone(), node.kind.caption().to_string(), targets.join(", ")];
+                let mut row = vec![
+                    node.label.clone(),
+                    node.kind.caption().to_string(),
+                    targets.join(", "),
+                ];
                 if highlighting {
-                    row.push(if self.highlight.contains(&node.id) { "yes".into() } else { "no".into() });
+                    row.push(if self.highlight.contains(&node.id) {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    });
                 }
                 row
             })
@@ -797,7 +1017,10 @@ mod tests {
 
     fn graph(nodes: &[&str], edges: &[(&str, &str)]) -> Graph {
         Graph {
-            nodes: nodes.iter().map(|id| Node::new(*id, id.to_uppercase(), NodeKind::Tool)).collect(),
+            nodes: nodes
+                .iter()
+                .map(|id| Node::new(*id, id.to_uppercase(), NodeKind::Tool))
+                .collect(),
             edges: edges.iter().map(|(a, b)| Edge::new(*a, *b)).collect(),
             ..Graph::default()
         }
@@ -816,7 +1039,12 @@ mod tests {
     }
 
     fn layer(layout: &Layout, node: usize) -> usize {
-        layout.nodes.iter().find(|b| b.node == node).map(|b| b.layer).unwrap_or(usize::MAX)
+        layout
+            .nodes
+            .iter()
+            .find(|b| b.node == node)
+            .map(|b| b.layer)
+            .unwrap_or(usize::MAX)
     }
 
     fn assert_edges_go_down(layout: &Layout) {
@@ -834,17 +1062,31 @@ mod tests {
     fn random_graph(n: usize, m: usize, mut seed: u64) -> Graph {
         let ids: Vec<String> = (0..n).map(|i| format!("n{i}")).collect();
         let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (seed >> 33) as usize
         };
-        let edges = (0..m).map(|_| Edge::new(ids[next() % n].clone(), ids[next() % n].clone())).collect();
-        Graph { nodes: ids.iter().map(|id| Node::new(id.clone(), id.clone(), NodeKind::Field)).collect(), edges, ..Graph::default() }
+        let edges = (0..m)
+            .map(|_| Edge::new(ids[next() % n].clone(), ids[next() % n].clone()))
+            .collect();
+        Graph {
+            nodes: ids
+                .iter()
+                .map(|id| Node::new(id.clone(), id.clone(), NodeKind::Field))
+                .collect(),
+            edges,
+            ..Graph::default()
+        }
     }
 
     #[test]
     fn chain_is_layered_left_to_right() {
         let layout = graph(&["a", "b", "c"], &[("a", "b"), ("b", "c")]).layout();
-        assert_eq!((layer(&layout, 0), layer(&layout, 1), layer(&layout, 2)), (0, 1, 2));
+        assert_eq!(
+            (layer(&layout, 0), layer(&layout, 1), layer(&layout, 2)),
+            (0, 1, 2)
+        );
         let xs: Vec<f64> = layout.nodes.iter().map(|b| b.x).collect();
         assert!(xs[0] < xs[1] && xs[1] < xs[2]);
     }
@@ -854,7 +1096,11 @@ mod tests {
         let layout = graph(&["a", "b", "c"], &[("a", "b"), ("b", "c"), ("a", "c")]).layout();
         assert_eq!(layer(&layout, 2), 2);
         // The long edge a→c runs through one dummy point.
-        let long = layout.edges.iter().find(|e| e.from == 0 && e.to == 2).map(|e| e.points.len());
+        let long = layout
+            .edges
+            .iter()
+            .find(|e| e.from == 0 && e.to == 2)
+            .map(|e| e.points.len());
         assert_eq!(long, Some(3));
     }
 
@@ -873,7 +1119,14 @@ mod tests {
         // Declared order makes a1→b2 and a2→b1 cross; reordering b removes it.
         let g = graph(&["a1", "a2", "b1", "b2"], &[("a1", "b2"), ("a2", "b1")]);
         let layout = g.layout();
-        let y = |node: usize| layout.nodes.iter().find(|b| b.node == node).map(|b| b.y).unwrap_or(0.0);
+        let y = |node: usize| {
+            layout
+                .nodes
+                .iter()
+                .find(|b| b.node == node)
+                .map(|b| b.y)
+                .unwrap_or(0.0)
+        };
         assert_eq!(y(0) < y(1), y(3) < y(2));
     }
 
@@ -901,7 +1154,10 @@ mod tests {
         assert_eq!(layout.edges.len(), 1);
         let problems = g.check();
         assert_eq!(problems.len(), 2);
-        assert_eq!(problems[1].to_string(), "edges[1].to refers to unknown node `zz`");
+        assert_eq!(
+            problems[1].to_string(),
+            "edges[1].to refers to unknown node `zz`"
+        );
     }
 
     #[test]
@@ -915,11 +1171,17 @@ mod tests {
     #[test]
     fn only_safe_links_are_kept() {
         assert_eq!(safe_href("/tools/crm"), Some("/tools/crm"));
-        assert_eq!(safe_href("https://example.com"), Some("https://example.com"));
+        assert_eq!(
+            safe_href("https://example.com"),
+            Some("https://example.com")
+        );
         assert_eq!(safe_href("JavaScript:alert(1)"), None);
         assert_eq!(safe_href(" data:text/html,x"), None);
         assert_eq!(safe_href("tools?x=a:b"), Some("tools?x=a:b"));
-        let g = Graph { nodes: vec![Node::new("a", "A", NodeKind::Tool).with_href("javascript:alert(1)")], ..Graph::default() };
+        let g = Graph {
+            nodes: vec![Node::new("a", "A", NodeKind::Tool).with_href("javascript:alert(1)")],
+            ..Graph::default()
+        };
         assert!(!g.render().contains("javascript"));
     }
 

@@ -34,8 +34,17 @@ pub struct TimeSeries {
 
 impl TimeSeries {
     /// A series from a name and `(instant, value)` pairs.
-    pub fn new(name: impl Into<String>, points: impl IntoIterator<Item = (DateTime<Utc>, f64)>) -> Self {
-        TimeSeries { name: name.into(), points: points.into_iter().map(|(at, value)| TimePoint { at, value }).collect() }
+    pub fn new(
+        name: impl Into<String>,
+        points: impl IntoIterator<Item = (DateTime<Utc>, f64)>,
+    ) -> Self {
+        TimeSeries {
+            name: name.into(),
+            points: points
+                .into_iter()
+                .map(|(at, value)| TimePoint { at, value })
+                .collect(),
+        }
     }
 
     fn sorted(&self) -> Vec<TimePoint> {
@@ -73,7 +82,9 @@ impl LineChart {
         for (s, series) in self.series.iter().enumerate() {
             for (i, p) in series.points.iter().enumerate() {
                 if !p.value.is_finite() {
-                    problems.push(ChartError::NotFinite { path: format!("series[{s}].points[{i}].value") });
+                    problems.push(ChartError::NotFinite {
+                        path: format!("series[{s}].points[{i}].value"),
+                    });
                 }
             }
         }
@@ -81,32 +92,55 @@ impl LineChart {
     }
 
     fn name(&self) -> &str {
-        if self.title.trim().is_empty() { "Line chart" } else { &self.title }
+        if self.title.trim().is_empty() {
+            "Line chart"
+        } else {
+            &self.title
+        }
     }
 
     fn finite(&self) -> impl Iterator<Item = &TimePoint> {
-        self.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.value.is_finite())
+        self.series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter(|p| p.value.is_finite())
     }
 
     fn summary(&self) -> String {
         if let Some(d) = &self.description {
             return d.clone();
         }
-        let (Some(first), Some(last)) = (self.finite().map(|p| p.at).min(), self.finite().map(|p| p.at).max()) else {
+        let (Some(first), Some(last)) = (
+            self.finite().map(|p| p.at).min(),
+            self.finite().map(|p| p.at).max(),
+        ) else {
             return "No data".into();
         };
         let mut out = format!(
             "{} of {} series from {} to {}.",
-            if self.area { "Area chart" } else { "Line chart" },
+            if self.area {
+                "Area chart"
+            } else {
+                "Line chart"
+            },
             self.series.len(),
             first.format("%Y-%m-%d"),
             last.format("%Y-%m-%d")
         );
         for s in &self.series {
-            let points: Vec<TimePoint> = s.sorted().into_iter().filter(|p| p.value.is_finite()).collect();
-            let Some(latest) = points.last() else { continue };
+            let points: Vec<TimePoint> = s
+                .sorted()
+                .into_iter()
+                .filter(|p| p.value.is_finite())
+                .collect();
+            let Some(latest) = points.last() else {
+                continue;
+            };
             let lo = points.iter().map(|p| p.value).fold(f64::INFINITY, f64::min);
-            let hi = points.iter().map(|p| p.value).fold(f64::NEG_INFINITY, f64::max);
+            let hi = points
+                .iter()
+                .map(|p| p.value)
+                .fold(f64::NEG_INFINITY, f64::max);
             let _ = write!(
                 out,
                 " {}: latest {}, low {}, high {}.",
@@ -122,27 +156,52 @@ impl LineChart {
 
 impl Chart for LineChart {
     fn render(&self) -> String {
-        let (Some(mut t0), Some(mut t1)) = (self.finite().map(|p| p.at).min(), self.finite().map(|p| p.at).max()) else {
-            return svg::empty_state("line", &self.title, "Line chart", (WIDTH, 200.0), "No data to show");
+        let (Some(mut t0), Some(mut t1)) = (
+            self.finite().map(|p| p.at).min(),
+            self.finite().map(|p| p.at).max(),
+        ) else {
+            return svg::empty_state(
+                "line",
+                &self.title,
+                "Line chart",
+                (WIDTH, 200.0),
+                "No data to show",
+            );
         };
         if t0 == t1 {
             t0 -= TimeDelta::days(1);
             t1 += TimeDelta::days(1);
         }
         let lo = self.finite().map(|p| p.value).fold(f64::INFINITY, f64::min);
-        let hi = self.finite().map(|p| p.value).fold(f64::NEG_INFINITY, f64::max);
+        let hi = self
+            .finite()
+            .map(|p| p.value)
+            .fold(f64::NEG_INFINITY, f64::max);
         let ticks = nice_ticks(lo.min(0.0), hi.max(0.0), 6);
 
         let mut body = String::new();
         let mut top = svg::title(&mut body, &self.title, WIDTH);
         if self.series.len() > 1 {
-            let items: Vec<(String, String)> =
-                self.series.iter().enumerate().map(|(i, s)| (s.name.clone(), theme::series_colour(i))).collect();
+            let items: Vec<(String, String)> = self
+                .series
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.clone(), theme::series_colour(i)))
+                .collect();
             top += svg::legend(&mut body, &items, svg::PAD, top, WIDTH - 2.0 * svg::PAD) + 4.0;
         }
         top += 8.0;
-        let tick_labels: Vec<String> = ticks.values.iter().map(|v| self.value_format.tick(*v, ticks.step)).collect();
-        let left = svg::PAD + tick_labels.iter().map(|t| text_width(t, 11.0)).fold(0.0, f64::max) + 10.0;
+        let tick_labels: Vec<String> = ticks
+            .values
+            .iter()
+            .map(|v| self.value_format.tick(*v, ticks.step))
+            .collect();
+        let left = svg::PAD
+            + tick_labels
+                .iter()
+                .map(|t| text_width(t, 11.0))
+                .fold(0.0, f64::max)
+            + 10.0;
         let right = WIDTH - svg::PAD - 20.0;
         let plot_w = right - left;
         let height = top + PLOT_HEIGHT + 24.0 + svg::PAD;
@@ -161,7 +220,14 @@ impl Chart for LineChart {
                 if *v == 0.0 { theme::AXIS } else { theme::GRID },
                 y = num(y(*v)),
             );
-            text(&mut body, left - 8.0, y(*v) + 4.0, &Font::new(11.0, theme::MUTED).anchor(Anchor::End), label, label);
+            text(
+                &mut body,
+                left - 8.0,
+                y(*v) + 4.0,
+                &Font::new(11.0, theme::MUTED).anchor(Anchor::End),
+                label,
+                label,
+            );
         }
         let max_time_ticks = (plot_w / 80.0).floor() as usize;
         for tick in time_ticks(t0, t1, max_time_ticks) {
@@ -174,7 +240,14 @@ impl Chart for LineChart {
                 theme::AXIS,
                 tx = num(tx),
             );
-            text(&mut body, tx, top + PLOT_HEIGHT + 18.0, &Font::new(11.0, theme::MUTED).anchor(Anchor::Middle), &tick.label, &tick.label);
+            text(
+                &mut body,
+                tx,
+                top + PLOT_HEIGHT + 18.0,
+                &Font::new(11.0, theme::MUTED).anchor(Anchor::Middle),
+                &tick.label,
+                &tick.label,
+            );
         }
         body.push_str("</g>");
 
@@ -187,13 +260,29 @@ impl Chart for LineChart {
                 .filter(|seg| !seg.is_empty())
                 .map(|seg| seg.iter().map(|p| (x(p.at), y(p.value))).collect())
                 .collect();
-            let _ = write!(body, "<g class=\"keel-chart-series\"><title>{}</title>", svg::escape(&series.name));
+            let _ = write!(
+                body,
+                "<g class=\"keel-chart-series\"><title>{}</title>",
+                svg::escape(&series.name)
+            );
             for seg in &segments {
                 if self.area && seg.len() > 1 {
-                    let (Some(first), Some(last)) = (seg.first(), seg.last()) else { continue };
+                    let (Some(first), Some(last)) = (seg.first(), seg.last()) else {
+                        continue;
+                    };
                     let mut d = svg::polyline_path(seg);
-                    let _ = write!(d, " L{} {} L{} {} Z", num(last.0), num(baseline), num(first.0), num(baseline));
-                    let _ = write!(body, "<path d=\"{d}\" fill=\"{colour}\" fill-opacity=\"0.14\" stroke=\"none\"/>");
+                    let _ = write!(
+                        d,
+                        " L{} {} L{} {} Z",
+                        num(last.0),
+                        num(baseline),
+                        num(first.0),
+                        num(baseline)
+                    );
+                    let _ = write!(
+                        body,
+                        "<path d=\"{d}\" fill=\"{colour}\" fill-opacity=\"0.14\" stroke=\"none\"/>"
+                    );
                 }
                 if seg.len() > 1 {
                     let _ = write!(
@@ -205,7 +294,9 @@ impl Chart for LineChart {
             }
             let finite = points.iter().filter(|p| p.value.is_finite()).count();
             for p in points.iter().filter(|p| p.value.is_finite()) {
-                let lonely = segments.iter().any(|s| s.len() == 1 && (s[0].0 - x(p.at)).abs() < 1e-9);
+                let lonely = segments
+                    .iter()
+                    .any(|s| s.len() == 1 && (s[0].0 - x(p.at)).abs() < 1e-9);
                 if finite <= MAX_MARKERS || lonely {
                     let _ = write!(
                         body,
@@ -213,7 +304,12 @@ impl Chart for LineChart {
                         num(x(p.at)),
                         num(y(p.value)),
                         theme::SURFACE,
-                        svg::escape(&format!("{} · {}: {}", series.name, p.at.format("%b %-d, %Y"), self.value_format.full(p.value)))
+                        svg::escape(&format!(
+                            "{} · {}: {}",
+                            series.name,
+                            p.at.format("%b %-d, %Y"),
+                            self.value_format.full(p.value)
+                        ))
                     );
                 }
             }
@@ -221,14 +317,25 @@ impl Chart for LineChart {
         }
 
         let mut out = String::new();
-        svg::open(&mut out, "line", (WIDTH, height), self.name(), &self.summary(), None);
+        svg::open(
+            &mut out,
+            "line",
+            (WIDTH, height),
+            self.name(),
+            &self.summary(),
+            None,
+        );
         out.push_str(&body);
         svg::close(&mut out);
         out
     }
 
     fn to_html_table(&self) -> String {
-        let mut instants: Vec<DateTime<Utc>> = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.at)).collect();
+        let mut instants: Vec<DateTime<Utc>> = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.at))
+            .collect();
         instants.sort();
         instants.dedup();
         let mut headers = vec!["Date".to_string()];
@@ -238,7 +345,11 @@ impl Chart for LineChart {
             .map(|at| {
                 let mut row = vec![at.format("%Y-%m-%d %H:%M").to_string()];
                 row.extend(self.series.iter().map(|s| {
-                    s.points.iter().find(|p| p.at == *at).map(|p| self.value_format.full(p.value)).unwrap_or_default()
+                    s.points
+                        .iter()
+                        .find(|p| p.at == *at)
+                        .map(|p| self.value_format.full(p.value))
+                        .unwrap_or_default()
                 }));
                 row
             })
@@ -253,13 +364,24 @@ mod tests {
     use chrono::TimeZone;
 
     fn at(d: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, d, 0, 0, 0).single().unwrap_or_default()
+        Utc.with_ymd_and_hms(2026, 3, d, 0, 0, 0)
+            .single()
+            .unwrap_or_default()
     }
 
     #[test]
     fn gaps_split_the_line() {
         let chart = LineChart {
-            series: vec![TimeSeries::new("s", [(at(1), 1.0), (at(2), 2.0), (at(3), f64::NAN), (at(4), 3.0), (at(5), 4.0)])],
+            series: vec![TimeSeries::new(
+                "s",
+                [
+                    (at(1), 1.0),
+                    (at(2), 2.0),
+                    (at(3), f64::NAN),
+                    (at(4), 3.0),
+                    (at(5), 4.0),
+                ],
+            )],
             ..LineChart::default()
         };
         let svg = chart.render();
@@ -270,13 +392,24 @@ mod tests {
     #[test]
     fn degenerate_inputs() {
         assert!(LineChart::default().render().contains("No data to show"));
-        let one = LineChart { series: vec![TimeSeries::new("s", [(at(1), 5.0)])], ..LineChart::default() };
+        let one = LineChart {
+            series: vec![TimeSeries::new("s", [(at(1), 5.0)])],
+            ..LineChart::default()
+        };
         let svg = one.render();
         assert!(svg.contains("<circle"));
         assert!(!svg.contains("NaN"));
-        let zeros = LineChart { series: vec![TimeSeries::new("s", [(at(1), 0.0), (at(9), 0.0)])], area: true, ..LineChart::default() };
+        let zeros = LineChart {
+            series: vec![TimeSeries::new("s", [(at(1), 0.0), (at(9), 0.0)])],
+            area: true,
+            ..LineChart::default()
+        };
         assert!(zeros.render().contains("<path"));
-        let neg = LineChart { series: vec![TimeSeries::new("s", [(at(1), -3.0), (at(9), -8.0)])], area: true, ..LineChart::default() };
+        let neg = LineChart {
+            series: vec![TimeSeries::new("s", [(at(1), -3.0), (at(9), -8.0)])],
+            area: true,
+            ..LineChart::default()
+        };
         assert!(!neg.render().contains("NaN"));
     }
 
@@ -284,7 +417,10 @@ mod tests {
     fn table_aligns_series_by_instant() {
         let chart = LineChart {
             title: "Sessions".into(),
-            series: vec![TimeSeries::new("a", [(at(1), 1.0)]), TimeSeries::new("b", [(at(2), 2.0)])],
+            series: vec![
+                TimeSeries::new("a", [(at(1), 1.0)]),
+                TimeSeries::new("b", [(at(2), 2.0)]),
+            ],
             ..LineChart::default()
         };
         let t = chart.to_html_table();

@@ -104,7 +104,9 @@ pub(crate) fn open(
     max_width: Option<f64>,
 ) {
     let id = chart_id(kind, title, desc);
-    let max = max_width.map(|w| format!("max-width:{}px;", num(w))).unwrap_or_default();
+    let max = max_width
+        .map(|w| format!("max-width:{}px;", num(w)))
+        .unwrap_or_default();
     let _ = write!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"keel-chart keel-chart-{kind}\" \
@@ -152,7 +154,12 @@ pub(crate) struct Font<'a> {
 
 impl<'a> Font<'a> {
     pub(crate) fn new(size: f64, fill: &'a str) -> Self {
-        Font { size, fill, weight: 400, anchor: Anchor::Start }
+        Font {
+            size,
+            fill,
+            weight: 400,
+            anchor: Anchor::Start,
+        }
     }
     pub(crate) fn bold(mut self) -> Self {
         self.weight = 600;
@@ -167,7 +174,11 @@ impl<'a> Font<'a> {
 /// Writes a `<text>` element. When the shown text was shortened, the full text goes in a
 /// `<title>` child so it shows on hover.
 pub(crate) fn text(out: &mut String, x: f64, y: f64, font: &Font<'_>, shown: &str, full: &str) {
-    let weight = if font.weight == 400 { String::new() } else { format!(" font-weight=\"{}\"", font.weight) };
+    let weight = if font.weight == 400 {
+        String::new()
+    } else {
+        format!(" font-weight=\"{}\"", font.weight)
+    };
     let _ = write!(
         out,
         "<text x=\"{}\" y=\"{}\" font-size=\"{}\" fill=\"{}\" text-anchor=\"{}\"{weight}>",
@@ -195,12 +206,25 @@ pub(crate) fn title(out: &mut String, title: &str, width: f64) -> f64 {
         return PAD;
     }
     let shown = truncate(title, width - 2.0 * PAD, 15.0);
-    text(out, PAD, PAD + 13.0, &Font::new(15.0, theme::TEXT).bold(), &shown, title);
+    text(
+        out,
+        PAD,
+        PAD + 13.0,
+        &Font::new(15.0, theme::TEXT).bold(),
+        &shown,
+        title,
+    );
     PAD + TITLE_BAND
 }
 
 /// Lays out a legend as swatches with labels that wrap across rows; returns its height.
-pub(crate) fn legend(out: &mut String, items: &[(String, String)], x0: f64, y0: f64, max_width: f64) -> f64 {
+pub(crate) fn legend(
+    out: &mut String,
+    items: &[(String, String)],
+    x0: f64,
+    y0: f64,
+    max_width: f64,
+) -> f64 {
     if items.is_empty() {
         return 0.0;
     }
@@ -220,7 +244,14 @@ pub(crate) fn legend(out: &mut String, items: &[(String, String)], x0: f64, y0: 
             num(x),
             num(y + 1.0)
         );
-        text(out, x + 14.0, y + 10.0, &Font::new(12.0, theme::MUTED), &shown, label);
+        text(
+            out,
+            x + 14.0,
+            y + 10.0,
+            &Font::new(12.0, theme::MUTED),
+            &shown,
+            label,
+        );
         x += w;
     }
     out.push_str("</g>");
@@ -228,8 +259,18 @@ pub(crate) fn legend(out: &mut String, items: &[(String, String)], x0: f64, y0: 
 }
 
 /// A complete chart that says there is nothing to show, keeping the title and accessible name.
-pub(crate) fn empty_state(kind: &str, chart_title: &str, fallback_name: &str, (width, height): (f64, f64), message: &str) -> String {
-    let name = if chart_title.trim().is_empty() { fallback_name } else { chart_title };
+pub(crate) fn empty_state(
+    kind: &str,
+    chart_title: &str,
+    fallback_name: &str,
+    (width, height): (f64, f64),
+    message: &str,
+) -> String {
+    let name = if chart_title.trim().is_empty() {
+        fallback_name
+    } else {
+        chart_title
+    };
     let mut out = String::new();
     open(&mut out, kind, (width, height), name, message, None);
     let top = title(&mut out, chart_title, width);
@@ -243,7 +284,14 @@ pub(crate) fn empty_state(kind: &str, chart_title: &str, fallback_name: &str, (w
         num((height - top - PAD).max(0.0)),
         theme::GRID
     );
-    text(&mut out, width / 2.0, cy + 4.0, &Font::new(13.0, theme::MUTED).anchor(Anchor::Middle), message, message);
+    text(
+        &mut out,
+        width / 2.0,
+        cy + 4.0,
+        &Font::new(13.0, theme::MUTED).anchor(Anchor::Middle),
+        message,
+        message,
+    );
     close(&mut out);
     out
 }
@@ -252,7 +300,13 @@ pub(crate) fn empty_state(kind: &str, chart_title: &str, fallback_name: &str, (w
 pub(crate) fn polyline_path(points: &[(f64, f64)]) -> String {
     let mut d = String::new();
     for (i, (x, y)) in points.iter().enumerate() {
-        let _ = write!(d, "{}{} {}", if i == 0 { "M" } else { " L" }, num(*x), num(*y));
+        let _ = write!(
+            d,
+            "{}{} {}",
+            if i == 0 { "M" } else { " L" },
+            num(*x),
+            num(*y)
+        );
     }
     d
 }
@@ -263,7 +317,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_controls() {
-        assert_eq!(escape("<script>alert('x')</script>"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
+        assert_eq!(
+            escape("<script>alert('x')</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+        );
         assert_eq!(escape("Tom & \"Jerry\""), "Tom &amp; &quot;Jerry&quot;");
         assert_eq!(escape("a\u{0}b\u{8}c\td"), "a\u{FFFD}b\u{FFFD}c\td");
         assert_eq!(escape("&amp;"), "&amp;amp;");

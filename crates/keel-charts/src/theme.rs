@@ -27,7 +27,9 @@ pub fn series_colour(index: usize) -> String {
 
 /// Fallbacks for text drawn on each palette colour (`--chart-on-1` …), chosen for contrast:
 /// white on the dark blue and grey, near-black on the lighter colours.
-pub const ON_PALETTE: [&str; 8] = ["#ffffff", "#111827", "#111827", "#111827", "#111827", "#111827", "#ffffff", "#111827"];
+pub const ON_PALETTE: [&str; 8] = [
+    "#ffffff", "#111827", "#111827", "#111827", "#111827", "#111827", "#ffffff", "#111827",
+];
 
 /// The colour of text drawn on the `index`-th series colour: `var(--chart-on-N, fallback)`.
 pub fn on_series_colour(index: usize) -> String {

@@ -46,7 +46,11 @@ fn next_step(step: f64) -> f64 {
 /// a small range around it, and reversed bounds are swapped.
 pub fn nice_ticks(lo: f64, hi: f64, max_ticks: usize) -> Ticks {
     let max_ticks = max_ticks.clamp(2, 50);
-    let (mut lo, mut hi) = if lo.is_finite() && hi.is_finite() { (lo.min(hi), lo.max(hi)) } else { (0.0, 1.0) };
+    let (mut lo, mut hi) = if lo.is_finite() && hi.is_finite() {
+        (lo.min(hi), lo.max(hi))
+    } else {
+        (0.0, 1.0)
+    };
     if hi - lo <= f64::EPSILON * hi.abs().max(1.0) {
         if lo == 0.0 {
             hi = 1.0;
@@ -71,8 +75,15 @@ pub fn nice_ticks(lo: f64, hi: f64, max_ticks: usize) -> Ticks {
         (v * p).round() / p + 0.0
     };
     let count = (last - first).max(0.0) as usize;
-    let values: Vec<f64> = (0..=count).map(|k| round((first + k as f64) * step)).collect();
-    Ticks { min: round(first * step), max: round(last * step), step, values }
+    let values: Vec<f64> = (0..=count)
+        .map(|k| round((first + k as f64) * step))
+        .collect();
+    Ticks {
+        min: round(first * step),
+        max: round(last * step),
+        step,
+        values,
+    }
 }
 
 /// A tick on a time axis with its label.
@@ -117,7 +128,11 @@ const INTERVALS: [Interval; 15] = [
 /// quarters, half-years or years. Labels show the year where it changes.
 pub fn time_ticks(start: DateTime<Utc>, end: DateTime<Utc>, max_ticks: usize) -> Vec<TimeTick> {
     let max_ticks = max_ticks.clamp(2, 50);
-    let (start, end) = if start <= end { (start, end) } else { (end, start) };
+    let (start, end) = if start <= end {
+        (start, end)
+    } else {
+        (end, start)
+    };
     for interval in INTERVALS {
         if let Some(instants) = instants(interval, start, end, max_ticks) {
             if instants.is_empty() {
@@ -132,7 +147,12 @@ pub fn time_ticks(start: DateTime<Utc>, end: DateTime<Utc>, max_ticks: usize) ->
 
 /// The instants of `interval` inside `[start, end]`, or `None` when there would be more than
 /// `max` of them.
-fn instants(interval: Interval, start: DateTime<Utc>, end: DateTime<Utc>, max: usize) -> Option<Vec<DateTime<Utc>>> {
+fn instants(
+    interval: Interval,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    max: usize,
+) -> Option<Vec<DateTime<Utc>>> {
     let rough = match interval {
         Interval::Hours(n) => (end - start).num_hours() / i64::from(n),
         Interval::Days(n) => (end - start).num_days() / i64::from(n),
@@ -146,20 +166,35 @@ fn instants(interval: Interval, start: DateTime<Utc>, end: DateTime<Utc>, max: u
     let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     let mut at = match interval {
         Interval::Hours(n) => {
-            let hour = start.with_minute(0).and_then(|t| t.with_second(0)).and_then(|t| t.with_nanosecond(0))?;
-            let hour = if hour < start { hour + TimeDelta::hours(1) } else { hour };
+            let hour = start
+                .with_minute(0)
+                .and_then(|t| t.with_second(0))
+                .and_then(|t| t.with_nanosecond(0))?;
+            let hour = if hour < start {
+                hour + TimeDelta::hours(1)
+            } else {
+                hour
+            };
             let offset = (n - hour.hour() % n) % n;
             hour + TimeDelta::hours(i64::from(offset))
         }
         Interval::Days(_) => {
             let day = midnight(start.date_naive())?;
-            if day < start { day + TimeDelta::days(1) } else { day }
+            if day < start {
+                day + TimeDelta::days(1)
+            } else {
+                day
+            }
         }
         Interval::Weeks(_) => {
             let day = start.date_naive();
             let monday = day - TimeDelta::days(i64::from(day.weekday().num_days_from_monday()));
             let monday = midnight(monday)?;
-            if monday < start { monday + TimeDelta::weeks(1) } else { monday }
+            if monday < start {
+                monday + TimeDelta::weeks(1)
+            } else {
+                monday
+            }
         }
         Interval::Months(n) => {
             let first = NaiveDate::from_ymd_opt(start.year(), start.month(), 1)?;
@@ -206,7 +241,9 @@ fn label(interval: Interval, instants: &[DateTime<Utc>], spans_years: bool) -> V
             let label = match interval {
                 Interval::Hours(_) if day_changed => at.format("%b %-d %H:%M").to_string(),
                 Interval::Hours(_) => at.format("%H:%M").to_string(),
-                Interval::Days(_) | Interval::Weeks(_) if spans_years && year_changed => at.format("%b %-d, %Y").to_string(),
+                Interval::Days(_) | Interval::Weeks(_) if spans_years && year_changed => {
+                    at.format("%b %-d, %Y").to_string()
+                }
                 Interval::Days(_) | Interval::Weeks(_) => at.format("%b %-d").to_string(),
                 Interval::Months(_) if year_changed => at.format("%b %Y").to_string(),
                 Interval::Months(_) => at.format("%b").to_string(),
@@ -223,7 +260,10 @@ mod tests {
     use super::*;
 
     fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-        NaiveDate::from_ymd_opt(y, m, d).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc()).unwrap_or_default()
+        NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -269,13 +309,23 @@ mod tests {
     fn ticks_are_always_ordered_and_bounded() {
         let mut seed: u64 = 7;
         for _ in 0..500 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let a = ((seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 10f64.powi((seed % 12) as i32 - 4);
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let b = ((seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 10f64.powi((seed % 12) as i32 - 4);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let a = ((seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+                * 10f64.powi((seed % 12) as i32 - 4);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let b = ((seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
+                * 10f64.powi((seed % 12) as i32 - 4);
             let n = (seed % 10) as usize + 2;
             let t = nice_ticks(a, b, n);
-            assert!(t.values.len() >= 2 && t.values.len() <= n, "{a} {b} {n}: {:?}", t.values);
+            assert!(
+                t.values.len() >= 2 && t.values.len() <= n,
+                "{a} {b} {n}: {:?}",
+                t.values
+            );
             assert!(t.values.windows(2).all(|w| w[0] < w[1]));
             assert!(t.min <= a.min(b) + 1e-6 * t.step, "{a} {b}: {t:?}");
             assert!(t.max >= a.max(b) - 1e-6 * t.step, "{a} {b}: {t:?}");
@@ -286,7 +336,12 @@ mod tests {
     fn daily_ticks_for_a_week() {
         let ticks = time_ticks(day(2026, 3, 2), day(2026, 3, 8), 8);
         let labels: Vec<_> = ticks.iter().map(|t| t.label.as_str()).collect();
-        assert_eq!(labels, vec!["Mar 2", "Mar 3", "Mar 4", "Mar 5", "Mar 6", "Mar 7", "Mar 8"]);
+        assert_eq!(
+            labels,
+            vec![
+                "Mar 2", "Mar 3", "Mar 4", "Mar 5", "Mar 6", "Mar 7", "Mar 8"
+            ]
+        );
     }
 
     #[test]
@@ -307,7 +362,11 @@ mod tests {
     fn quarterly_and_yearly_ticks() {
         let ticks = time_ticks(day(2024, 1, 1), day(2026, 12, 31), 6);
         assert!(ticks.len() <= 6);
-        assert!(ticks.iter().all(|t| t.at.day() == 1 && t.at.month0() % 6 == 0 || t.at.month() == 1));
+        assert!(
+            ticks
+                .iter()
+                .all(|t| t.at.day() == 1 && t.at.month0() % 6 == 0 || t.at.month() == 1)
+        );
         let ticks = time_ticks(day(1990, 1, 1), day(2026, 1, 1), 6);
         assert!(ticks.iter().all(|t| t.label.len() == 4));
     }
