@@ -533,17 +533,30 @@ fn crossings(vertices: &[Vertex], layers: &[Vec<usize>]) -> usize {
         }
     }
     let mut total = 0;
-    for layer in layers {
-        let segments: Vec<(usize, usize)> = layer
+    for (l, layer) in layers.iter().enumerate() {
+        let below = layers.get(l + 1).map_or(0, Vec::len);
+        // Two segments cross when their lower ends are in the opposite order of their upper
+        // ends: count inversions of the lower ends (sorted by upper end) with a Fenwick tree.
+        let mut segments: Vec<(usize, usize)> = layer
             .iter()
             .flat_map(|&v| vertices[v].succs.iter().map(move |&w| (v, w)))
             .map(|(v, w)| (position[v], position[w]))
             .collect();
-        for (i, a) in segments.iter().enumerate() {
-            for b in &segments[i + 1..] {
-                if (a.0 < b.0 && a.1 > b.1) || (a.0 > b.0 && a.1 < b.1) {
-                    total += 1;
-                }
+        segments.sort_unstable();
+        let mut tree = vec![0usize; below + 1];
+        for (seen, &(_, lower)) in segments.iter().enumerate() {
+            // Segments already counted whose lower end is at or before `lower`.
+            let mut not_crossing = 0;
+            let mut i = lower + 1;
+            while i > 0 {
+                not_crossing += tree[i];
+                i &= i - 1;
+            }
+            total += seen - not_crossing;
+            let mut i = lower + 1;
+            while i <= below {
+                tree[i] += 1;
+                i += i & i.wrapping_neg();
             }
         }
     }
@@ -556,6 +569,11 @@ fn order_layers(vertices: &[Vertex], layers: &mut [Vec<usize>]) {
     let mut best = layers.to_vec();
     let mut best_crossings = crossings(vertices, layers);
     let mut position = vec![0.0f64; vertices.len()];
+    for layer in layers.iter() {
+        for (i, &v) in layer.iter().enumerate() {
+            position[v] = i as f64;
+        }
+    }
     for sweep in 0..SWEEPS {
         if best_crossings == 0 {
             break;
@@ -567,11 +585,6 @@ fn order_layers(vertices: &[Vertex], layers: &mut [Vec<usize>]) {
             (0..layers.len().saturating_sub(1)).rev().collect()
         };
         for l in order {
-            for layer in layers.iter() {
-                for (i, &v) in layer.iter().enumerate() {
-                    position[v] = i as f64;
-                }
-            }
             let layer = &mut layers[l];
             let mut keyed: Vec<(f64, usize)> = layer
                 .iter()
@@ -592,6 +605,9 @@ fn order_layers(vertices: &[Vertex], layers: &mut [Vec<usize>]) {
                 .collect();
             keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
             *layer = keyed.into_iter().map(|(_, v)| v).collect();
+            for (i, &v) in layer.iter().enumerate() {
+                position[v] = i as f64;
+            }
         }
         let c = crossings(vertices, layers);
         if c < best_crossings {
@@ -1158,6 +1174,71 @@ mod tests {
             problems[1].to_string(),
             "edges[1].to refers to unknown node `zz`"
         );
+    }
+
+    /// The quadratic definition of crossings, to check the Fenwick-tree count against.
+    fn crossings_by_pairs(vertices: &[Vertex], layers: &[Vec<usize>]) -> usize {
+        let mut position = vec![0usize; vertices.len()];
+        for layer in layers {
+            for (i, &v) in layer.iter().enumerate() {
+                position[v] = i;
+            }
+        }
+        let mut total = 0;
+        for layer in layers {
+            let mut segments: Vec<(usize, usize)> = Vec::new();
+            for &v in layer {
+                segments.extend(
+                    vertices[v]
+                        .succs
+                        .iter()
+                        .map(|&w| (position[v], position[w])),
+                );
+            }
+            for (i, a) in segments.iter().enumerate() {
+                for b in &segments[i + 1..] {
+                    if (a.0 < b.0 && a.1 > b.1) || (a.0 > b.0 && a.1 < b.1) {
+                        total += 1;
+                    }
+                }
+            }
+        }
+        total
+    }
+
+    #[test]
+    fn fenwick_crossing_count_matches_pairs() {
+        let mut seed = 3u64;
+        for _ in 0..50 {
+            let mut next = || {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (seed >> 33) as usize
+            };
+            let (top, bottom) = (1 + next() % 6, 1 + next() % 6);
+            let mut vertices: Vec<Vertex> = (0..top + bottom)
+                .map(|i| Vertex {
+                    real: Some(i),
+                    layer: usize::from(i >= top),
+                    width: 1.0,
+                    height: 1.0,
+                    preds: Vec::new(),
+                    succs: Vec::new(),
+                })
+                .collect();
+            for _ in 0..next() % 12 {
+                let (a, b) = (next() % top, top + next() % bottom);
+                vertices[a].succs.push(b);
+                vertices[b].preds.push(a);
+            }
+            let mut layers = vec![(0..top).collect::<Vec<_>>(), (top..top + bottom).collect()];
+            layers[1].reverse();
+            assert_eq!(
+                crossings(&vertices, &layers),
+                crossings_by_pairs(&vertices, &layers)
+            );
+        }
     }
 
     #[test]
