@@ -229,6 +229,105 @@ fn charts() -> Result<Gallery, Box<dyn Error>> {
             ..Graph::default()
         }),
     ));
+    let tools = [
+        "Salesforce",
+        "HubSpot",
+        "Marketo",
+        "Segment",
+        "Braze",
+        "Looker",
+        "Tableau",
+        "Zapier",
+        "Workato",
+        "Hightouch",
+        "Census",
+        "Snowflake",
+        "dbt",
+        "Amplitude",
+        "Mixpanel",
+        "Google Ads",
+        "LinkedIn Ads",
+        "Meta Ads",
+        "Outreach",
+        "Gong",
+    ];
+    out.push((
+        "Many categories (rotated labels)",
+        Box::new(BarChart {
+            title: "Open requests per tool".into(),
+            categories: tools.iter().map(|s| s.to_string()).collect(),
+            series: vec![Series::new(
+                "Open",
+                tools.iter().map(|_| (rng.next() * 40.0).round()).collect(),
+            )],
+            ..BarChart::default()
+        }),
+    ));
+    out.push((
+        "Donut with many slices",
+        Box::new(Donut {
+            title: "Licence cost by tool".into(),
+            slices: tools
+                .iter()
+                .take(12)
+                .map(|t| Slice::new(*t, (rng.next() * 90_000.0).round()))
+                .collect(),
+            value_format: ValueFormat::Currency { code: "EUR".into() },
+            center_label: Some("per year".into()),
+            ..Donut::default()
+        }),
+    ));
+    let mut nodes: Vec<Node> = tools
+        .iter()
+        .take(8)
+        .enumerate()
+        .map(|(i, t)| Node::new(format!("t{i}"), *t, NodeKind::Tool))
+        .collect();
+    let mut edges = Vec::new();
+    for i in 0..6 {
+        nodes.push(Node::new(
+            format!("i{i}"),
+            format!("{} → {}", tools[i], tools[i + 2]),
+            NodeKind::Integration,
+        ));
+        edges.push(Edge::new(format!("t{i}"), format!("i{i}")));
+        edges.push(Edge::new(format!("i{i}"), format!("t{}", i + 2)));
+    }
+    for (i, f) in [
+        "Email",
+        "Lifecycle stage",
+        "Lead source",
+        "Consent status",
+        "Account tier",
+    ]
+    .iter()
+    .enumerate()
+    {
+        nodes.push(Node::new(format!("f{i}"), *f, NodeKind::Field));
+        edges.push(Edge::new(format!("t{}", 2 + i % 4), format!("f{i}")));
+    }
+    for (i, d) in ["Pipeline", "Attribution", "Consent audit"]
+        .iter()
+        .enumerate()
+    {
+        nodes.push(Node::new(format!("d{i}"), *d, NodeKind::Dashboard));
+        edges.push(Edge::new(format!("f{i}"), format!("d{i}")));
+        edges.push(Edge::new(format!("f{}", i + 2), format!("d{i}")));
+    }
+    for (i, a) in ["Welcome journey", "Re-permission"].iter().enumerate() {
+        nodes.push(Node::new(format!("a{i}"), *a, NodeKind::Automation));
+        edges.push(Edge::new(format!("f{}", i * 3), format!("a{i}")));
+        edges.push(Edge::new(format!("a{i}"), "t1"));
+    }
+    out.push((
+        "Larger stack graph",
+        Box::new(Graph {
+            title: "Martech stack".into(),
+            nodes,
+            edges,
+            ..Graph::default()
+        }),
+    ));
     out.push((
         "Hostile labels",
         Box::new(BarChart {
@@ -317,7 +416,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     let all = charts()?;
     for (i, (name, chart)) in all.iter().enumerate() {
-        let class = if name.starts_with("Stack graph") || name.starts_with("Calendar") {
+        let class = if name.starts_with("Stack graph")
+            || name.starts_with("Calendar")
+            || name.starts_with("Larger")
+        {
             "wide"
         } else {
             ""

@@ -125,6 +125,19 @@ impl Edge {
     }
 }
 
+/// Which way layers run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Left to right, unless that is too wide to read and top to bottom is narrower.
+    #[default]
+    Auto,
+    /// Layers are columns; edges run left to right.
+    LeftToRight,
+    /// Layers are rows; edges run top to bottom.
+    TopToBottom,
+}
+
 /// The stack as a directed graph, optionally with a highlighted blast radius.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -142,6 +155,8 @@ pub struct Graph {
     pub highlight: Vec<String>,
     /// Id of the node the blast radius starts from, drawn with a heavier outline.
     pub focus: Option<String>,
+    /// Which way layers run.
+    pub direction: Direction,
 }
 
 /// A node placed by the layout.
@@ -187,6 +202,8 @@ pub struct Layout {
     pub width: f64,
     /// Height of the drawing.
     pub height: f64,
+    /// The direction used (never [`Direction::Auto`] except for an empty layout).
+    pub direction: Direction,
 }
 
 const NODE_HEIGHT: f64 = 42.0;
@@ -194,7 +211,9 @@ const MIN_NODE_WIDTH: f64 = 104.0;
 const MAX_NODE_WIDTH: f64 = 200.0;
 const LAYER_GAP: f64 = 64.0;
 const NODE_GAP: f64 = 16.0;
-const DUMMY_HEIGHT: f64 = 6.0;
+const DUMMY_SIZE: f64 = 6.0;
+/// Left-to-right layouts wider than this are tried top to bottom as well.
+const FIT_WIDTH: f64 = 1100.0;
 const SWEEPS: usize = 16;
 
 /// A node of the layered graph: a real node or a dummy on a long edge.
@@ -305,7 +324,7 @@ impl Graph {
                     real: None,
                     layer,
                     width: 0.0,
-                    height: DUMMY_HEIGHT,
+                    height: DUMMY_SIZE,
                     preds: Vec::new(),
                     succs: Vec::new(),
                 });
@@ -325,39 +344,115 @@ impl Graph {
             layers[v.layer].push(i);
         }
         order_layers(&vertices, &mut layers);
-        let ys = place_vertically(&vertices, &layers);
+        let layered = Layered {
+            vertices,
+            layers,
+            chains,
+            edges,
+            reversed,
+            kept,
+        };
+        match self.direction {
+            Direction::Auto => {
+                let wide = layered.place(Direction::LeftToRight);
+                if wide.width <= FIT_WIDTH {
+                    return wide;
+                }
+                // Long dependency chains read better top to bottom than shrunk to fit.
+                let tall = layered.place(Direction::TopToBottom);
+                if tall.width < wide.width { tall } else { wide }
+            }
+            direction => layered.place(direction),
+        }
+    }
+}
 
-        // Columns: each layer as wide as its widest node.
-        let mut column_x = Vec::with_capacity(layer_count);
-        let mut column_w = Vec::with_capacity(layer_count);
-        let mut x = 0.0;
-        for layer in &layers {
-            let w = layer
+/// The graph after cycle breaking, layering and ordering, ready to be given coordinates.
+struct Layered {
+    vertices: Vec<Vertex>,
+    layers: Vec<Vec<usize>>,
+    /// Per valid edge, its vertices in DAG direction (with dummies).
+    chains: Vec<Vec<usize>>,
+    /// Per valid edge: (edge index, source vertex, target vertex) as given.
+    edges: Vec<(usize, usize, usize)>,
+    reversed: Vec<bool>,
+    /// Node index of each real vertex.
+    kept: Vec<usize>,
+}
+
+impl Layered {
+    /// Coordinates for `direction` (`Auto` is treated as left to right).
+    fn place(&self, direction: Direction) -> Layout {
+        let vertices = &self.vertices;
+        let lr = direction != Direction::TopToBottom;
+        let direction = if lr {
+            Direction::LeftToRight
+        } else {
+            Direction::TopToBottom
+        };
+        let across: Vec<f64> = vertices
+            .iter()
+            .map(|v| match (v.real, lr) {
+                (None, _) => DUMMY_SIZE,
+                (Some(_), true) => v.height,
+                (Some(_), false) => v.width,
+            })
+            .collect();
+        let along = |v: &Vertex| match (v.real, lr) {
+            (None, _) => 0.0,
+            (Some(_), true) => v.width,
+            (Some(_), false) => v.height,
+        };
+        let (gap, layer_gap) = if lr {
+            (NODE_GAP, LAYER_GAP)
+        } else {
+            (NODE_GAP * 1.5, LAYER_GAP * 0.85)
+        };
+        let position = place_across(vertices, &self.layers, &across, gap);
+
+        // Each layer is as thick as its largest node.
+        let mut layer_mid = Vec::with_capacity(self.layers.len());
+        let mut at = 0.0;
+        for layer in &self.layers {
+            let thick = layer
                 .iter()
-                .map(|&v| vertices[v].width)
+                .map(|&v| along(&vertices[v]))
                 .fold(0.0, f64::max)
                 .max(24.0);
-            column_x.push(x);
-            column_w.push(w);
-            x += w + LAYER_GAP;
+            layer_mid.push(at + thick / 2.0);
+            at += thick + layer_gap;
         }
-        let width = (x - LAYER_GAP).max(0.0);
-        let top = ys
+        let start = position
             .iter()
-            .zip(&vertices)
-            .map(|(y, v)| y - v.height / 2.0)
+            .zip(&across)
+            .map(|(p, a)| p - a / 2.0)
             .fold(f64::INFINITY, f64::min);
-        let top = if top.is_finite() { top } else { 0.0 };
+        let start = if start.is_finite() { start } else { 0.0 };
         let centre: Vec<(f64, f64)> = vertices
             .iter()
-            .zip(&ys)
-            .map(|(v, y)| (column_x[v.layer] + column_w[v.layer] / 2.0, y - top))
+            .zip(&position)
+            .map(|(v, p)| {
+                let (l, a) = (layer_mid[v.layer], p - start);
+                if lr { (l, a) } else { (a, l) }
+            })
             .collect();
-        let height = vertices
-            .iter()
-            .zip(&centre)
-            .map(|(v, c)| c.1 + v.height / 2.0)
-            .fold(0.0, f64::max);
+        let extent = |f: &dyn Fn(usize) -> f64| (0..vertices.len()).map(f).fold(0.0, f64::max);
+        let real_w = |i: usize| {
+            if vertices[i].real.is_some() {
+                vertices[i].width
+            } else {
+                0.0
+            }
+        };
+        let real_h = |i: usize| {
+            if vertices[i].real.is_some() {
+                vertices[i].height
+            } else {
+                0.0
+            }
+        };
+        let width = extent(&|i| centre[i].0 + real_w(i) / 2.0);
+        let height = extent(&|i| centre[i].1 + real_h(i) / 2.0);
 
         let nodes: Vec<NodeBox> = vertices
             .iter()
@@ -376,9 +471,10 @@ impl Graph {
 
         // Spread the ends of edges meeting at the same side of a node, ordered by where they
         // come from, so arrows do not pile up on one point.
+        let across_of = |v: usize| if lr { centre[v].1 } else { centre[v].0 };
         let mut out_ports: HashMap<usize, Vec<(f64, usize)>> = HashMap::new();
         let mut in_ports: HashMap<usize, Vec<(f64, usize)>> = HashMap::new();
-        for (c, chain) in chains.iter().enumerate() {
+        for (c, chain) in self.chains.iter().enumerate() {
             if let (Some(&first), Some(&second), Some(&last), Some(&before_last)) = (
                 chain.first(),
                 chain.get(1),
@@ -388,11 +484,11 @@ impl Graph {
                 out_ports
                     .entry(first)
                     .or_default()
-                    .push((centre[second].1, c));
+                    .push((across_of(second), c));
                 in_ports
                     .entry(last)
                     .or_default()
-                    .push((centre[before_last].1, c));
+                    .push((across_of(before_last), c));
             }
         }
         let spread =
@@ -401,7 +497,7 @@ impl Graph {
                 for (&vertex, list) in ports.iter_mut() {
                     list.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                     let k = list.len() as f64;
-                    let room = (vertices[vertex].height - 16.0).max(0.0);
+                    let room = (across[vertex] - if lr { 16.0 } else { 28.0 }).max(0.0);
                     for (i, &(_, c)) in list.iter().enumerate() {
                         let offset = if k <= 1.0 {
                             0.0
@@ -416,10 +512,11 @@ impl Graph {
         let out_offsets = spread(&mut out_ports);
         let in_offsets = spread(&mut in_ports);
 
-        let routes: Vec<EdgeRoute> = edges
+        let routes: Vec<EdgeRoute> = self
+            .edges
             .iter()
-            .zip(&reversed)
-            .zip(&chains)
+            .zip(&self.reversed)
+            .zip(&self.chains)
             .enumerate()
             .map(|(c, ((&(e, u, v), &is_reversed), chain))| {
                 let last = chain.len() - 1;
@@ -428,19 +525,19 @@ impl Graph {
                     .enumerate()
                     .map(|(i, &vx)| {
                         let (cx, cy) = centre[vx];
-                        let half = vertices[vx].width / 2.0;
-                        if i == 0 {
-                            (
-                                cx + half,
-                                cy + out_offsets.get(&(vx, c)).copied().unwrap_or(0.0),
-                            )
+                        let (half_w, half_h) =
+                            (vertices[vx].width / 2.0, vertices[vx].height / 2.0);
+                        let (side, offset) = if i == 0 {
+                            (1.0, out_offsets.get(&(vx, c)).copied().unwrap_or(0.0))
                         } else if i == last {
-                            (
-                                cx - half,
-                                cy + in_offsets.get(&(vx, c)).copied().unwrap_or(0.0),
-                            )
+                            (-1.0, in_offsets.get(&(vx, c)).copied().unwrap_or(0.0))
                         } else {
-                            (cx, cy)
+                            return (cx, cy);
+                        };
+                        if lr {
+                            (cx + side * half_w, cy + offset)
+                        } else {
+                            (cx + offset, cy + side * half_h)
                         }
                     })
                     .collect();
@@ -449,8 +546,8 @@ impl Graph {
                 }
                 EdgeRoute {
                     edge: e,
-                    from: kept[u],
-                    to: kept[v],
+                    from: self.kept[u],
+                    to: self.kept[v],
                     reversed: is_reversed,
                     points,
                 }
@@ -461,6 +558,7 @@ impl Graph {
             edges: routes,
             width,
             height,
+            direction,
         }
     }
 }
@@ -618,16 +716,22 @@ fn order_layers(vertices: &[Vertex], layers: &mut [Vec<usize>]) {
     layers.clone_from_slice(&best);
 }
 
-/// Vertical centres: starts with each layer stacked and centred, then pulls nodes towards the
-/// mean of their neighbours, keeping each layer's order and spacing.
-fn place_vertically(vertices: &[Vertex], layers: &[Vec<usize>]) -> Vec<f64> {
+/// Positions across the layers (vertical centres when layers are columns): starts with each
+/// layer stacked and centred, then pulls nodes towards the mean of their neighbours, keeping
+/// each layer's order and spacing.
+fn place_across(
+    vertices: &[Vertex],
+    layers: &[Vec<usize>],
+    size: &[f64],
+    node_gap: f64,
+) -> Vec<f64> {
     let separation = |a: usize, b: usize| {
         let gap = if vertices[a].real.is_some() && vertices[b].real.is_some() {
-            NODE_GAP
+            node_gap
         } else {
-            NODE_GAP / 2.0
+            node_gap / 2.0
         };
-        (vertices[a].height + vertices[b].height) / 2.0 + gap
+        (size[a] + size[b]) / 2.0 + gap
     };
     let mut y = vec![0.0f64; vertices.len()];
     for layer in layers {
@@ -841,29 +945,51 @@ impl Chart for Graph {
                 .get(route.points.len().saturating_sub(2))
                 .copied()
                 .unwrap_or((ex - 1.0, ey));
-            let dir = if ex >= prev.0 { 1.0 } else { -1.0 };
+            let lr = layout.direction != Direction::TopToBottom;
+            let dir = match lr {
+                true if ex >= prev.0 => 1.0,
+                false if ey >= prev.1 => 1.0,
+                _ => -1.0,
+            };
             let mut points = route.points.clone();
             if let Some(last) = points.last_mut() {
-                last.0 -= dir * 6.0;
+                if lr {
+                    last.0 -= dir * 6.0;
+                } else {
+                    last.1 -= dir * 6.0;
+                }
             }
             for (i, &(x, y)) in points.iter().enumerate() {
                 if i == 0 {
                     let _ = write!(d, "M{} {}", num(x), num(y));
-                } else {
-                    let (px, py) = points[i - 1];
-                    let dx = (x - px) / 2.0;
-                    let _ = write!(
-                        d,
-                        " C{} {} {} {} {} {}",
-                        num(px + dx),
-                        num(py),
-                        num(x - dx),
-                        num(y),
-                        num(x),
-                        num(y)
-                    );
+                    continue;
                 }
+                let (px, py) = points[i - 1];
+                // Tangents run along the layer direction, so edges leave and enter nodes
+                // straight.
+                let (c1, c2) = if lr {
+                    let dx = (x - px) / 2.0;
+                    ((px + dx, py), (x - dx, y))
+                } else {
+                    let dy = (y - py) / 2.0;
+                    ((px, py + dy), (x, y - dy))
+                };
+                let _ = write!(
+                    d,
+                    " C{} {} {} {} {} {}",
+                    num(c1.0),
+                    num(c1.1),
+                    num(c2.0),
+                    num(c2.1),
+                    num(x),
+                    num(y)
+                );
             }
+            let (back, side) = if lr {
+                ((-dir * 7.0, 0.0), (0.0, 4.0))
+            } else {
+                ((0.0, -dir * 7.0), (4.0, 0.0))
+            };
             let from = self
                 .nodes
                 .get(route.from)
@@ -895,10 +1021,10 @@ impl Chart for Graph {
                 svg::escape(&tooltip),
                 num(ex),
                 num(ey),
-                num(ex - dir * 7.0),
-                num(ey - 4.0),
-                num(ex - dir * 7.0),
-                num(ey + 4.0),
+                num(ex + back.0 - side.0),
+                num(ey + back.1 - side.1),
+                num(ex + back.0 + side.0),
+                num(ey + back.1 + side.1),
             );
         }
         body.push_str("</g><g class=\"keel-graph-nodes\">");
@@ -1097,6 +1223,25 @@ mod tests {
     }
 
     #[test]
+    fn long_chains_run_top_to_bottom() {
+        let ids: Vec<String> = (0..16).map(|i| format!("n{i}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let pairs: Vec<(&str, &str)> = refs.windows(2).map(|w| (w[0], w[1])).collect();
+        let mut g = graph(&refs, &pairs);
+        let layout = g.layout();
+        assert_eq!(layout.direction, Direction::TopToBottom);
+        assert!(layout.nodes.windows(2).all(|w| w[0].y < w[1].y));
+        assert_no_overlap(&layout);
+        g.direction = Direction::LeftToRight;
+        let layout = g.layout();
+        assert_eq!(layout.direction, Direction::LeftToRight);
+        assert!(layout.nodes.windows(2).all(|w| w[0].x < w[1].x));
+        g.direction = Direction::TopToBottom;
+        let svg = g.render();
+        assert!(svg.contains("<path") && !svg.contains("NaN"));
+    }
+
+    #[test]
     fn chain_is_layered_left_to_right() {
         let layout = graph(&["a", "b", "c"], &[("a", "b"), ("b", "c")]).layout();
         assert_eq!(
@@ -1158,6 +1303,15 @@ mod tests {
                 assert!(e.points.iter().all(|p| p.0.is_finite() && p.1.is_finite()));
             }
             assert_eq!(layout, g.layout(), "layout is deterministic");
+            for direction in [Direction::LeftToRight, Direction::TopToBottom] {
+                let fixed = Graph {
+                    direction,
+                    ..g.clone()
+                }
+                .layout();
+                assert_no_overlap(&fixed);
+                assert_edges_go_down(&fixed);
+            }
         }
     }
 
@@ -1280,6 +1434,7 @@ mod tests {
     #[test]
     fn empty_graph() {
         assert!(Graph::default().render().contains("No nodes to show"));
-        assert_eq!(Graph::default().layout(), Layout::default());
+        let layout = Graph::default().layout();
+        assert!(layout.nodes.is_empty() && layout.edges.is_empty());
     }
 }

@@ -41,7 +41,7 @@ pub use bar::{BarChart, Orientation, Series};
 pub use donut::{Donut, Slice};
 pub use format::ValueFormat;
 pub use gauge::Gauge;
-pub use graph::{Edge, Graph, Node, NodeKind};
+pub use graph::{Direction, Edge, Graph, Node, NodeKind};
 pub use heatmap::Heatmap;
 pub use line::{LineChart, TimePoint, TimeSeries};
 pub use sparkline::Sparkline;
