@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::format::ValueFormat;
-use crate::svg::{self, Anchor, Font, num, text, text_width, truncate};
+use crate::svg::{self, Anchor, Font, MAX_SCALE, num, text, text_width, truncate};
 use crate::table::html_table;
 use crate::theme;
 use crate::ticks::{Ticks, nice_ticks};
@@ -497,7 +497,7 @@ impl BarChart {
             (WIDTH, height),
             self.name(),
             &self.summary(),
-            None,
+            Some(WIDTH * MAX_SCALE),
         );
         out.push_str(&body);
         svg::close(&mut out);
@@ -656,7 +656,7 @@ impl BarChart {
             (WIDTH, height),
             self.name(),
             &self.summary(),
-            None,
+            Some(WIDTH * MAX_SCALE),
         );
         out.push_str(&body);
         svg::close(&mut out);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Chart;
 use crate::format::ValueFormat;
-use crate::svg::{self, Anchor, Font, num, text, text_width, truncate};
+use crate::svg::{self, Anchor, Font, MAX_SCALE, num, text, text_width, truncate};
 use crate::table::html_table;
 use crate::theme;
 
@@ -254,7 +254,7 @@ impl Chart for Donut {
             (WIDTH, height),
             self.name(),
             &self.summary(&parts, total),
-            None,
+            Some(WIDTH * MAX_SCALE),
         );
         out.push_str(&body);
         svg::close(&mut out);

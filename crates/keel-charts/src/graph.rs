@@ -358,9 +358,15 @@ impl Graph {
                 if wide.width <= FIT_WIDTH {
                     return wide;
                 }
-                // Long dependency chains read better top to bottom than shrunk to fit.
+                // Long dependency chains read better top to bottom than shrunk to fit; switch
+                // only when that makes the text clearly larger in a page-wide container.
                 let tall = layered.place(Direction::TopToBottom);
-                if tall.width < wide.width { tall } else { wide }
+                let scale = |l: &Layout| (FIT_WIDTH / l.width.max(1.0)).min(1.0);
+                if scale(&tall) > scale(&wide) * 1.15 {
+                    tall
+                } else {
+                    wide
+                }
             }
             direction => layered.place(direction),
         }
@@ -889,9 +895,6 @@ impl Chart for Graph {
                 "No nodes to show",
             );
         }
-        let width = (layout.width + 2.0 * svg::PAD).max(320.0);
-        let mut body = String::new();
-        let mut top = svg::title(&mut body, &self.title, width);
         let mut kinds: Vec<NodeKind> = NodeKind::ALL
             .into_iter()
             .filter(|k| {
@@ -910,6 +913,12 @@ impl Chart for Graph {
         if highlighting {
             items.push(("Affected".into(), theme::ACCENT.to_string()));
         }
+        // Wide enough for the legend on one line and the title, not only for the nodes.
+        let legend_w: f64 = items.iter().map(|(l, _)| 30.0 + text_width(l, 12.0)).sum();
+        let title_w = text_width(&self.title, 15.0).min(480.0);
+        let width = (layout.width.max(legend_w).max(title_w) + 2.0 * svg::PAD).max(320.0);
+        let mut body = String::new();
+        let mut top = svg::title(&mut body, &self.title, width);
         top += svg::legend(&mut body, &items, svg::PAD, top, width - 2.0 * svg::PAD) + 10.0;
         let height = top + layout.height + svg::PAD;
         let ox = svg::PAD + (width - 2.0 * svg::PAD - layout.width) / 2.0;

@@ -338,7 +338,7 @@ impl Chart for Heatmap {
             (width, height),
             self.name(),
             &self.summary(),
-            Some(width),
+            Some(width * 1.25),
         );
         out.push_str(&body);
         svg::close(&mut out);

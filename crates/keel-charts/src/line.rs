@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::format::ValueFormat;
-use crate::svg::{self, Anchor, Font, num, text, text_width};
+use crate::svg::{self, Anchor, Font, MAX_SCALE, num, text, text_width};
 use crate::table::html_table;
 use crate::theme;
 use crate::ticks::{nice_ticks, time_ticks};
@@ -323,7 +323,7 @@ impl Chart for LineChart {
             (WIDTH, height),
             self.name(),
             &self.summary(),
-            None,
+            Some(WIDTH * MAX_SCALE),
         );
         out.push_str(&body);
         svg::close(&mut out);

@@ -195,6 +195,10 @@ pub(crate) fn text(out: &mut String, x: f64, y: f64, font: &Font<'_>, shown: &st
     out.push_str("</text>");
 }
 
+/// Full-size charts grow with their container up to this multiple of their natural size, so
+/// a chart in a wide page does not end up with oversized text.
+pub(crate) const MAX_SCALE: f64 = 1.5;
+
 /// Height of the visible title band when the chart has a title.
 pub(crate) const TITLE_BAND: f64 = 30.0;
 /// Outer padding of every chart.
