@@ -457,7 +457,13 @@ impl BarChart {
         }
         body.push_str("<g class=\"keel-chart-categories\">");
         let label_y = top + PLOT_HEIGHT + 18.0;
-        for (c, label) in self.categories.iter().enumerate() {
+        // With very many categories, label every k-th one so rotated labels do not overlap.
+        let stride = if rotate {
+            (15.0 / band).ceil().max(1.0) as usize
+        } else {
+            1
+        };
+        for (c, label) in self.categories.iter().enumerate().step_by(stride) {
             let cx = left + (c as f64 + 0.5) * band;
             if rotate {
                 let shown = truncate(label, 110.0, 12.0);
@@ -743,6 +749,20 @@ mod tests {
             };
             assert!(!neg.render().contains("NaN"));
         }
+    }
+
+    #[test]
+    fn crowded_category_labels_are_thinned() {
+        let n = 120;
+        let chart = BarChart {
+            categories: (0..n).map(|i| format!("Category {i}")).collect(),
+            series: vec![Series::new("x", (0..n).map(f64::from).collect())],
+            ..BarChart::default()
+        };
+        let svg = chart.render();
+        assert!(svg.contains(">Category 0<") && !svg.contains(">Category 1<"));
+        let shown = svg.matches("rotate(-40)").count();
+        assert!((20..=40).contains(&shown), "{shown} labels");
     }
 
     #[test]
