@@ -40,6 +40,7 @@ impl Pages {
                 minijinja::AutoEscape::None
             }
         });
+        env.add_filter("when", when);
         for (name, source) in TEMPLATES {
             env.add_template(name, source)?;
         }
@@ -67,6 +68,13 @@ impl Pages {
         *r.status_mut() = status;
         r
     }
+}
+
+/// Formats an RFC 3339 timestamp for people: `2026-11-21 19:00 UTC`. Anything else is shown as is.
+fn when(value: String) -> String {
+    chrono::DateTime::parse_from_rfc3339(&value)
+        .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or(value)
 }
 
 /// One link in the navigation.
