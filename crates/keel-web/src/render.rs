@@ -73,7 +73,11 @@ impl Pages {
 /// Formats an RFC 3339 timestamp for people: `2026-11-21 19:00 UTC`. Anything else is shown as is.
 fn when(value: String) -> String {
     chrono::DateTime::parse_from_rfc3339(&value)
-        .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M UTC").to_string())
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string()
+        })
         .unwrap_or(value)
 }
 

@@ -33,14 +33,12 @@ pub fn keel() -> Command {
 /// Starts `keel serve` on a random port with the given database and extra arguments, and waits
 /// until it prints its address.
 pub fn serve(db: &Path, extra: &[&str]) -> RunningServer {
-    let mut child = keel()
-        .args([
-            "serve",
-            "--db",
-            db.to_str().unwrap(),
-            "--addr",
-            "127.0.0.1:0",
-        ])
+    let mut command = keel();
+    command.args(["serve", "--db", db.to_str().unwrap()]);
+    if !extra.contains(&"--addr") {
+        command.args(["--addr", "127.0.0.1:0"]);
+    }
+    let mut child = command
         .args(extra)
         .env("KEEL_LOG", "warn")
         .stdout(Stdio::piped())
