@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod audit;
 mod db;
+pub mod documents;
 pub mod events;
 pub mod jobs;
 pub mod migrations;

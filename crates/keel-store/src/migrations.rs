@@ -150,6 +150,23 @@ CREATE TABLE event_rejects (
 );
 "#,
     },
+    Migration {
+        version: 3,
+        name: "ops-as-code documents",
+        sql: r#"
+CREATE TABLE documents (
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    api_version TEXT NOT NULL,
+    metadata {json} NOT NULL,
+    spec {json} NOT NULL,
+    revision {int} NOT NULL,
+    created_at {ts} NOT NULL,
+    updated_at {ts} NOT NULL,
+    PRIMARY KEY (kind, name)
+);
+"#,
+    },
 ];
 
 /// Turns a migration's placeholders into the column types of `backend`.

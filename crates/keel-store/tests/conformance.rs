@@ -349,3 +349,66 @@ async fn migrations_are_idempotent(store: Store) {
     store.ping().await.unwrap();
 }
 on_both!(migrations_are_idempotent_on_both, migrations_are_idempotent);
+
+async fn documents_apply_as_one_change(store: Store) {
+    use keel_store::documents::{self, DesiredDocument, DocumentChange};
+    let doc = |name: &str, seats: i64| DesiredDocument {
+        kind: "Tool".into(),
+        name: name.into(),
+        api_version: "keel/v1".into(),
+        metadata: serde_json::json!({"name": name}),
+        spec: serde_json::json!({"vendor": "Acme", "seats": seats}),
+    };
+    let actor = Actor::System("test");
+    documents::apply(
+        &store,
+        &actor,
+        &[
+            DocumentChange::Put(doc("hubspot", 10)),
+            DocumentChange::Put(doc("segment", 5)),
+        ],
+        "initial",
+    )
+    .await
+    .unwrap();
+    let all = documents::list(&store, Some("Tool")).await.unwrap();
+    assert_eq!(
+        all.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+        vec!["hubspot", "segment"]
+    );
+    // A failing change (delete of something absent) rolls the whole set back.
+    let bad = documents::apply(
+        &store,
+        &actor,
+        &[
+            DocumentChange::Put(doc("hubspot", 99)),
+            DocumentChange::Delete {
+                kind: "Tool".into(),
+                name: "nope".into(),
+            },
+        ],
+        "broken",
+    )
+    .await;
+    assert!(bad.is_err());
+    let hub = documents::get(&store, "Tool", "hubspot")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((hub.spec.0["seats"].as_i64(), hub.revision), (Some(10), 1));
+    // Optimistic concurrency.
+    documents::put(&store, &actor, &doc("hubspot", 11), Some(1))
+        .await
+        .unwrap();
+    let stale = documents::put(&store, &actor, &doc("hubspot", 12), Some(1)).await;
+    assert!(matches!(stale, Err(keel_store::StoreError::Conflict(_))));
+    documents::delete(&store, &actor, "Tool", "segment")
+        .await
+        .unwrap();
+    assert_eq!(documents::list(&store, None).await.unwrap().len(), 1);
+    assert_eq!(audit::verify(&store).await.unwrap().error, None);
+}
+on_both!(
+    documents_apply_as_one_change_on_both,
+    documents_apply_as_one_change
+);
