@@ -76,6 +76,7 @@ pub enum Frequency {
     /// As events happen.
     RealTime,
     /// Every 15 minutes.
+    #[serde(rename = "every_15_minutes")]
     Every15Minutes,
     /// Every hour.
     Hourly,

@@ -25,6 +25,8 @@ enum Command {
     CheckEmail(cmd::checks::CheckEmailArgs),
     /// Check landing pages (files or URLs) before launch.
     CheckPage(cmd::checks::CheckPageArgs),
+    /// Validate an ops-as-code directory (YAML) and report every problem with file and line.
+    Check(cmd::manifests::CheckArgs),
     /// Consent strings: decode IAB TCF v2.2 and GPP strings.
     #[command(subcommand)]
     Consent(cmd::consent::ConsentCommand),
@@ -38,6 +40,7 @@ fn main() -> std::process::ExitCode {
         Command::CheckEmail(args) => cmd::checks::run_email(args),
         Command::CheckPage(args) => cmd::checks::run_page(args),
         Command::Consent(command) => cmd::consent::run(command),
+        Command::Check(args) => cmd::manifests::run_check(args),
     };
     match result {
         Ok(code) => code,

@@ -3,4 +3,5 @@
 pub mod attribution;
 pub mod checks;
 pub mod consent;
+pub mod manifests;
 pub mod matching;
