@@ -383,3 +383,169 @@ pub fn all(catalog: &Catalog, today: NaiveDate, renewal_window_days: i64) -> Vec
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Entry;
+    use crate::fixtures::{contract, day, entry, person, today, tool, usage};
+    use crate::integration::{Automation, AutomationStatus, Direction, Frequency, Integration, IntegrationKind, IntegrationStatus, RunHistory, Step};
+
+    fn usd(amount: i64) -> Amounts {
+        Amounts::from([("USD".to_string(), amount)])
+    }
+
+    #[test]
+    fn owner_gaps_name_who_left_and_skip_retired_tools() {
+        let mut c = Catalog::default();
+        person(&mut c, "ann", true);
+        person(&mut c, "gone", false);
+        let t = tool(&mut c, "a", &[]);
+        t.owners.platform = vec!["gone".into()];
+        t.owners.service = vec!["ann".into()];
+        tool(&mut c, "b", &[]).owners.platform = vec!["ann".into()];
+        tool(&mut c, "ok", &[]).owners = crate::tool::Owners { platform: vec!["ann".into()], service: vec!["ann".into()], support: vec![] };
+        tool(&mut c, "old", &[]).lifecycle = Lifecycle::Retired;
+        tool(&mut c, "maybe", &[]).lifecycle = Lifecycle::Evaluating;
+        let gaps = tools_without_active_owners(&c);
+        assert_eq!(
+            gaps,
+            vec![
+                OwnerGap { tool: "a".into(), missing: vec!["platform owner gone has left".into()] },
+                OwnerGap { tool: "b".into(), missing: vec!["no service owner".into()] },
+            ]
+        );
+    }
+
+    #[test]
+    fn overlaps_keep_the_most_used_tool_and_sum_the_rest() {
+        let mut c = Catalog::default();
+        tool(&mut c, "hubspot", &[Category::MarketingAutomation, Category::Email]);
+        tool(&mut c, "marketo", &[Category::MarketingAutomation, Category::Email]);
+        tool(&mut c, "google-ads", &[Category::Ads]);
+        tool(&mut c, "meta-ads", &[Category::Ads]);
+        tool(&mut c, "evaluating-map", &[Category::MarketingAutomation]).lifecycle = Lifecycle::Evaluating;
+        contract(&mut c, "hubspot-2026", &["hubspot"], 3_600_000, Some(40));
+        contract(&mut c, "adobe", &["marketo", "other"], 10_000_000, Some(80));
+        usage(&mut c, "hubspot", day(2026, 11, 1), 38, 19);
+        usage(&mut c, "marketo", day(2026, 11, 1), 70, 58);
+        let overlaps = capability_overlaps(&c, today());
+        assert_eq!(overlaps.len(), 1, "ads do not count as overlap: {overlaps:?}");
+        let o = &overlaps[0];
+        assert_eq!(o.categories, vec![Category::Email, Category::MarketingAutomation]);
+        assert_eq!(o.tools, vec!["hubspot", "marketo"]);
+        assert_eq!(o.keep, "marketo");
+        assert_eq!(o.annual_saving, usd(3_600_000));
+        // Shared contracts are split between their tools.
+        assert_eq!(annual_cost(&c, "marketo", today()), usd(5_000_000));
+    }
+
+    #[test]
+    fn seat_usage_counts_unused_seats_and_cost_per_active_seat() {
+        let mut c = Catalog::default();
+        tool(&mut c, "monday", &[]);
+        tool(&mut c, "no-usage", &[]);
+        contract(&mut c, "monday-2026", &["monday"], 1_000_000, Some(50));
+        contract(&mut c, "no-usage-2026", &["no-usage"], 1_000_000, Some(5));
+        usage(&mut c, "monday", day(2026, 6, 1), 40, 30);
+        usage(&mut c, "monday", day(2026, 11, 1), 31, 10);
+        let seats = seat_usage(&c, today());
+        assert_eq!(seats.len(), 1);
+        let s = &seats[0];
+        assert_eq!((s.bought, s.assigned, s.active, s.unused), (50, 31, 10, 40));
+        assert_eq!(s.cost_per_active_seat, usd(100_000));
+        assert_eq!(s.unused_cost, usd(800_000));
+    }
+
+    #[test]
+    fn renewals_within_the_window_soonest_first() {
+        let mut c = Catalog::default();
+        contract(&mut c, "soon", &["a"], 100, None).end = day(2026, 12, 31); // deadline 2026-12-01
+        contract(&mut c, "later", &["b"], 100, None).end = day(2027, 3, 1); // deadline 2027-01-30
+        contract(&mut c, "passed", &["c"], 100, None).end = day(2026, 12, 1); // deadline 2026-11-01
+        let due = renewals_due(&c, today(), 30);
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].contract, "soon");
+        assert_eq!(due[0].notice_deadline, day(2026, 12, 1));
+        assert_eq!(due[0].days_left, 9);
+        let names: Vec<String> = renewals_due(&c, today(), 90).into_iter().map(|d| d.contract).collect();
+        assert_eq!(names, vec!["soon", "later"]);
+    }
+
+    fn integration(owner: Option<&str>, docs: Option<&str>, status: IntegrationStatus) -> Integration {
+        Integration {
+            from: "a".into(),
+            to: "b".into(),
+            kind: IntegrationKind::Native,
+            via: None,
+            direction: Direction::OneWay,
+            objects: vec![],
+            frequency: Frequency::Daily,
+            owner: owner.map(str::to_string),
+            status,
+            docs: docs.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn integrations_and_automations_without_owner_or_docs() {
+        let mut c = Catalog::default();
+        person(&mut c, "ann", true);
+        person(&mut c, "gone", false);
+        c.integrations.insert("fine".into(), entry("fine", integration(Some("ann"), Some("d"), IntegrationStatus::Active)));
+        c.integrations.insert("orphan".into(), entry("orphan", integration(Some("gone"), Some("d"), IntegrationStatus::Active)));
+        c.integrations.insert("bare".into(), entry("bare", integration(None, None, IntegrationStatus::Active)));
+        c.integrations.insert("retired".into(), entry("retired", integration(None, None, IntegrationStatus::Retired)));
+        let zap = Automation {
+            platform: "zapier".into(),
+            trigger: "t".into(),
+            steps: vec![Step { action: "x".into(), tool: "a".into(), reads: vec![], writes: vec![] }],
+            owner: Some("ann".into()),
+            docs: None,
+            status: AutomationStatus::Active,
+            runs: RunHistory::default(),
+        };
+        c.automations.insert("zap".into(), Entry { metadata: keel_manifests::Metadata::named("zap"), spec: zap });
+        let found = flows_without_owner_or_docs(&c);
+        let summary: Vec<(String, bool, bool)> = found.into_iter().map(|f| (f.object.to_string(), f.no_owner, f.no_docs)).collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("Integration/bare".to_string(), true, true),
+                ("Integration/orphan".to_string(), true, false),
+                ("Automation/zap".to_string(), false, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn pii_tools_need_a_current_contract_with_dpa() {
+        let mut c = Catalog::default();
+        tool(&mut c, "signed", &[]).holds_pii = true;
+        tool(&mut c, "unsigned", &[]).holds_pii = true;
+        tool(&mut c, "no-contract", &[]).holds_pii = true;
+        tool(&mut c, "no-pii", &[]);
+        contract(&mut c, "signed-2026", &["signed"], 1, None);
+        contract(&mut c, "unsigned-2026", &["unsigned"], 1, None).dpa_signed = false;
+        contract(&mut c, "no-pii-2026", &["no-pii"], 1, None).dpa_signed = false;
+        let gaps = pii_without_dpa(&c, today());
+        assert_eq!(
+            gaps,
+            vec![
+                DpaGap { tool: "no-contract".into(), contracts: vec![] },
+                DpaGap { tool: "unsigned".into(), contracts: vec!["unsigned-2026".into()] },
+            ]
+        );
+    }
+
+    #[test]
+    fn all_flattens_with_actions() {
+        let mut c = Catalog::default();
+        tool(&mut c, "a", &[]).holds_pii = true;
+        let found = all(&c, today(), 30);
+        let kinds: Vec<AuditKind> = found.iter().map(|f| f.audit).collect();
+        assert_eq!(kinds, vec![AuditKind::NoActiveOwner, AuditKind::PiiWithoutDpa]);
+        assert!(found.iter().all(|f| !f.action.is_empty()));
+        assert_eq!(render_amounts(&usd(123_456)), "USD 1,234.56");
+    }
+}

@@ -203,3 +203,95 @@ impl Graph {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{entry, tool};
+    use crate::integration::{
+        Automation, AutomationStatus, Direction, FieldMapping, Frequency, Integration, IntegrationKind, IntegrationStatus,
+        ObjectMapping, RunHistory, Step,
+    };
+    use crate::records::{Dashboard, Reads};
+
+    fn catalog() -> Catalog {
+        let mut c = Catalog::default();
+        for t in ["salesforce", "fivetran", "snowflake", "tableau", "marketo", "slack"] {
+            tool(&mut c, t, &[]);
+        }
+        let sync = Integration {
+            from: "salesforce".into(),
+            to: "snowflake".into(),
+            kind: IntegrationKind::Middleware,
+            via: Some("fivetran".into()),
+            direction: Direction::OneWay,
+            objects: vec![ObjectMapping {
+                from: "Opportunity".into(),
+                to: "OPPORTUNITY".into(),
+                fields: vec![FieldMapping { from: "Amount".into(), to: "AMOUNT".into() }],
+            }],
+            frequency: Frequency::Hourly,
+            owner: None,
+            status: IntegrationStatus::Active,
+            docs: None,
+        };
+        c.integrations.insert("sf-snow".into(), entry("sf-snow", sync));
+        let dash = Dashboard {
+            tool: "tableau".into(),
+            reads: Reads { tools: vec![], fields: vec![FieldRef("snowflake.OPPORTUNITY.AMOUNT".into())] },
+            owner: None,
+            url: None,
+        };
+        c.dashboards.insert("pipeline".into(), entry("pipeline", dash));
+        let scoring = Automation {
+            platform: "marketo".into(),
+            trigger: "t".into(),
+            steps: vec![Step {
+                action: "score".into(),
+                tool: "marketo".into(),
+                reads: vec![FieldRef("marketo.Lead.Title".into())],
+                writes: vec![FieldRef("marketo.Lead.Score".into())],
+            }],
+            owner: None,
+            docs: None,
+            status: AutomationStatus::Active,
+            runs: RunHistory::default(),
+        };
+        c.automations.insert("scoring".into(), entry("scoring", scoring));
+        c
+    }
+
+    fn names(found: &[Impacted]) -> Vec<String> {
+        found.iter().map(|i| i.node.to_string()).collect()
+    }
+
+    #[test]
+    fn a_field_change_reaches_the_dashboard_through_the_integration() {
+        let g = Graph::build(&catalog());
+        let found = g.downstream(&Node::parse("salesforce.Opportunity.Amount"));
+        assert_eq!(names(&found), vec!["integration:sf-snow", "field:snowflake.OPPORTUNITY.AMOUNT", "dashboard:pipeline"]);
+        let path: Vec<String> = found[2].path.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            path,
+            vec!["field:salesforce.Opportunity.Amount", "integration:sf-snow", "field:snowflake.OPPORTUNITY.AMOUNT", "dashboard:pipeline"]
+        );
+    }
+
+    #[test]
+    fn a_tool_change_reaches_everything_built_on_it() {
+        let g = Graph::build(&catalog());
+        let from_middleware = names(&g.downstream(&Node::Tool("fivetran".into())));
+        assert!(from_middleware.contains(&"dashboard:pipeline".to_string()), "{from_middleware:?}");
+        let from_marketo = names(&g.downstream(&Node::parse("tool:marketo")));
+        assert_eq!(from_marketo, vec!["field:marketo.Lead.Score", "field:marketo.Lead.Title", "automation:scoring"]);
+        assert!(g.downstream(&Node::Tool("slack".into())).is_empty());
+        assert!(g.downstream(&Node::Tool("unknown".into())).is_empty());
+    }
+
+    #[test]
+    fn dot_output_lists_nodes_and_edges() {
+        let dot = Graph::build(&catalog()).to_dot();
+        assert!(dot.contains("\"tool:fivetran\" -> \"integration:sf-snow\";"));
+        assert!(dot.contains("\"dashboard:pipeline\" [shape=note];"));
+    }
+}

@@ -249,3 +249,64 @@ impl Inventory {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn people() -> BTreeMap<String, String> {
+        BTreeMap::from([("dana.reyes@northwind.example".to_string(), "dana-reyes".to_string())])
+    }
+
+    #[test]
+    fn reads_good_rows_and_reports_bad_ones_by_line_and_column() {
+        let csv = "Application,Vendor,Owner Email,Annual Cost,Licenses,Renewal Date\n\
+                   Monday.com,monday.com,Dana.Reyes@northwind.example,\"$11,400.00\",50,2027-01-14\n\
+                   Canva,Canva,,5000,40,04/14/2027\n\
+                   Mystery,,nobody@example.com,12.345,many,2027-13-01\n\
+                   Monday.com,monday.com,,1,1,2027-01-01\n";
+        let inv = read_inventory(csv.as_bytes(), &people()).unwrap();
+        assert_eq!(inv.rows.len(), 2);
+        let monday = &inv.rows[0];
+        assert_eq!(monday.name, "monday-com");
+        assert_eq!(monday.owner.as_deref(), Some("dana-reyes"));
+        assert_eq!(monday.annual_cost, Some(Money::new(1_140_000, "USD")));
+        assert_eq!(monday.seats, Some(50));
+        assert_eq!(inv.rows[1].renewal, NaiveDate::from_ymd_opt(2027, 4, 14));
+        let errors: Vec<(u64, &str)> = inv.errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+        assert_eq!(
+            errors,
+            vec![(4, "vendor"), (4, "owner email"), (4, "cost"), (4, "seats"), (4, "renewal date"), (5, "name")]
+        );
+        assert!(inv.errors[5].message.contains("line 2"));
+    }
+
+    #[test]
+    fn a_missing_column_is_an_error() {
+        let err = read_inventory("Vendor,Cost\nA,1\n".as_bytes(), &people()).unwrap_err();
+        assert_eq!(err.to_string(), "inventory CSV: no `name` column in the header");
+    }
+
+    #[test]
+    fn amounts_and_dates() {
+        assert_eq!(parse_amount("12,500.5"), Ok((1_250_050, None)));
+        assert_eq!(parse_amount("€ 9.99"), Ok((999, Some("EUR"))));
+        assert!(parse_amount("1.234.5").is_err());
+        assert!(parse_amount("-5").is_err());
+        assert!(parse_date("30/11/2026").is_err());
+        assert_eq!(slug("Salesforce Marketing Cloud"), "salesforce-marketing-cloud");
+        assert_eq!(slug("  Monday.com! "), "monday-com");
+    }
+
+    #[test]
+    fn merging_adds_tools_and_contracts() {
+        let csv = "Name,Vendor,Owner Email,Cost,Seats,Renewal Date\nCanva,Canva,dana.reyes@northwind.example,5000,40,2027-04-14\n";
+        let inv = read_inventory(csv.as_bytes(), &people()).unwrap();
+        let mut catalog = Catalog::default();
+        inv.merge_into(&mut catalog);
+        assert_eq!(catalog.tools["canva"].spec.owners.platform, vec!["dana-reyes"]);
+        let contract = &catalog.contracts["canva-2027"].spec;
+        assert_eq!(contract.end, NaiveDate::from_ymd_opt(2027, 4, 14).unwrap());
+        assert_eq!(contract.annual_cost(), Money::new(500_000, "USD"));
+    }
+}

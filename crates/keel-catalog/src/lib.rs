@@ -18,6 +18,8 @@ pub mod audit;
 mod catalog;
 mod contract;
 mod error;
+#[cfg(test)]
+mod fixtures;
 pub mod impact;
 pub mod import;
 mod integration;

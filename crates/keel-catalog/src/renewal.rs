@@ -58,3 +58,38 @@ pub fn reminders(catalog: &Catalog, today: NaiveDate) -> Vec<Reminder> {
     out.sort_by(|a, b| a.days_left.cmp(&b.days_left).then_with(|| a.contract.cmp(&b.contract)));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{contract, day};
+
+    fn at(end: NaiveDate, today: NaiveDate) -> Option<Reminder> {
+        let mut c = Catalog::default();
+        let k = contract(&mut c, "k", &["a"], 1, None);
+        k.end = end;
+        k.notice_days = 30;
+        reminders(&c, today).into_iter().next()
+    }
+
+    #[test]
+    fn stages_follow_the_notice_deadline() {
+        let end = day(2027, 3, 31); // deadline 2027-03-01
+        assert_eq!(at(end, day(2026, 10, 31)), None, "121 days before");
+        assert_eq!(at(end, day(2026, 11, 1)).map(|r| r.stage), Some(120));
+        assert_eq!(at(end, day(2026, 12, 31)).map(|r| r.stage), Some(60));
+        assert_eq!(at(end, day(2027, 1, 30)).map(|r| r.stage), Some(30));
+        let last = at(end, day(2027, 3, 1)).unwrap();
+        assert_eq!((last.stage, last.days_left), (30, 0));
+        assert_eq!(last.key, "k:2027-03-31:30");
+        assert_eq!(at(end, day(2027, 3, 2)), None, "deadline passed");
+    }
+
+    #[test]
+    fn a_missed_day_still_reminds() {
+        // Day 61 → stage 120; day 59 (the job did not run on day 60) → stage 60.
+        let end = day(2027, 3, 31);
+        assert_eq!(at(end, day(2026, 12, 30)).map(|r| r.stage), Some(120));
+        assert_eq!(at(end, day(2027, 1, 1)).map(|r| r.stage), Some(60));
+    }
+}

@@ -308,3 +308,165 @@ pub fn scorecards(catalog: &Catalog, today: NaiveDate) -> Vec<Scorecard> {
         .map(|(name, tool)| scorecard(catalog, name, tool, today))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{contract, day, entry, person, today, tool, usage};
+    use crate::records::{Affected, ChangeRecord, ChangeStatus, Risk};
+    use crate::tool::{Role, SuccessMetric};
+
+    fn base() -> Catalog {
+        let mut c = Catalog::default();
+        person(&mut c, "ann", true);
+        person(&mut c, "bob", true);
+        person(&mut c, "gone", false);
+        tool(&mut c, "crm", &[]);
+        c
+    }
+
+    fn spec(c: &Catalog) -> &Tool {
+        &c.tools["crm"].spec
+    }
+
+    #[test]
+    fn ownership_needs_active_platform_and_service_owner() {
+        let mut c = base();
+        let r = ownership(&c, spec(&c));
+        assert!(!r.passed);
+        assert_eq!(r.failures, vec!["no platform owner", "no service owner"]);
+        assert!(r.actions[0].contains("spec.owners.platform"));
+        let t = tool(&mut c, "crm", &[]);
+        t.owners.platform = vec!["gone".into()];
+        t.owners.service = vec!["bob".into()];
+        let r = ownership(&c, spec(&c));
+        assert_eq!(r.failures, vec!["platform owner gone no longer works here"]);
+        assert_eq!(r.passes, vec!["service owner: bob"]);
+        c.tools.get_mut("crm").unwrap().spec.owners.platform.push("ann".into());
+        assert!(ownership(&c, spec(&c)).passed);
+    }
+
+    #[test]
+    fn governance_needs_policy_approver_and_dpa_for_pii() {
+        let mut c = base();
+        let t = tool(&mut c, "crm", &[]);
+        t.governance.policy = Some("https://wiki/policy".into());
+        t.governance.approvers = vec!["ann".into()];
+        assert!(governance(&c, "crm", spec(&c), today()).passed);
+        c.tools.get_mut("crm").unwrap().spec.holds_pii = true;
+        let r = governance(&c, "crm", spec(&c), today());
+        assert!(!r.passed);
+        assert!(r.failures[0].contains("signed DPA"));
+        contract(&mut c, "crm-2026", &["crm"], 100, None).dpa_signed = true;
+        assert!(governance(&c, "crm", spec(&c), today()).passed);
+        // An expired contract does not count.
+        c.contracts.get_mut("crm-2026").unwrap().spec.end = day(2026, 6, 30);
+        assert!(!governance(&c, "crm", spec(&c), today()).passed);
+    }
+
+    #[test]
+    fn intake_needs_an_intake_link() {
+        let mut c = base();
+        assert!(!intake(spec(&c)).passed);
+        tool(&mut c, "crm", &[]).links.intake = Some("https://forms/crm".into());
+        let r = intake(spec(&c));
+        assert!(r.passed);
+        assert_eq!(r.passes, vec!["intake: https://forms/crm"]);
+    }
+
+    #[test]
+    fn support_needs_active_lead_and_channel() {
+        let mut c = base();
+        let t = tool(&mut c, "crm", &[]);
+        t.owners.support = vec!["gone".into()];
+        t.links.support = Some("#help".into());
+        let r = support(&c, spec(&c));
+        assert_eq!(r.failures.len(), 1);
+        c.tools.get_mut("crm").unwrap().spec.owners.support = vec!["ann".into()];
+        assert!(support(&c, spec(&c)).passed);
+    }
+
+    #[test]
+    fn documentation_needs_docs_and_runbook() {
+        let mut c = base();
+        tool(&mut c, "crm", &[]).links.docs = Some("d".into());
+        let r = documentation(spec(&c));
+        assert_eq!(r.failures, vec!["no runbook"]);
+        c.tools.get_mut("crm").unwrap().spec.links.runbook = Some("r".into());
+        assert!(documentation(spec(&c)).passed);
+    }
+
+    fn change(name: &str, tool: &str, on: NaiveDate) -> Entry<ChangeRecord> {
+        entry(
+            name,
+            ChangeRecord {
+                what: "w".into(),
+                why: "y".into(),
+                risk: Risk::Low,
+                requested_by: None,
+                approver: None,
+                status: ChangeStatus::RolledOut,
+                planned_for: on,
+                rolled_out_on: Some(on),
+                rolled_back_on: None,
+                rollback_plan: None,
+                affects: Affected { tools: vec![tool.into()], ..Affected::default() },
+            },
+        )
+    }
+
+    #[test]
+    fn release_management_needs_recent_change_or_process() {
+        let mut c = base();
+        c.changes.insert("old".into(), change("old", "crm", day(2026, 3, 1)));
+        c.changes.insert("other".into(), change("other", "cms", day(2026, 11, 1)));
+        let r = release_management(&c, "crm", spec(&c), today());
+        assert!(!r.passed, "{r:?}");
+        c.changes.insert("recent".into(), change("recent", "crm", day(2026, 9, 1)));
+        let r = release_management(&c, "crm", spec(&c), today());
+        assert_eq!(r.passes, vec!["change record recent on 2026-09-01"]);
+        c.changes.remove("recent");
+        tool(&mut c, "crm", &[]).links.release_process = Some("https://wiki/release".into());
+        assert!(release_management(&c, "crm", spec(&c), today()).passed);
+    }
+
+    #[test]
+    fn role_clarity_needs_held_roles_and_no_leavers() {
+        let mut c = base();
+        assert_eq!(role_clarity(&c, spec(&c)).failures, vec!["no roles defined"]);
+        let role = |people: &[&str], teams: &[&str]| Role {
+            role: "admin".into(),
+            responsibilities: None,
+            people: people.iter().map(|p| p.to_string()).collect(),
+            teams: teams.iter().map(|p| p.to_string()).collect(),
+        };
+        tool(&mut c, "crm", &[]).roles = vec![role(&["gone"], &[])];
+        let r = role_clarity(&c, spec(&c));
+        assert_eq!(r.failures.len(), 2, "{r:?}");
+        c.tools.get_mut("crm").unwrap().spec.roles = vec![role(&["ann"], &[])];
+        assert!(role_clarity(&c, spec(&c)).passed);
+    }
+
+    #[test]
+    fn success_metrics_need_targets_and_recent_usage() {
+        let mut c = base();
+        tool(&mut c, "crm", &[]).success_metrics = vec![SuccessMetric { name: "adoption".into(), target: "80%".into() }];
+        let r = success_metrics(&c, "crm", spec(&c), today());
+        assert_eq!(r.failures, vec!["no usage snapshot"]);
+        usage(&mut c, "crm", day(2026, 5, 1), 10, 5);
+        assert!(success_metrics(&c, "crm", spec(&c), today()).failures[0].contains("older than 90 days"));
+        usage(&mut c, "crm", day(2026, 11, 1), 10, 8);
+        assert!(success_metrics(&c, "crm", spec(&c), today()).passed);
+    }
+
+    #[test]
+    fn scorecards_cover_live_tools_only() {
+        let mut c = base();
+        tool(&mut c, "old", &[]).lifecycle = Lifecycle::Retired;
+        let cards = scorecards(&c, today());
+        assert_eq!(cards.len(), 1);
+        assert_eq!(cards[0].results.len(), 8);
+        assert_eq!(cards[0].score(), 0);
+        assert!(!cards[0].ready());
+    }
+}
