@@ -187,7 +187,7 @@ impl Spec for Integration {
         }
         match (self.kind, &self.via) {
             (IntegrationKind::Middleware, None) => {
-                problems.push(Problem::error("via", "a middleware integration names its middleware tool in `via`"));
+                problems.push(Problem::error("kind", "a middleware integration names its middleware tool in `via`"));
             }
             (IntegrationKind::Native | IntegrationKind::Custom, Some(_)) => {
                 problems.push(Problem::error("via", "only `kind: middleware` integrations go `via` another tool"));

@@ -173,10 +173,10 @@ impl Spec for ChangeRecord {
         }
         match self.status {
             ChangeStatus::RolledOut if self.rolled_out_on.is_none() => {
-                problems.push(Problem::error("rolled_out_on", "a rolled-out change says when (`rolled_out_on`)"));
+                problems.push(Problem::error("status", "a rolled-out change says when (`rolled_out_on`)"));
             }
             ChangeStatus::RolledBack if self.rolled_back_on.is_none() => {
-                problems.push(Problem::error("rolled_back_on", "a rolled-back change says when (`rolled_back_on`)"));
+                problems.push(Problem::error("status", "a rolled-back change says when (`rolled_back_on`)"));
             }
             _ => {}
         }
