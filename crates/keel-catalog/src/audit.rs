@@ -25,16 +25,24 @@ pub fn render_amounts(amounts: &Amounts) -> String {
     if amounts.is_empty() {
         return "0".to_string();
     }
-    amounts.iter().map(|(c, a)| Money::new(*a, c).to_string()).collect::<Vec<_>>().join(" + ")
+    amounts
+        .iter()
+        .map(|(c, a)| Money::new(*a, c).to_string())
+        .collect::<Vec<_>>()
+        .join(" + ")
 }
 
 /// What a tool costs per year from the contracts running on `today`; a contract covering
 /// several tools is split evenly between them.
 pub fn annual_cost(catalog: &Catalog, tool: &str, today: NaiveDate) -> Amounts {
     let mut amounts = Amounts::new();
-    for contract in catalog.contracts_for(tool).filter(|c| c.spec.is_current(today)) {
+    for contract in catalog
+        .contracts_for(tool)
+        .filter(|c| c.spec.is_current(today))
+    {
         let annual = contract.spec.annual_cost();
-        let share = annual.amount_minor / i64::try_from(contract.spec.tools.len().max(1)).unwrap_or(1);
+        let share =
+            annual.amount_minor / i64::try_from(contract.spec.tools.len().max(1)).unwrap_or(1);
         add(&mut amounts, &Money::new(share, &annual.currency));
     }
     amounts
@@ -58,7 +66,10 @@ pub fn tools_without_active_owners(catalog: &Catalog) -> Vec<OwnerGap> {
             continue;
         }
         let mut missing = Vec::new();
-        for (role, people) in [("platform owner", &tool.spec.owners.platform), ("service owner", &tool.spec.owners.service)] {
+        for (role, people) in [
+            ("platform owner", &tool.spec.owners.platform),
+            ("service owner", &tool.spec.owners.service),
+        ] {
             if people.iter().any(|p| catalog.is_active_person(p)) {
                 continue;
             }
@@ -69,7 +80,10 @@ pub fn tools_without_active_owners(catalog: &Catalog) -> Vec<OwnerGap> {
             }
         }
         if !missing.is_empty() {
-            out.push(OwnerGap { tool: name.clone(), missing });
+            out.push(OwnerGap {
+                tool: name.clone(),
+                missing,
+            });
         }
     }
     out
@@ -93,12 +107,18 @@ pub struct Overlap {
 pub fn capability_overlaps(catalog: &Catalog, today: NaiveDate) -> Vec<Overlap> {
     let mut by_category: BTreeMap<Category, BTreeSet<String>> = BTreeMap::new();
     for (name, tool) in &catalog.tools {
-        if !matches!(tool.spec.lifecycle, Lifecycle::Live | Lifecycle::Implementing) {
+        if !matches!(
+            tool.spec.lifecycle,
+            Lifecycle::Live | Lifecycle::Implementing
+        ) {
             continue;
         }
         for category in &tool.spec.categories {
             if category.overlap_matters() {
-                by_category.entry(*category).or_default().insert(name.clone());
+                by_category
+                    .entry(*category)
+                    .or_default()
+                    .insert(name.clone());
             }
         }
     }
@@ -108,13 +128,23 @@ pub fn capability_overlaps(catalog: &Catalog, today: NaiveDate) -> Vec<Overlap> 
             groups.entry(tools).or_default().push(category);
         }
     }
-    let active_seats = |tool: &str| catalog.latest_usage(tool).map_or(0, |u| u.spec.seats_active);
+    let active_seats = |tool: &str| {
+        catalog
+            .latest_usage(tool)
+            .map_or(0, |u| u.spec.seats_active)
+    };
     let total = |amounts: &Amounts| amounts.values().sum::<i64>();
     let mut out = Vec::new();
     for (tools, categories) in groups {
         let keep = tools
             .iter()
-            .max_by_key(|t| (active_seats(t), total(&annual_cost(catalog, t, today)), std::cmp::Reverse((*t).clone())))
+            .max_by_key(|t| {
+                (
+                    active_seats(t),
+                    total(&annual_cost(catalog, t, today)),
+                    std::cmp::Reverse((*t).clone()),
+                )
+            })
             .cloned()
             .unwrap_or_default();
         let mut annual_saving = Amounts::new();
@@ -123,7 +153,12 @@ pub fn capability_overlaps(catalog: &Catalog, today: NaiveDate) -> Vec<Overlap> 
                 *annual_saving.entry(currency).or_default() += amount;
             }
         }
-        out.push(Overlap { categories, tools: tools.into_iter().collect(), keep, annual_saving });
+        out.push(Overlap {
+            categories,
+            tools: tools.into_iter().collect(),
+            keep,
+            annual_saving,
+        });
     }
     out
 }
@@ -153,8 +188,14 @@ pub struct SeatUsage {
 pub fn seat_usage(catalog: &Catalog, today: NaiveDate) -> Vec<SeatUsage> {
     let mut out = Vec::new();
     for name in catalog.tools.keys() {
-        let bought: u32 = catalog.contracts_for(name).filter(|c| c.spec.is_current(today)).filter_map(|c| c.spec.seats).sum();
-        let Some(usage) = catalog.latest_usage(name) else { continue };
+        let bought: u32 = catalog
+            .contracts_for(name)
+            .filter(|c| c.spec.is_current(today))
+            .filter_map(|c| c.spec.seats)
+            .sum();
+        let Some(usage) = catalog.latest_usage(name) else {
+            continue;
+        };
         if bought == 0 {
             continue;
         }
@@ -165,9 +206,15 @@ pub fn seat_usage(catalog: &Catalog, today: NaiveDate) -> Vec<SeatUsage> {
             if divisor == 0 {
                 return Amounts::new();
             }
-            amounts.iter().map(|(c, a)| (c.clone(), a / i64::from(divisor))).collect()
+            amounts
+                .iter()
+                .map(|(c, a)| (c.clone(), a / i64::from(divisor)))
+                .collect()
         };
-        let unused_cost = annual.iter().map(|(c, a)| (c.clone(), a * i64::from(unused) / i64::from(bought))).collect();
+        let unused_cost = annual
+            .iter()
+            .map(|(c, a)| (c.clone(), a * i64::from(unused) / i64::from(bought)))
+            .collect();
         out.push(SeatUsage {
             tool: name.clone(),
             bought,
@@ -221,7 +268,11 @@ pub fn renewals_due(catalog: &Catalog, today: NaiveDate, window_days: i64) -> Ve
             })
         })
         .collect();
-    out.sort_by(|a, b| a.days_left.cmp(&b.days_left).then_with(|| a.contract.cmp(&b.contract)));
+    out.sort_by(|a, b| {
+        a.days_left
+            .cmp(&b.days_left)
+            .then_with(|| a.contract.cmp(&b.contract))
+    });
     out
 }
 
@@ -239,18 +290,38 @@ pub struct UnownedFlow {
 /// Integrations and automations still running (not retired) without an active owner or docs.
 pub fn flows_without_owner_or_docs(catalog: &Catalog) -> Vec<UnownedFlow> {
     use crate::integration::{AutomationStatus, IntegrationStatus};
-    let owned = |owner: &Option<String>| owner.as_deref().is_some_and(|o| catalog.is_active_person(o));
+    let owned = |owner: &Option<String>| {
+        owner
+            .as_deref()
+            .is_some_and(|o| catalog.is_active_person(o))
+    };
     let mut out = Vec::new();
-    for (name, i) in catalog.integrations.iter().filter(|(_, i)| i.spec.status != IntegrationStatus::Retired) {
+    for (name, i) in catalog
+        .integrations
+        .iter()
+        .filter(|(_, i)| i.spec.status != IntegrationStatus::Retired)
+    {
         let (no_owner, no_docs) = (!owned(&i.spec.owner), i.spec.docs.is_none());
         if no_owner || no_docs {
-            out.push(UnownedFlow { object: ObjectRef::new("Integration", name), no_owner, no_docs });
+            out.push(UnownedFlow {
+                object: ObjectRef::new("Integration", name),
+                no_owner,
+                no_docs,
+            });
         }
     }
-    for (name, a) in catalog.automations.iter().filter(|(_, a)| a.spec.status != AutomationStatus::Retired) {
+    for (name, a) in catalog
+        .automations
+        .iter()
+        .filter(|(_, a)| a.spec.status != AutomationStatus::Retired)
+    {
         let (no_owner, no_docs) = (!owned(&a.spec.owner), a.spec.docs.is_none());
         if no_owner || no_docs {
-            out.push(UnownedFlow { object: ObjectRef::new("Automation", name), no_owner, no_docs });
+            out.push(UnownedFlow {
+                object: ObjectRef::new("Automation", name),
+                no_owner,
+                no_docs,
+            });
         }
     }
     out
@@ -272,9 +343,14 @@ pub fn pii_without_dpa(catalog: &Catalog, today: NaiveDate) -> Vec<DpaGap> {
         .iter()
         .filter(|(_, t)| t.spec.holds_pii && t.spec.lifecycle.in_service())
         .filter_map(|(name, _)| {
-            let current: Vec<_> = catalog.contracts_for(name).filter(|c| c.spec.is_current(today)).collect();
-            (!current.iter().any(|c| c.spec.dpa_signed))
-                .then(|| DpaGap { tool: name.clone(), contracts: current.iter().map(|c| c.metadata.name.clone()).collect() })
+            let current: Vec<_> = catalog
+                .contracts_for(name)
+                .filter(|c| c.spec.is_current(today))
+                .collect();
+            (!current.iter().any(|c| c.spec.dpa_signed)).then(|| DpaGap {
+                tool: name.clone(),
+                contracts: current.iter().map(|c| c.metadata.name.clone()).collect(),
+            })
         })
         .collect()
 }
@@ -327,28 +403,51 @@ pub fn all(catalog: &Catalog, today: NaiveDate, renewal_window_days: i64) -> Vec
         out.push(Finding {
             audit: AuditKind::Overlap,
             subjects: overlap.tools.iter().map(|t| tool(t)).collect(),
-            message: format!("{} overlap in {}", overlap.tools.join(", "), categories.join(", ")),
-            action: format!("consider consolidating onto {} (saves {} a year)", overlap.keep, render_amounts(&overlap.annual_saving)),
+            message: format!(
+                "{} overlap in {}",
+                overlap.tools.join(", "),
+                categories.join(", ")
+            ),
+            action: format!(
+                "consider consolidating onto {} (saves {} a year)",
+                overlap.keep,
+                render_amounts(&overlap.annual_saving)
+            ),
         });
     }
-    for seats in seat_usage(catalog, today).into_iter().filter(|s| s.unused > 0) {
+    for seats in seat_usage(catalog, today)
+        .into_iter()
+        .filter(|s| s.unused > 0)
+    {
         out.push(Finding {
             audit: AuditKind::UnusedSeats,
             subjects: vec![tool(&seats.tool)],
             message: format!(
                 "{}: {} of {} seats unused; {} per active seat",
-                seats.tool, seats.unused, seats.bought, render_amounts(&seats.cost_per_active_seat)
+                seats.tool,
+                seats.unused,
+                seats.bought,
+                render_amounts(&seats.cost_per_active_seat)
             ),
-            action: format!("reclaim or drop unused seats at renewal (worth {} a year)", render_amounts(&seats.unused_cost)),
+            action: format!(
+                "reclaim or drop unused seats at renewal (worth {} a year)",
+                render_amounts(&seats.unused_cost)
+            ),
         });
     }
     for due in renewals_due(catalog, today, renewal_window_days) {
         out.push(Finding {
             audit: AuditKind::RenewalDue,
             subjects: vec![ObjectRef::new("Contract", &due.contract)],
-            message: format!("{}: notice deadline {} ({} days), term ends {}", due.contract, due.notice_deadline, due.days_left, due.end),
+            message: format!(
+                "{}: notice deadline {} ({} days), term ends {}",
+                due.contract, due.notice_deadline, due.days_left, due.end
+            ),
             action: if due.auto_renew {
-                format!("decide before {} or it renews for {}", due.notice_deadline, due.annual_cost)
+                format!(
+                    "decide before {} or it renews for {}",
+                    due.notice_deadline, due.annual_cost
+                )
             } else {
                 format!("renew or exit before {}", due.end)
             },
@@ -374,9 +473,16 @@ pub fn all(catalog: &Catalog, today: NaiveDate, renewal_window_days: i64) -> Vec
             audit: AuditKind::PiiWithoutDpa,
             subjects: vec![tool(&gap.tool)],
             message: if gap.contracts.is_empty() {
-                format!("{} holds personal data and has no current contract on file", gap.tool)
+                format!(
+                    "{} holds personal data and has no current contract on file",
+                    gap.tool
+                )
             } else {
-                format!("{} holds personal data; contract {} has no signed DPA", gap.tool, gap.contracts.join(", "))
+                format!(
+                    "{} holds personal data; contract {} has no signed DPA",
+                    gap.tool,
+                    gap.contracts.join(", ")
+                )
             },
             action: "get a data processing agreement signed".to_string(),
         });
@@ -389,7 +495,10 @@ mod tests {
     use super::*;
     use crate::catalog::Entry;
     use crate::fixtures::{contract, day, entry, person, today, tool, usage};
-    use crate::integration::{Automation, AutomationStatus, Direction, Frequency, Integration, IntegrationKind, IntegrationStatus, RunHistory, Step};
+    use crate::integration::{
+        Automation, AutomationStatus, Direction, Frequency, Integration, IntegrationKind,
+        IntegrationStatus, RunHistory, Step,
+    };
 
     fn usd(amount: i64) -> Amounts {
         Amounts::from([("USD".to_string(), amount)])
@@ -404,15 +513,25 @@ mod tests {
         t.owners.platform = vec!["gone".into()];
         t.owners.service = vec!["ann".into()];
         tool(&mut c, "b", &[]).owners.platform = vec!["ann".into()];
-        tool(&mut c, "ok", &[]).owners = crate::tool::Owners { platform: vec!["ann".into()], service: vec!["ann".into()], support: vec![] };
+        tool(&mut c, "ok", &[]).owners = crate::tool::Owners {
+            platform: vec!["ann".into()],
+            service: vec!["ann".into()],
+            support: vec![],
+        };
         tool(&mut c, "old", &[]).lifecycle = Lifecycle::Retired;
         tool(&mut c, "maybe", &[]).lifecycle = Lifecycle::Evaluating;
         let gaps = tools_without_active_owners(&c);
         assert_eq!(
             gaps,
             vec![
-                OwnerGap { tool: "a".into(), missing: vec!["platform owner gone has left".into()] },
-                OwnerGap { tool: "b".into(), missing: vec!["no service owner".into()] },
+                OwnerGap {
+                    tool: "a".into(),
+                    missing: vec!["platform owner gone has left".into()]
+                },
+                OwnerGap {
+                    tool: "b".into(),
+                    missing: vec!["no service owner".into()]
+                },
             ]
         );
     }
@@ -420,19 +539,35 @@ mod tests {
     #[test]
     fn overlaps_keep_the_most_used_tool_and_sum_the_rest() {
         let mut c = Catalog::default();
-        tool(&mut c, "hubspot", &[Category::MarketingAutomation, Category::Email]);
-        tool(&mut c, "marketo", &[Category::MarketingAutomation, Category::Email]);
+        tool(
+            &mut c,
+            "hubspot",
+            &[Category::MarketingAutomation, Category::Email],
+        );
+        tool(
+            &mut c,
+            "marketo",
+            &[Category::MarketingAutomation, Category::Email],
+        );
         tool(&mut c, "google-ads", &[Category::Ads]);
         tool(&mut c, "meta-ads", &[Category::Ads]);
-        tool(&mut c, "evaluating-map", &[Category::MarketingAutomation]).lifecycle = Lifecycle::Evaluating;
+        tool(&mut c, "evaluating-map", &[Category::MarketingAutomation]).lifecycle =
+            Lifecycle::Evaluating;
         contract(&mut c, "hubspot-2026", &["hubspot"], 3_600_000, Some(40));
         contract(&mut c, "adobe", &["marketo", "other"], 10_000_000, Some(80));
         usage(&mut c, "hubspot", day(2026, 11, 1), 38, 19);
         usage(&mut c, "marketo", day(2026, 11, 1), 70, 58);
         let overlaps = capability_overlaps(&c, today());
-        assert_eq!(overlaps.len(), 1, "ads do not count as overlap: {overlaps:?}");
+        assert_eq!(
+            overlaps.len(),
+            1,
+            "ads do not count as overlap: {overlaps:?}"
+        );
         let o = &overlaps[0];
-        assert_eq!(o.categories, vec![Category::Email, Category::MarketingAutomation]);
+        assert_eq!(
+            o.categories,
+            vec![Category::Email, Category::MarketingAutomation]
+        );
         assert_eq!(o.tools, vec!["hubspot", "marketo"]);
         assert_eq!(o.keep, "marketo");
         assert_eq!(o.annual_saving, usd(3_600_000));
@@ -468,11 +603,18 @@ mod tests {
         assert_eq!(due[0].contract, "soon");
         assert_eq!(due[0].notice_deadline, day(2026, 12, 1));
         assert_eq!(due[0].days_left, 9);
-        let names: Vec<String> = renewals_due(&c, today(), 90).into_iter().map(|d| d.contract).collect();
+        let names: Vec<String> = renewals_due(&c, today(), 90)
+            .into_iter()
+            .map(|d| d.contract)
+            .collect();
         assert_eq!(names, vec!["soon", "later"]);
     }
 
-    fn integration(owner: Option<&str>, docs: Option<&str>, status: IntegrationStatus) -> Integration {
+    fn integration(
+        owner: Option<&str>,
+        docs: Option<&str>,
+        status: IntegrationStatus,
+    ) -> Integration {
         Integration {
             from: "a".into(),
             to: "b".into(),
@@ -492,22 +634,57 @@ mod tests {
         let mut c = Catalog::default();
         person(&mut c, "ann", true);
         person(&mut c, "gone", false);
-        c.integrations.insert("fine".into(), entry("fine", integration(Some("ann"), Some("d"), IntegrationStatus::Active)));
-        c.integrations.insert("orphan".into(), entry("orphan", integration(Some("gone"), Some("d"), IntegrationStatus::Active)));
-        c.integrations.insert("bare".into(), entry("bare", integration(None, None, IntegrationStatus::Active)));
-        c.integrations.insert("retired".into(), entry("retired", integration(None, None, IntegrationStatus::Retired)));
+        c.integrations.insert(
+            "fine".into(),
+            entry(
+                "fine",
+                integration(Some("ann"), Some("d"), IntegrationStatus::Active),
+            ),
+        );
+        c.integrations.insert(
+            "orphan".into(),
+            entry(
+                "orphan",
+                integration(Some("gone"), Some("d"), IntegrationStatus::Active),
+            ),
+        );
+        c.integrations.insert(
+            "bare".into(),
+            entry("bare", integration(None, None, IntegrationStatus::Active)),
+        );
+        c.integrations.insert(
+            "retired".into(),
+            entry(
+                "retired",
+                integration(None, None, IntegrationStatus::Retired),
+            ),
+        );
         let zap = Automation {
             platform: "zapier".into(),
             trigger: "t".into(),
-            steps: vec![Step { action: "x".into(), tool: "a".into(), reads: vec![], writes: vec![] }],
+            steps: vec![Step {
+                action: "x".into(),
+                tool: "a".into(),
+                reads: vec![],
+                writes: vec![],
+            }],
             owner: Some("ann".into()),
             docs: None,
             status: AutomationStatus::Active,
             runs: RunHistory::default(),
         };
-        c.automations.insert("zap".into(), Entry { metadata: keel_manifests::Metadata::named("zap"), spec: zap });
+        c.automations.insert(
+            "zap".into(),
+            Entry {
+                metadata: keel_manifests::Metadata::named("zap"),
+                spec: zap,
+            },
+        );
         let found = flows_without_owner_or_docs(&c);
-        let summary: Vec<(String, bool, bool)> = found.into_iter().map(|f| (f.object.to_string(), f.no_owner, f.no_docs)).collect();
+        let summary: Vec<(String, bool, bool)> = found
+            .into_iter()
+            .map(|f| (f.object.to_string(), f.no_owner, f.no_docs))
+            .collect();
         assert_eq!(
             summary,
             vec![
@@ -532,8 +709,14 @@ mod tests {
         assert_eq!(
             gaps,
             vec![
-                DpaGap { tool: "no-contract".into(), contracts: vec![] },
-                DpaGap { tool: "unsigned".into(), contracts: vec!["unsigned-2026".into()] },
+                DpaGap {
+                    tool: "no-contract".into(),
+                    contracts: vec![]
+                },
+                DpaGap {
+                    tool: "unsigned".into(),
+                    contracts: vec!["unsigned-2026".into()]
+                },
             ]
         );
     }
@@ -544,7 +727,10 @@ mod tests {
         tool(&mut c, "a", &[]).holds_pii = true;
         let found = all(&c, today(), 30);
         let kinds: Vec<AuditKind> = found.iter().map(|f| f.audit).collect();
-        assert_eq!(kinds, vec![AuditKind::NoActiveOwner, AuditKind::PiiWithoutDpa]);
+        assert_eq!(
+            kinds,
+            vec![AuditKind::NoActiveOwner, AuditKind::PiiWithoutDpa]
+        );
         assert!(found.iter().all(|f| !f.action.is_empty()));
         assert_eq!(render_amounts(&usd(123_456)), "USD 1,234.56");
     }

@@ -80,20 +80,42 @@ pub fn registry() -> Registry {
 fn collect<T: Spec + Clone>(loaded: &Loaded) -> Entries<T> {
     loaded
         .typed::<T>()
-        .map(|(metadata, spec)| (metadata.name.clone(), Entry { metadata: metadata.clone(), spec: spec.clone() }))
+        .map(|(metadata, spec)| {
+            (
+                metadata.name.clone(),
+                Entry {
+                    metadata: metadata.clone(),
+                    spec: spec.clone(),
+                },
+            )
+        })
         .collect()
 }
 
 fn decode<T: DeserializeOwned>(document: &Document, into: &mut Entries<T>) -> Result<(), Error> {
-    let spec = document.spec_as::<T>().map_err(|source| Error::Spec { object: document.object_ref().to_string(), source })?;
-    into.insert(document.metadata.name.clone(), Entry { metadata: document.metadata.clone(), spec });
+    let spec = document.spec_as::<T>().map_err(|source| Error::Spec {
+        object: document.object_ref().to_string(),
+        source,
+    })?;
+    into.insert(
+        document.metadata.name.clone(),
+        Entry {
+            metadata: document.metadata.clone(),
+            spec,
+        },
+    );
     Ok(())
 }
 
 fn encode<T: Serialize + Spec>(entries: &Entries<T>, out: &mut Vec<Document>) -> Result<(), Error> {
     for (name, entry) in entries {
-        let document = Document::new(T::KIND, entry.metadata.clone(), &entry.spec)
-            .map_err(|source| Error::Spec { object: format!("{}/{name}", T::KIND), source })?;
+        let document =
+            Document::new(T::KIND, entry.metadata.clone(), &entry.spec).map_err(|source| {
+                Error::Spec {
+                    object: format!("{}/{name}", T::KIND),
+                    source,
+                }
+            })?;
         out.push(document);
     }
     Ok(())
@@ -160,13 +182,19 @@ impl Catalog {
     }
 
     /// The contracts that pay for `tool`.
-    pub fn contracts_for<'a>(&'a self, tool: &'a str) -> impl Iterator<Item = &'a Entry<Contract>> + 'a {
+    pub fn contracts_for<'a>(
+        &'a self,
+        tool: &'a str,
+    ) -> impl Iterator<Item = &'a Entry<Contract>> + 'a {
         self.contracts.values().filter(move |c| c.spec.covers(tool))
     }
 
     /// The most recent usage snapshot of `tool`.
     pub fn latest_usage(&self, tool: &str) -> Option<&Entry<UsageSnapshot>> {
-        self.usage.values().filter(|u| u.spec.tool == tool).max_by_key(|u| u.spec.taken_on)
+        self.usage
+            .values()
+            .filter(|u| u.spec.tool == tool)
+            .max_by_key(|u| u.spec.taken_on)
     }
 }
 
@@ -174,34 +202,50 @@ impl Catalog {
 pub fn check(catalog: &Catalog) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (name, integration) in &catalog.integrations {
-        if let Some(via) = &integration.spec.via {
-            if let Some(tool) = catalog.tools.get(via) {
-                if integration.spec.kind == IntegrationKind::Middleware && !tool.spec.categories.contains(&Category::Middleware) && !tool.spec.categories.contains(&Category::Cdp) {
-                    findings.push((
-                        ObjectRef::new(Integration::KIND, name),
-                        Problem::warning("spec.via", format!("`{via}` is not in the middleware or CDP category")),
-                    ));
-                }
-            }
+        if let Some(via) = &integration.spec.via
+            && let Some(tool) = catalog.tools.get(via)
+            && integration.spec.kind == IntegrationKind::Middleware
+            && !tool.spec.categories.contains(&Category::Middleware)
+            && !tool.spec.categories.contains(&Category::Cdp)
+        {
+            findings.push((
+                ObjectRef::new(Integration::KIND, name),
+                Problem::warning(
+                    "spec.via",
+                    format!("`{via}` is not in the middleware or CDP category"),
+                ),
+            ));
         }
     }
     for (name, contract) in &catalog.contracts {
         for (i, tool) in contract.spec.tools.iter().enumerate() {
-            if let Some(t) = catalog.tools.get(tool) {
-                if !t.spec.vendor.eq_ignore_ascii_case(&contract.spec.vendor) {
-                    findings.push((
-                        ObjectRef::new(Contract::KIND, name),
-                        Problem::warning(format!("spec.tools[{i}]"), format!("`{tool}` is sold by {}, but the contract is with {}", t.spec.vendor, contract.spec.vendor)),
-                    ));
-                }
+            if let Some(t) = catalog.tools.get(tool)
+                && !t.spec.vendor.eq_ignore_ascii_case(&contract.spec.vendor)
+            {
+                findings.push((
+                    ObjectRef::new(Contract::KIND, name),
+                    Problem::warning(
+                        format!("spec.tools[{i}]"),
+                        format!(
+                            "`{tool}` is sold by {}, but the contract is with {}",
+                            t.spec.vendor, contract.spec.vendor
+                        ),
+                    ),
+                ));
             }
         }
     }
     for (name, team) in &catalog.teams {
-        if let Some(lead) = &team.spec.lead {
-            if catalog.people.get(lead).is_some_and(|p| !p.spec.is_active()) {
-                findings.push((ObjectRef::new(Team::KIND, name), Problem::warning("spec.lead", format!("team lead `{lead}` has left"))));
-            }
+        if let Some(lead) = &team.spec.lead
+            && catalog
+                .people
+                .get(lead)
+                .is_some_and(|p| !p.spec.is_active())
+        {
+            findings.push((
+                ObjectRef::new(Team::KIND, name),
+                Problem::warning("spec.lead", format!("team lead `{lead}` has left")),
+            ));
         }
     }
     findings

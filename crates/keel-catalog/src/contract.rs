@@ -8,7 +8,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// An amount of money in minor units (cents) and an ISO 4217 currency code.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Money {
     /// The amount in minor units: 1250000 is 12,500.00.
@@ -20,7 +22,10 @@ pub struct Money {
 impl Money {
     /// `amount_minor` in `currency`.
     pub fn new(amount_minor: i64, currency: &str) -> Self {
-        Money { amount_minor, currency: currency.to_string() }
+        Money {
+            amount_minor,
+            currency: currency.to_string(),
+        }
     }
 }
 
@@ -32,7 +37,7 @@ impl fmt::Display for Money {
         let digits = units.to_string();
         let mut grouped = String::new();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(c);
@@ -47,7 +52,9 @@ pub fn valid_currency(code: &str) -> bool {
 }
 
 /// How often the contract's `cost` is billed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum BillingPeriod {
     /// Every month.
@@ -117,7 +124,12 @@ pub struct Contract {
 impl Contract {
     /// The cost over one year, in the contract's currency.
     pub fn annual_cost(&self) -> Money {
-        Money::new(self.cost.amount_minor.saturating_mul(self.billing_period.per_year()), &self.cost.currency)
+        Money::new(
+            self.cost
+                .amount_minor
+                .saturating_mul(self.billing_period.per_year()),
+            &self.cost.currency,
+        )
     }
 
     /// The last day on which notice can be given: `end` minus `notice_days`.
@@ -142,26 +154,51 @@ impl Spec for Contract {
     fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         if self.end < self.start {
-            problems.push(Problem::error("end", format!("the term ends ({}) before it starts ({})", self.end, self.start)));
+            problems.push(Problem::error(
+                "end",
+                format!(
+                    "the term ends ({}) before it starts ({})",
+                    self.end, self.start
+                ),
+            ));
         }
         if !valid_currency(&self.cost.currency) {
-            problems.push(Problem::error("cost.currency", format!("`{}` is not an ISO 4217 currency code (e.g. USD, EUR)", self.cost.currency)));
+            problems.push(Problem::error(
+                "cost.currency",
+                format!(
+                    "`{}` is not an ISO 4217 currency code (e.g. USD, EUR)",
+                    self.cost.currency
+                ),
+            ));
         }
         if self.cost.amount_minor < 0 {
-            problems.push(Problem::error("cost.amount_minor", "a cost cannot be negative"));
+            problems.push(Problem::error(
+                "cost.amount_minor",
+                "a cost cannot be negative",
+            ));
         }
         if self.tools.is_empty() {
-            problems.push(Problem::error("tools", "a contract pays for at least one tool"));
+            problems.push(Problem::error(
+                "tools",
+                "a contract pays for at least one tool",
+            ));
         }
         if self.seats == Some(0) {
-            problems.push(Problem::error("seats", "zero seats; leave `seats` out for licences that are not per seat"));
+            problems.push(Problem::error(
+                "seats",
+                "zero seats; leave `seats` out for licences that are not per seat",
+            ));
         }
         problems
     }
 
     fn references(&self) -> Vec<Reference> {
-        let mut out: Vec<Reference> =
-            self.tools.iter().enumerate().map(|(i, t)| Reference::new(push_index("tools", i), "Tool", t)).collect();
+        let mut out: Vec<Reference> = self
+            .tools
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Reference::new(push_index("tools", i), "Tool", t))
+            .collect();
         if let Some(owner) = &self.owner {
             out.push(Reference::new("owner", "Person", owner));
         }
@@ -191,7 +228,13 @@ impl Spec for UsageSnapshot {
 
     fn validate(&self) -> Vec<Problem> {
         if self.seats_active > self.seats_assigned {
-            vec![Problem::error("seats_active", format!("{} active seats but only {} assigned", self.seats_active, self.seats_assigned))]
+            vec![Problem::error(
+                "seats_active",
+                format!(
+                    "{} active seats but only {} assigned",
+                    self.seats_active, self.seats_assigned
+                ),
+            )]
         } else {
             Vec::new()
         }
@@ -230,14 +273,20 @@ mod tests {
     fn money_prints_grouped() {
         assert_eq!(Money::new(1_250_000, "USD").to_string(), "USD 12,500.00");
         assert_eq!(Money::new(-5, "EUR").to_string(), "EUR -0.05");
-        assert_eq!(Money::new(123_456_789, "USD").to_string(), "USD 1,234,567.89");
+        assert_eq!(
+            Money::new(123_456_789, "USD").to_string(),
+            "USD 1,234,567.89"
+        );
     }
 
     #[test]
     fn annual_cost_and_deadline() {
         let c = contract();
         assert_eq!(c.annual_cost(), Money::new(1_200_000, "USD"));
-        assert_eq!(c.notice_deadline(), NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+        assert_eq!(
+            c.notice_deadline(),
+            NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
+        );
         assert!(c.is_current(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap()));
     }
 

@@ -17,7 +17,10 @@ pub fn today() -> NaiveDate {
 }
 
 pub fn entry<T>(name: &str, spec: T) -> Entry<T> {
-    Entry { metadata: Metadata::named(name), spec }
+    Entry {
+        metadata: Metadata::named(name),
+        spec,
+    }
 }
 
 pub fn person(catalog: &mut Catalog, name: &str, active: bool) {
@@ -30,7 +33,11 @@ pub fn person(catalog: &mut Catalog, name: &str, active: bool) {
                 email: format!("{name}@example.com"),
                 team: None,
                 title: None,
-                status: if active { PersonStatus::Active } else { PersonStatus::Left },
+                status: if active {
+                    PersonStatus::Active
+                } else {
+                    PersonStatus::Left
+                },
                 left_on: None,
             },
         ),
@@ -44,7 +51,13 @@ pub fn tool<'a>(catalog: &'a mut Catalog, name: &str, categories: &[Category]) -
     &mut catalog.tools.get_mut(name).unwrap().spec
 }
 
-pub fn contract<'a>(catalog: &'a mut Catalog, name: &str, tools: &[&str], annual_minor: i64, seats: Option<u32>) -> &'a mut Contract {
+pub fn contract<'a>(
+    catalog: &'a mut Catalog,
+    name: &str,
+    tools: &[&str],
+    annual_minor: i64,
+    seats: Option<u32>,
+) -> &'a mut Contract {
     let c = Contract {
         vendor: "Vendor".into(),
         tools: tools.iter().map(|t| t.to_string()).collect(),
@@ -70,6 +83,15 @@ pub fn usage(catalog: &mut Catalog, tool: &str, taken_on: NaiveDate, assigned: u
     let name = format!("{tool}-{taken_on}");
     catalog.usage.insert(
         name.clone(),
-        entry(&name, UsageSnapshot { tool: tool.into(), taken_on, seats_assigned: assigned, seats_active: active, features_used: vec![] }),
+        entry(
+            &name,
+            UsageSnapshot {
+                tool: tool.into(),
+                taken_on,
+                seats_assigned: assigned,
+                seats_active: active,
+                features_used: vec![],
+            },
+        ),
     );
 }

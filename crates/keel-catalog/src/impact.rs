@@ -95,7 +95,10 @@ impl Graph {
         for (name, integration) in &catalog.integrations {
             let node = Node::Integration(name.clone());
             let i = &integration.spec;
-            for tool in [Some(&i.from), Some(&i.to), i.via.as_ref()].into_iter().flatten() {
+            for tool in [Some(&i.from), Some(&i.to), i.via.as_ref()]
+                .into_iter()
+                .flatten()
+            {
                 g.edge(Node::Tool(tool.clone()), node.clone());
             }
             for (source, target) in i.field_flows() {
@@ -147,7 +150,9 @@ impl Graph {
 
     /// Every edge (from, to), sorted.
     pub fn edges(&self) -> impl Iterator<Item = (&Node, &Node)> {
-        self.edges.iter().flat_map(|(from, tos)| tos.iter().map(move |to| (from, to)))
+        self.edges
+            .iter()
+            .flat_map(|(from, tos)| tos.iter().map(move |to| (from, to)))
     }
 
     /// Everything downstream of `start`, nearest first, each with its shortest path.
@@ -156,7 +161,9 @@ impl Graph {
         let mut seen: BTreeSet<&Node> = BTreeSet::new();
         let mut queue = VecDeque::new();
         let mut order = Vec::new();
-        let Some((start, _)) = self.edges.get_key_value(start) else { return Vec::new() };
+        let Some((start, _)) = self.edges.get_key_value(start) else {
+            return Vec::new();
+        };
         seen.insert(start);
         queue.push_back(start);
         while let Some(node) = queue.pop_front() {
@@ -178,7 +185,10 @@ impl Graph {
                     current = p;
                 }
                 path.reverse();
-                Impacted { node: node.clone(), path }
+                Impacted {
+                    node: node.clone(),
+                    path,
+                }
             })
             .collect()
     }
@@ -209,14 +219,21 @@ mod tests {
     use super::*;
     use crate::fixtures::{entry, tool};
     use crate::integration::{
-        Automation, AutomationStatus, Direction, FieldMapping, Frequency, Integration, IntegrationKind, IntegrationStatus,
-        ObjectMapping, RunHistory, Step,
+        Automation, AutomationStatus, Direction, FieldMapping, Frequency, Integration,
+        IntegrationKind, IntegrationStatus, ObjectMapping, RunHistory, Step,
     };
     use crate::records::{Dashboard, Reads};
 
     fn catalog() -> Catalog {
         let mut c = Catalog::default();
-        for t in ["salesforce", "fivetran", "snowflake", "tableau", "marketo", "slack"] {
+        for t in [
+            "salesforce",
+            "fivetran",
+            "snowflake",
+            "tableau",
+            "marketo",
+            "slack",
+        ] {
             tool(&mut c, t, &[]);
         }
         let sync = Integration {
@@ -228,21 +245,29 @@ mod tests {
             objects: vec![ObjectMapping {
                 from: "Opportunity".into(),
                 to: "OPPORTUNITY".into(),
-                fields: vec![FieldMapping { from: "Amount".into(), to: "AMOUNT".into() }],
+                fields: vec![FieldMapping {
+                    from: "Amount".into(),
+                    to: "AMOUNT".into(),
+                }],
             }],
             frequency: Frequency::Hourly,
             owner: None,
             status: IntegrationStatus::Active,
             docs: None,
         };
-        c.integrations.insert("sf-snow".into(), entry("sf-snow", sync));
+        c.integrations
+            .insert("sf-snow".into(), entry("sf-snow", sync));
         let dash = Dashboard {
             tool: "tableau".into(),
-            reads: Reads { tools: vec![], fields: vec![FieldRef("snowflake.OPPORTUNITY.AMOUNT".into())] },
+            reads: Reads {
+                tools: vec![],
+                fields: vec![FieldRef("snowflake.OPPORTUNITY.AMOUNT".into())],
+            },
             owner: None,
             url: None,
         };
-        c.dashboards.insert("pipeline".into(), entry("pipeline", dash));
+        c.dashboards
+            .insert("pipeline".into(), entry("pipeline", dash));
         let scoring = Automation {
             platform: "marketo".into(),
             trigger: "t".into(),
@@ -257,7 +282,8 @@ mod tests {
             status: AutomationStatus::Active,
             runs: RunHistory::default(),
         };
-        c.automations.insert("scoring".into(), entry("scoring", scoring));
+        c.automations
+            .insert("scoring".into(), entry("scoring", scoring));
         c
     }
 
@@ -269,11 +295,23 @@ mod tests {
     fn a_field_change_reaches_the_dashboard_through_the_integration() {
         let g = Graph::build(&catalog());
         let found = g.downstream(&Node::parse("salesforce.Opportunity.Amount"));
-        assert_eq!(names(&found), vec!["integration:sf-snow", "field:snowflake.OPPORTUNITY.AMOUNT", "dashboard:pipeline"]);
+        assert_eq!(
+            names(&found),
+            vec![
+                "integration:sf-snow",
+                "field:snowflake.OPPORTUNITY.AMOUNT",
+                "dashboard:pipeline"
+            ]
+        );
         let path: Vec<String> = found[2].path.iter().map(ToString::to_string).collect();
         assert_eq!(
             path,
-            vec!["field:salesforce.Opportunity.Amount", "integration:sf-snow", "field:snowflake.OPPORTUNITY.AMOUNT", "dashboard:pipeline"]
+            vec![
+                "field:salesforce.Opportunity.Amount",
+                "integration:sf-snow",
+                "field:snowflake.OPPORTUNITY.AMOUNT",
+                "dashboard:pipeline"
+            ]
         );
     }
 
@@ -281,9 +319,19 @@ mod tests {
     fn a_tool_change_reaches_everything_built_on_it() {
         let g = Graph::build(&catalog());
         let from_middleware = names(&g.downstream(&Node::Tool("fivetran".into())));
-        assert!(from_middleware.contains(&"dashboard:pipeline".to_string()), "{from_middleware:?}");
+        assert!(
+            from_middleware.contains(&"dashboard:pipeline".to_string()),
+            "{from_middleware:?}"
+        );
         let from_marketo = names(&g.downstream(&Node::parse("tool:marketo")));
-        assert_eq!(from_marketo, vec!["field:marketo.Lead.Score", "field:marketo.Lead.Title", "automation:scoring"]);
+        assert_eq!(
+            from_marketo,
+            vec![
+                "field:marketo.Lead.Score",
+                "field:marketo.Lead.Title",
+                "automation:scoring"
+            ]
+        );
         assert!(g.downstream(&Node::Tool("slack".into())).is_empty());
         assert!(g.downstream(&Node::Tool("unknown".into())).is_empty());
     }

@@ -58,16 +58,44 @@ pub struct Inventory {
 }
 
 fn normalise(header: &str) -> String {
-    header.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase()
+    header
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase()
 }
 
 const COLUMNS: [(&str, &[&str]); 7] = [
     ("name", &["name", "toolname", "application", "app", "tool"]),
     ("vendor", &["vendor", "supplier"]),
-    ("owner email", &["owneremail", "owner", "appowner", "businessowner"]),
-    ("cost", &["cost", "annualcost", "annualspend", "spend", "contractvalue"]),
-    ("seats", &["seats", "licenses", "licences", "licensecount", "seatsbought"]),
-    ("renewal date", &["renewaldate", "renewal", "contractend", "enddate"]),
+    (
+        "owner email",
+        &["owneremail", "owner", "appowner", "businessowner"],
+    ),
+    (
+        "cost",
+        &[
+            "cost",
+            "annualcost",
+            "annualspend",
+            "spend",
+            "contractvalue",
+        ],
+    ),
+    (
+        "seats",
+        &[
+            "seats",
+            "licenses",
+            "licences",
+            "licensecount",
+            "seatsbought",
+        ],
+    ),
+    (
+        "renewal date",
+        &["renewaldate", "renewal", "contractend", "enddate"],
+    ),
     ("currency", &["currency"]),
 ];
 
@@ -94,18 +122,30 @@ pub fn parse_amount(text: &str) -> Result<(i64, Option<&'static str>), String> {
         Some('£') => Some("GBP"),
         _ => None,
     };
-    let digits: String = trimmed.chars().filter(|c| !matches!(c, '$' | '€' | '£' | ',' | ' ')).collect();
+    let digits: String = trimmed
+        .chars()
+        .filter(|c| !matches!(c, '$' | '€' | '£' | ',' | ' '))
+        .collect();
     let (units, cents) = match digits.split_once('.') {
-        Some((u, c)) if c.len() <= 2 && c.chars().all(|d| d.is_ascii_digit()) => (u, format!("{c:0<2}")),
+        Some((u, c)) if c.len() <= 2 && c.chars().all(|d| d.is_ascii_digit()) => {
+            (u, format!("{c:0<2}"))
+        }
         Some(_) => return Err(format!("`{text}` is not an amount (e.g. 12,500.00)")),
         None => (digits.as_str(), "00".to_string()),
     };
     if units.is_empty() || !units.chars().all(|d| d.is_ascii_digit()) {
         return Err(format!("`{text}` is not an amount (e.g. 12,500.00)"));
     }
-    let units: i64 = units.parse().map_err(|_| format!("`{text}` is too large"))?;
-    let cents: i64 = cents.parse().map_err(|_| format!("`{text}` is not an amount"))?;
-    let minor = units.checked_mul(100).and_then(|u| u.checked_add(cents)).ok_or_else(|| format!("`{text}` is too large"))?;
+    let units: i64 = units
+        .parse()
+        .map_err(|_| format!("`{text}` is too large"))?;
+    let cents: i64 = cents
+        .parse()
+        .map_err(|_| format!("`{text}` is not an amount"))?;
+    let minor = units
+        .checked_mul(100)
+        .and_then(|u| u.checked_add(cents))
+        .ok_or_else(|| format!("`{text}` is too large"))?;
     Ok((minor, currency))
 }
 
@@ -118,13 +158,22 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
 }
 
 /// Reads an inventory CSV; `people_by_email` maps lower-cased emails to person names.
-pub fn read_inventory<R: Read>(reader: R, people_by_email: &BTreeMap<String, String>) -> Result<Inventory, Error> {
-    let mut csv = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(reader);
+pub fn read_inventory<R: Read>(
+    reader: R,
+    people_by_email: &BTreeMap<String, String>,
+) -> Result<Inventory, Error> {
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(reader);
     let headers = csv.headers()?.clone();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, header) in headers.iter().enumerate() {
         let h = normalise(header);
-        if let Some((column, _)) = COLUMNS.iter().find(|(_, aliases)| aliases.contains(&h.as_str())) {
+        if let Some((column, _)) = COLUMNS
+            .iter()
+            .find(|(_, aliases)| aliases.contains(&h.as_str()))
+        {
             index.entry(column).or_insert(i);
         }
     }
@@ -138,17 +187,34 @@ pub fn read_inventory<R: Read>(reader: R, people_by_email: &BTreeMap<String, Str
     for record in csv.records() {
         let record = record?;
         let line = record.position().map_or(0, |p| p.line());
-        let get = |column: &str| index.get(column).and_then(|i| record.get(*i)).filter(|v| !v.is_empty());
+        let get = |column: &str| {
+            index
+                .get(column)
+                .and_then(|i| record.get(*i))
+                .filter(|v| !v.is_empty())
+        };
         let mut errors = Vec::new();
-        let mut error = |column: &str, message: String| errors.push(RowError { line, column: column.to_string(), message });
+        let mut error = |column: &str, message: String| {
+            errors.push(RowError {
+                line,
+                column: column.to_string(),
+                message,
+            })
+        };
         let display_name = get("name").unwrap_or_default().to_string();
         let name = slug(&display_name);
         if display_name.is_empty() {
             error("name", "the tool has no name".to_string());
         } else if !valid_name(&name) {
-            error("name", format!("cannot make a catalog name from `{display_name}`"));
+            error(
+                "name",
+                format!("cannot make a catalog name from `{display_name}`"),
+            );
         } else if let Some(first) = seen.get(&name) {
-            error("name", format!("`{display_name}` is already on line {first}"));
+            error(
+                "name",
+                format!("`{display_name}` is already on line {first}"),
+            );
         }
         let vendor = get("vendor").unwrap_or_default().to_string();
         if vendor.is_empty() {
@@ -159,16 +225,22 @@ pub fn read_inventory<R: Read>(reader: R, people_by_email: &BTreeMap<String, Str
             Some(email) => match people_by_email.get(&email.to_ascii_lowercase()) {
                 Some(person) => Some(person.clone()),
                 None => {
-                    error("owner email", format!("no person with email `{email}` in the catalog"));
+                    error(
+                        "owner email",
+                        format!("no person with email `{email}` in the catalog"),
+                    );
                     None
                 }
             },
         };
         let mut currency = get("currency").map(str::to_string);
-        if let Some(code) = &currency {
-            if !valid_currency(code) {
-                error("currency", format!("`{code}` is not an ISO 4217 currency code"));
-            }
+        if let Some(code) = &currency
+            && !valid_currency(code)
+        {
+            error(
+                "currency",
+                format!("`{code}` is not an ISO 4217 currency code"),
+            );
         }
         let annual_cost = match get("cost").map(parse_amount) {
             None => None,
@@ -187,7 +259,13 @@ pub fn read_inventory<R: Read>(reader: R, people_by_email: &BTreeMap<String, Str
             None => None,
             Some(Ok(n)) => Some(n),
             Some(Err(_)) => {
-                error("seats", format!("`{}` is not a whole number of seats", get("seats").unwrap_or_default()));
+                error(
+                    "seats",
+                    format!(
+                        "`{}` is not a whole number of seats",
+                        get("seats").unwrap_or_default()
+                    ),
+                );
                 None
             }
         };
@@ -201,7 +279,16 @@ pub fn read_inventory<R: Read>(reader: R, people_by_email: &BTreeMap<String, Str
         };
         if errors.is_empty() {
             seen.insert(name.clone(), line);
-            inventory.rows.push(InventoryRow { line, name, display_name, vendor, owner, annual_cost, seats, renewal });
+            inventory.rows.push(InventoryRow {
+                line,
+                name,
+                display_name,
+                vendor,
+                owner,
+                annual_cost,
+                seats,
+                renewal,
+            });
         } else {
             inventory.errors.extend(errors);
         }
@@ -211,7 +298,11 @@ pub fn read_inventory<R: Read>(reader: R, people_by_email: &BTreeMap<String, Str
 
 /// Emails of the catalog's people, lower-cased, to their names.
 pub fn people_by_email(catalog: &Catalog) -> BTreeMap<String, String> {
-    catalog.people.iter().map(|(name, p)| (p.spec.email.to_ascii_lowercase(), name.clone())).collect()
+    catalog
+        .people
+        .iter()
+        .map(|(name, p)| (p.spec.email.to_ascii_lowercase(), name.clone()))
+        .collect()
 }
 
 impl Inventory {
@@ -222,8 +313,14 @@ impl Inventory {
         for row in &self.rows {
             catalog.tools.entry(row.name.clone()).or_insert_with(|| {
                 let mut tool = Tool::new(&row.display_name, &row.vendor, Lifecycle::Live);
-                tool.owners = Owners { platform: row.owner.iter().cloned().collect(), ..Owners::default() };
-                Entry { metadata: Metadata::named(row.name.clone()), spec: tool }
+                tool.owners = Owners {
+                    platform: row.owner.iter().cloned().collect(),
+                    ..Owners::default()
+                };
+                Entry {
+                    metadata: Metadata::named(row.name.clone()),
+                    spec: tool,
+                }
             });
             if let (Some(cost), Some(end)) = (&row.annual_cost, row.renewal) {
                 let contract = Contract {
@@ -244,7 +341,13 @@ impl Inventory {
                     owner: row.owner.clone(),
                 };
                 let name = format!("{}-{}", row.name, end.format("%Y"));
-                catalog.contracts.insert(name.clone(), Entry { metadata: Metadata::named(name), spec: contract });
+                catalog.contracts.insert(
+                    name.clone(),
+                    Entry {
+                        metadata: Metadata::named(name),
+                        spec: contract,
+                    },
+                );
             }
         }
     }
@@ -255,7 +358,10 @@ mod tests {
     use super::*;
 
     fn people() -> BTreeMap<String, String> {
-        BTreeMap::from([("dana.reyes@northwind.example".to_string(), "dana-reyes".to_string())])
+        BTreeMap::from([(
+            "dana.reyes@northwind.example".to_string(),
+            "dana-reyes".to_string(),
+        )])
     }
 
     #[test]
@@ -273,10 +379,21 @@ mod tests {
         assert_eq!(monday.annual_cost, Some(Money::new(1_140_000, "USD")));
         assert_eq!(monday.seats, Some(50));
         assert_eq!(inv.rows[1].renewal, NaiveDate::from_ymd_opt(2027, 4, 14));
-        let errors: Vec<(u64, &str)> = inv.errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+        let errors: Vec<(u64, &str)> = inv
+            .errors
+            .iter()
+            .map(|e| (e.line, e.column.as_str()))
+            .collect();
         assert_eq!(
             errors,
-            vec![(4, "vendor"), (4, "owner email"), (4, "cost"), (4, "seats"), (4, "renewal date"), (5, "name")]
+            vec![
+                (4, "vendor"),
+                (4, "owner email"),
+                (4, "cost"),
+                (4, "seats"),
+                (4, "renewal date"),
+                (5, "name")
+            ]
         );
         assert!(inv.errors[5].message.contains("line 2"));
     }
@@ -284,7 +401,10 @@ mod tests {
     #[test]
     fn a_missing_column_is_an_error() {
         let err = read_inventory("Vendor,Cost\nA,1\n".as_bytes(), &people()).unwrap_err();
-        assert_eq!(err.to_string(), "inventory CSV: no `name` column in the header");
+        assert_eq!(
+            err.to_string(),
+            "inventory CSV: no `name` column in the header"
+        );
     }
 
     #[test]
@@ -294,7 +414,10 @@ mod tests {
         assert!(parse_amount("1.234.5").is_err());
         assert!(parse_amount("-5").is_err());
         assert!(parse_date("30/11/2026").is_err());
-        assert_eq!(slug("Salesforce Marketing Cloud"), "salesforce-marketing-cloud");
+        assert_eq!(
+            slug("Salesforce Marketing Cloud"),
+            "salesforce-marketing-cloud"
+        );
         assert_eq!(slug("  Monday.com! "), "monday-com");
     }
 
@@ -304,7 +427,10 @@ mod tests {
         let inv = read_inventory(csv.as_bytes(), &people()).unwrap();
         let mut catalog = Catalog::default();
         inv.merge_into(&mut catalog);
-        assert_eq!(catalog.tools["canva"].spec.owners.platform, vec!["dana-reyes"]);
+        assert_eq!(
+            catalog.tools["canva"].spec.owners.platform,
+            vec!["dana-reyes"]
+        );
         let contract = &catalog.contracts["canva-2027"].spec;
         assert_eq!(contract.end, NaiveDate::from_ymd_opt(2027, 4, 14).unwrap());
         assert_eq!(contract.annual_cost(), Money::new(500_000, "USD"));

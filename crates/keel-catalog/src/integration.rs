@@ -8,7 +8,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A field of a tool's object, written `tool.object.field`, e.g. `salesforce.Lead.Email`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(transparent)]
 pub struct FieldRef(pub String);
 
@@ -22,7 +24,8 @@ impl FieldRef {
     pub fn parts(&self) -> Option<(&str, &str, &str)> {
         let (tool, rest) = self.0.split_once('.')?;
         let (object, field) = rest.split_once('.')?;
-        (!tool.is_empty() && !object.is_empty() && !field.is_empty()).then_some((tool, object, field))
+        (!tool.is_empty() && !object.is_empty() && !field.is_empty())
+            .then_some((tool, object, field))
     }
 
     /// The tool part.
@@ -48,7 +51,9 @@ impl fmt::Display for FieldRef {
 }
 
 /// How an integration is built.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum IntegrationKind {
     /// A connector the vendors ship.
@@ -60,7 +65,9 @@ pub enum IntegrationKind {
 }
 
 /// Which way data flows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// From `from` to `to` only.
@@ -70,7 +77,9 @@ pub enum Direction {
 }
 
 /// How often data moves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Frequency {
     /// As events happen.
@@ -89,7 +98,9 @@ pub enum Frequency {
 }
 
 /// Whether an integration is running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum IntegrationStatus {
     /// Not built yet.
@@ -183,27 +194,42 @@ impl Spec for Integration {
     fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         if self.from == self.to {
-            problems.push(Problem::error("to", "an integration connects two different tools"));
+            problems.push(Problem::error(
+                "to",
+                "an integration connects two different tools",
+            ));
         }
         match (self.kind, &self.via) {
             (IntegrationKind::Middleware, None) => {
-                problems.push(Problem::error("kind", "a middleware integration names its middleware tool in `via`"));
+                problems.push(Problem::error(
+                    "kind",
+                    "a middleware integration names its middleware tool in `via`",
+                ));
             }
             (IntegrationKind::Native | IntegrationKind::Custom, Some(_)) => {
-                problems.push(Problem::error("via", "only `kind: middleware` integrations go `via` another tool"));
+                problems.push(Problem::error(
+                    "via",
+                    "only `kind: middleware` integrations go `via` another tool",
+                ));
             }
             _ => {}
         }
         for (i, object) in self.objects.iter().enumerate() {
             if object.fields.is_empty() {
-                problems.push(Problem::warning(format!("objects[{i}].fields"), "no field mappings listed; impact analysis cannot follow this object"));
+                problems.push(Problem::warning(
+                    format!("objects[{i}].fields"),
+                    "no field mappings listed; impact analysis cannot follow this object",
+                ));
             }
         }
         problems
     }
 
     fn references(&self) -> Vec<Reference> {
-        let mut out = vec![Reference::new("from", "Tool", &self.from), Reference::new("to", "Tool", &self.to)];
+        let mut out = vec![
+            Reference::new("from", "Tool", &self.from),
+            Reference::new("to", "Tool", &self.to),
+        ];
         if let Some(via) = &self.via {
             out.push(Reference::new("via", "Tool", via));
         }
@@ -232,7 +258,11 @@ pub struct RunHistory {
 impl RunHistory {
     /// Share of failed runs in the last 30 days (0 when it did not run).
     pub fn error_rate(&self) -> f64 {
-        if self.runs_30d == 0 { 0.0 } else { f64::from(self.failures_30d) / f64::from(self.runs_30d) }
+        if self.runs_30d == 0 {
+            0.0
+        } else {
+            f64::from(self.failures_30d) / f64::from(self.runs_30d)
+        }
     }
 }
 
@@ -253,7 +283,9 @@ pub struct Step {
 }
 
 /// Whether an automation is switched on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AutomationStatus {
     /// Switched on.
@@ -290,7 +322,9 @@ pub struct Automation {
 impl Automation {
     /// Every tool it touches: its platform and the tools of its steps, without repeats.
     pub fn tools(&self) -> Vec<&str> {
-        let mut tools: Vec<&str> = std::iter::once(self.platform.as_str()).chain(self.steps.iter().map(|s| s.tool.as_str())).collect();
+        let mut tools: Vec<&str> = std::iter::once(self.platform.as_str())
+            .chain(self.steps.iter().map(|s| s.tool.as_str()))
+            .collect();
         tools.sort_unstable();
         tools.dedup();
         tools
@@ -304,10 +338,16 @@ impl Spec for Automation {
         let mut problems = Vec::new();
         let mut refs = Vec::new();
         if self.steps.is_empty() {
-            problems.push(Problem::error("steps", "an automation has at least one step"));
+            problems.push(Problem::error(
+                "steps",
+                "an automation has at least one step",
+            ));
         }
         if self.runs.failures_30d > self.runs.runs_30d {
-            problems.push(Problem::error("runs.failures_30d", "more failures than runs"));
+            problems.push(Problem::error(
+                "runs.failures_30d",
+                "more failures than runs",
+            ));
         }
         for (i, step) in self.steps.iter().enumerate() {
             for (j, field) in step.reads.iter().enumerate() {
@@ -324,7 +364,11 @@ impl Spec for Automation {
         let mut problems = Vec::new();
         let mut out = vec![Reference::new("platform", "Tool", &self.platform)];
         for (i, step) in self.steps.iter().enumerate() {
-            out.push(Reference::new(format!("steps[{i}].tool"), "Tool", &step.tool));
+            out.push(Reference::new(
+                format!("steps[{i}].tool"),
+                "Tool",
+                &step.tool,
+            ));
             for (j, field) in step.reads.iter().enumerate() {
                 field.check(&format!("steps[{i}].reads[{j}]"), &mut problems, &mut out);
             }
@@ -340,7 +384,12 @@ impl Spec for Automation {
 }
 
 /// Appends references for a list of field references, for kinds that read fields.
-pub(crate) fn field_list_refs(field: &str, list: &[FieldRef], problems: &mut Vec<Problem>, refs: &mut Vec<Reference>) {
+pub(crate) fn field_list_refs(
+    field: &str,
+    list: &[FieldRef],
+    problems: &mut Vec<Problem>,
+    refs: &mut Vec<Reference>,
+) {
     for (i, f) in list.iter().enumerate() {
         f.check(&push_index(field, i), problems, refs);
     }
@@ -352,7 +401,10 @@ mod tests {
 
     #[test]
     fn field_refs_have_three_parts() {
-        assert_eq!(FieldRef("salesforce.Lead.Email".into()).parts(), Some(("salesforce", "Lead", "Email")));
+        assert_eq!(
+            FieldRef("salesforce.Lead.Email".into()).parts(),
+            Some(("salesforce", "Lead", "Email"))
+        );
         assert_eq!(FieldRef("a.b.c.d".into()).parts(), Some(("a", "b", "c.d")));
         assert_eq!(FieldRef("salesforce.Lead".into()).parts(), None);
         assert_eq!(FieldRef("a..c".into()).parts(), None);
@@ -360,7 +412,11 @@ mod tests {
 
     #[test]
     fn error_rate_is_failures_over_runs() {
-        let runs = RunHistory { last_run: None, runs_30d: 200, failures_30d: 10 };
+        let runs = RunHistory {
+            last_run: None,
+            runs_30d: 200,
+            failures_30d: 10,
+        };
         assert!((runs.error_rate() - 0.05).abs() < 1e-12);
         assert_eq!(RunHistory::default().error_rate(), 0.0);
     }

@@ -33,9 +33,11 @@ pub use catalog::{Catalog, Entries, Entry, check, register, registry};
 pub use contract::{BillingPeriod, Contract, Money, UsageSnapshot, valid_currency};
 pub use error::Error;
 pub use integration::{
-    Automation, AutomationStatus, Direction, FieldMapping, FieldRef, Frequency, Integration, IntegrationKind,
-    IntegrationStatus, ObjectMapping, RunHistory, Step,
+    Automation, AutomationStatus, Direction, FieldMapping, FieldRef, Frequency, Integration,
+    IntegrationKind, IntegrationStatus, ObjectMapping, RunHistory, Step,
 };
 pub use people::{Person, PersonStatus, Team, looks_like_email};
-pub use records::{Affected, ChangeRecord, ChangeStatus, Dashboard, Incident, Reads, Risk, Severity, TimelineEntry};
+pub use records::{
+    Affected, ChangeRecord, ChangeStatus, Dashboard, Incident, Reads, Risk, Severity, TimelineEntry,
+};
 pub use tool::{Category, Governance, Lifecycle, Links, Owners, Role, SuccessMetric, Tool};

@@ -6,7 +6,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Whether a person still works here; people who left cannot own anything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonStatus {
     /// Works here now.
@@ -49,16 +51,25 @@ impl Spec for Person {
     fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         if !looks_like_email(&self.email) {
-            problems.push(Problem::error("email", format!("`{}` is not an email address", self.email)));
+            problems.push(Problem::error(
+                "email",
+                format!("`{}` is not an email address", self.email),
+            ));
         }
         if self.status == PersonStatus::Active && self.left_on.is_some() {
-            problems.push(Problem::error("left_on", "an active person has no leaving date; set `status: left` or remove `left_on`"));
+            problems.push(Problem::error(
+                "left_on",
+                "an active person has no leaving date; set `status: left` or remove `left_on`",
+            ));
         }
         problems
     }
 
     fn references(&self) -> Vec<Reference> {
-        self.team.iter().map(|t| Reference::new("team", "Team", t)).collect()
+        self.team
+            .iter()
+            .map(|t| Reference::new("team", "Team", t))
+            .collect()
     }
 }
 
@@ -95,7 +106,10 @@ impl Spec for Team {
     const KIND: &'static str = "Team";
 
     fn references(&self) -> Vec<Reference> {
-        self.lead.iter().map(|p| Reference::new("lead", "Person", p)).collect()
+        self.lead
+            .iter()
+            .map(|p| Reference::new("lead", "Person", p))
+            .collect()
     }
 }
 

@@ -41,7 +41,12 @@ impl Spec for Dashboard {
 
     fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
-        field_list_refs("reads.fields", &self.reads.fields, &mut problems, &mut Vec::new());
+        field_list_refs(
+            "reads.fields",
+            &self.reads.fields,
+            &mut problems,
+            &mut Vec::new(),
+        );
         problems
     }
 
@@ -50,7 +55,12 @@ impl Spec for Dashboard {
         for (i, t) in self.reads.tools.iter().enumerate() {
             out.push(Reference::new(push_index("reads.tools", i), "Tool", t));
         }
-        field_list_refs("reads.fields", &self.reads.fields, &mut Vec::new(), &mut out);
+        field_list_refs(
+            "reads.fields",
+            &self.reads.fields,
+            &mut Vec::new(),
+            &mut out,
+        );
         if let Some(owner) = &self.owner {
             out.push(Reference::new("owner", "Person", owner));
         }
@@ -86,19 +96,28 @@ impl Affected {
         ];
         for (field, kind, names) in lists {
             for (i, name) in names.iter().enumerate() {
-                out.push(Reference::new(push_index(&format!("{prefix}.{field}"), i), kind, name));
+                out.push(Reference::new(
+                    push_index(&format!("{prefix}.{field}"), i),
+                    kind,
+                    name,
+                ));
             }
         }
     }
 
     /// Whether nothing is listed.
     pub fn is_empty(&self) -> bool {
-        self.tools.is_empty() && self.integrations.is_empty() && self.automations.is_empty() && self.dashboards.is_empty()
+        self.tools.is_empty()
+            && self.integrations.is_empty()
+            && self.automations.is_empty()
+            && self.dashboards.is_empty()
     }
 }
 
 /// How risky a change is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Risk {
     /// Easily undone, few people affected.
@@ -110,7 +129,9 @@ pub enum Risk {
 }
 
 /// Where a change is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeStatus {
     /// Planned, not done.
@@ -159,7 +180,9 @@ pub struct ChangeRecord {
 impl ChangeRecord {
     /// The day the change last happened or is due: rollback, rollout, or plan.
     pub fn last_activity(&self) -> NaiveDate {
-        self.rolled_back_on.or(self.rolled_out_on).unwrap_or(self.planned_for)
+        self.rolled_back_on
+            .or(self.rolled_out_on)
+            .unwrap_or(self.planned_for)
     }
 }
 
@@ -173,24 +196,39 @@ impl Spec for ChangeRecord {
         }
         match self.status {
             ChangeStatus::RolledOut if self.rolled_out_on.is_none() => {
-                problems.push(Problem::error("status", "a rolled-out change says when (`rolled_out_on`)"));
+                problems.push(Problem::error(
+                    "status",
+                    "a rolled-out change says when (`rolled_out_on`)",
+                ));
             }
             ChangeStatus::RolledBack if self.rolled_back_on.is_none() => {
-                problems.push(Problem::error("status", "a rolled-back change says when (`rolled_back_on`)"));
+                problems.push(Problem::error(
+                    "status",
+                    "a rolled-back change says when (`rolled_back_on`)",
+                ));
             }
             _ => {}
         }
-        if let (Some(out), Some(back)) = (self.rolled_out_on, self.rolled_back_on) {
-            if back < out {
-                problems.push(Problem::error("rolled_back_on", "rolled back before it was rolled out"));
-            }
+        if let (Some(out), Some(back)) = (self.rolled_out_on, self.rolled_back_on)
+            && back < out
+        {
+            problems.push(Problem::error(
+                "rolled_back_on",
+                "rolled back before it was rolled out",
+            ));
         }
         if self.risk != Risk::Low && self.status != ChangeStatus::Cancelled {
             if self.approver.is_none() {
-                problems.push(Problem::error("approver", "medium and high risk changes need an approver"));
+                problems.push(Problem::error(
+                    "approver",
+                    "medium and high risk changes need an approver",
+                ));
             }
             if self.rollback_plan.is_none() {
-                problems.push(Problem::warning("rollback_plan", "medium and high risk changes should say how to roll back"));
+                problems.push(Problem::warning(
+                    "rollback_plan",
+                    "medium and high risk changes should say how to roll back",
+                ));
             }
         }
         problems
@@ -210,7 +248,9 @@ impl Spec for ChangeRecord {
 }
 
 /// How bad an incident is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Campaigns or revenue stopped.
@@ -269,12 +309,18 @@ impl Spec for Incident {
                 problems.push(Problem::error("resolved_at", "resolved before it started"));
             }
             if self.resolution.is_none() {
-                problems.push(Problem::warning("resolution", "a resolved incident should say how it was resolved"));
+                problems.push(Problem::warning(
+                    "resolution",
+                    "a resolved incident should say how it was resolved",
+                ));
             }
         }
         for (i, pair) in self.timeline.windows(2).enumerate() {
             if pair[1].at < pair[0].at {
-                problems.push(Problem::error(format!("timeline[{}].at", i + 1), "timeline entries go in time order"));
+                problems.push(Problem::error(
+                    format!("timeline[{}].at", i + 1),
+                    "timeline entries go in time order",
+                ));
             }
         }
         if self.affects.is_empty() {

@@ -43,7 +43,11 @@ pub fn reminders(catalog: &Catalog, today: NaiveDate) -> Vec<Reminder> {
             if days_left < 0 {
                 return None;
             }
-            let stage = REMINDER_STAGES.iter().rev().copied().find(|s| days_left <= *s)?;
+            let stage = REMINDER_STAGES
+                .iter()
+                .rev()
+                .copied()
+                .find(|s| days_left <= *s)?;
             Some(Reminder {
                 contract: name.clone(),
                 stage,
@@ -55,7 +59,11 @@ pub fn reminders(catalog: &Catalog, today: NaiveDate) -> Vec<Reminder> {
             })
         })
         .collect();
-    out.sort_by(|a, b| a.days_left.cmp(&b.days_left).then_with(|| a.contract.cmp(&b.contract)));
+    out.sort_by(|a, b| {
+        a.days_left
+            .cmp(&b.days_left)
+            .then_with(|| a.contract.cmp(&b.contract))
+    });
     out
 }
 

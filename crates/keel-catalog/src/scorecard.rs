@@ -112,7 +112,12 @@ struct Rule {
 
 impl Rule {
     fn new(condition: Condition) -> Self {
-        Rule { condition, passes: Vec::new(), failures: Vec::new(), actions: Vec::new() }
+        Rule {
+            condition,
+            passes: Vec::new(),
+            failures: Vec::new(),
+            actions: Vec::new(),
+        }
     }
 
     fn pass(&mut self, what: String) {
@@ -137,10 +142,14 @@ impl Rule {
 
 /// Checks that a role list has at least one person who works here; notes people who left.
 fn active_holders(catalog: &Catalog, rule: &mut Rule, role: &str, field: &str, people: &[String]) {
-    let (active, gone): (Vec<&String>, Vec<&String>) = people.iter().partition(|p| catalog.is_active_person(p));
+    let (active, gone): (Vec<&String>, Vec<&String>) =
+        people.iter().partition(|p| catalog.is_active_person(p));
     if active.is_empty() {
         if gone.is_empty() {
-            rule.fail(format!("no {role}"), format!("name an active {role} in `{field}`"));
+            rule.fail(
+                format!("no {role}"),
+                format!("name an active {role} in `{field}`"),
+            );
         } else {
             let names: Vec<&str> = gone.iter().map(|s| s.as_str()).collect();
             rule.fail(
@@ -157,15 +166,30 @@ fn active_holders(catalog: &Catalog, rule: &mut Rule, role: &str, field: &str, p
 fn link(rule: &mut Rule, what: &str, field: &str, value: Option<&String>) {
     match value {
         Some(url) => rule.pass(format!("{what}: {url}")),
-        None => rule.fail(format!("no {what}"), format!("add the {what} link in `{field}`")),
+        None => rule.fail(
+            format!("no {what}"),
+            format!("add the {what} link in `{field}`"),
+        ),
     }
 }
 
 /// Ownership: at least one platform owner and one service owner who are active people.
 pub fn ownership(catalog: &Catalog, tool: &Tool) -> ConditionResult {
     let mut rule = Rule::new(Condition::Ownership);
-    active_holders(catalog, &mut rule, "platform owner", "spec.owners.platform", &tool.owners.platform);
-    active_holders(catalog, &mut rule, "service owner", "spec.owners.service", &tool.owners.service);
+    active_holders(
+        catalog,
+        &mut rule,
+        "platform owner",
+        "spec.owners.platform",
+        &tool.owners.platform,
+    );
+    active_holders(
+        catalog,
+        &mut rule,
+        "service owner",
+        "spec.owners.service",
+        &tool.owners.service,
+    );
     rule.finish()
 }
 
@@ -173,15 +197,31 @@ pub fn ownership(catalog: &Catalog, tool: &Tool) -> ConditionResult {
 /// personal data — a current contract with a signed DPA.
 pub fn governance(catalog: &Catalog, name: &str, tool: &Tool, today: NaiveDate) -> ConditionResult {
     let mut rule = Rule::new(Condition::Governance);
-    link(&mut rule, "usage policy", "spec.governance.policy", tool.governance.policy.as_ref());
-    active_holders(catalog, &mut rule, "change approver", "spec.governance.approvers", &tool.governance.approvers);
+    link(
+        &mut rule,
+        "usage policy",
+        "spec.governance.policy",
+        tool.governance.policy.as_ref(),
+    );
+    active_holders(
+        catalog,
+        &mut rule,
+        "change approver",
+        "spec.governance.approvers",
+        &tool.governance.approvers,
+    );
     if tool.holds_pii {
-        let dpa = catalog.contracts_for(name).find(|c| c.spec.is_current(today) && c.spec.dpa_signed);
+        let dpa = catalog
+            .contracts_for(name)
+            .find(|c| c.spec.is_current(today) && c.spec.dpa_signed);
         match dpa {
-            Some(contract) => rule.pass(format!("DPA signed in contract {}", contract.metadata.name)),
+            Some(contract) => {
+                rule.pass(format!("DPA signed in contract {}", contract.metadata.name))
+            }
             None => rule.fail(
                 "holds personal data but no current contract has a signed DPA".to_string(),
-                "get a data processing agreement signed and set `dpa_signed: true` on the contract".to_string(),
+                "get a data processing agreement signed and set `dpa_signed: true` on the contract"
+                    .to_string(),
             ),
         }
     }
@@ -191,29 +231,60 @@ pub fn governance(catalog: &Catalog, name: &str, tool: &Tool, today: NaiveDate) 
 /// Intake: an intake link (form or request type) is set.
 pub fn intake(tool: &Tool) -> ConditionResult {
     let mut rule = Rule::new(Condition::Intake);
-    link(&mut rule, "intake", "spec.links.intake", tool.links.intake.as_ref());
+    link(
+        &mut rule,
+        "intake",
+        "spec.links.intake",
+        tool.links.intake.as_ref(),
+    );
     rule.finish()
 }
 
 /// Support: an active support lead and a support link.
 pub fn support(catalog: &Catalog, tool: &Tool) -> ConditionResult {
     let mut rule = Rule::new(Condition::Support);
-    active_holders(catalog, &mut rule, "support lead", "spec.owners.support", &tool.owners.support);
-    link(&mut rule, "support channel", "spec.links.support", tool.links.support.as_ref());
+    active_holders(
+        catalog,
+        &mut rule,
+        "support lead",
+        "spec.owners.support",
+        &tool.owners.support,
+    );
+    link(
+        &mut rule,
+        "support channel",
+        "spec.links.support",
+        tool.links.support.as_ref(),
+    );
     rule.finish()
 }
 
 /// Documentation: user docs and a runbook.
 pub fn documentation(tool: &Tool) -> ConditionResult {
     let mut rule = Rule::new(Condition::Documentation);
-    link(&mut rule, "documentation", "spec.links.docs", tool.links.docs.as_ref());
-    link(&mut rule, "runbook", "spec.links.runbook", tool.links.runbook.as_ref());
+    link(
+        &mut rule,
+        "documentation",
+        "spec.links.docs",
+        tool.links.docs.as_ref(),
+    );
+    link(
+        &mut rule,
+        "runbook",
+        "spec.links.runbook",
+        tool.links.runbook.as_ref(),
+    );
     rule.finish()
 }
 
 /// Release management: a change record touching the tool in the last 180 days, or a
 /// documented release process.
-pub fn release_management(catalog: &Catalog, name: &str, tool: &Tool, today: NaiveDate) -> ConditionResult {
+pub fn release_management(
+    catalog: &Catalog,
+    name: &str,
+    tool: &Tool,
+    today: NaiveDate,
+) -> ConditionResult {
     let mut rule = Rule::new(Condition::ReleaseManagement);
     let since = today - Duration::days(RELEASE_WINDOW_DAYS);
     let recent = catalog
@@ -241,19 +312,40 @@ pub fn release_management(catalog: &Catalog, name: &str, tool: &Tool, today: Nai
 pub fn role_clarity(catalog: &Catalog, tool: &Tool) -> ConditionResult {
     let mut rule = Rule::new(Condition::RoleClarity);
     if tool.roles.is_empty() {
-        rule.fail("no roles defined".to_string(), "list who does what in `spec.roles` (admin, builder, approver …)".to_string());
+        rule.fail(
+            "no roles defined".to_string(),
+            "list who does what in `spec.roles` (admin, builder, approver …)".to_string(),
+        );
     }
     for (i, role) in tool.roles.iter().enumerate() {
-        let active: Vec<&String> = role.people.iter().filter(|p| catalog.is_active_person(p)).collect();
-        let teams: Vec<&String> = role.teams.iter().filter(|t| catalog.teams.contains_key(t.as_str())).collect();
-        let gone: Vec<&String> = role.people.iter().filter(|p| !catalog.is_active_person(p)).collect();
+        let active: Vec<&String> = role
+            .people
+            .iter()
+            .filter(|p| catalog.is_active_person(p))
+            .collect();
+        let teams: Vec<&String> = role
+            .teams
+            .iter()
+            .filter(|t| catalog.teams.contains_key(t.as_str()))
+            .collect();
+        let gone: Vec<&String> = role
+            .people
+            .iter()
+            .filter(|p| !catalog.is_active_person(p))
+            .collect();
         if active.is_empty() && teams.is_empty() {
-            rule.fail(format!("role `{}` is held by nobody active", role.role), format!("assign `spec.roles[{i}]` to an active person or a team"));
+            rule.fail(
+                format!("role `{}` is held by nobody active", role.role),
+                format!("assign `spec.roles[{i}]` to an active person or a team"),
+            );
         } else {
             rule.pass(format!("role `{}` is held", role.role));
         }
         for person in gone {
-            rule.fail(format!("role `{}` still lists {person}, who has left", role.role), format!("remove {person} from `spec.roles[{i}].people`"));
+            rule.fail(
+                format!("role `{}` still lists {person}, who has left", role.role),
+                format!("remove {person} from `spec.roles[{i}].people`"),
+            );
         }
     }
     rule.finish()
@@ -261,22 +353,42 @@ pub fn role_clarity(catalog: &Catalog, tool: &Tool) -> ConditionResult {
 
 /// Success metrics: at least one metric with a target, and a usage snapshot from the last
 /// 90 days to measure adoption.
-pub fn success_metrics(catalog: &Catalog, name: &str, tool: &Tool, today: NaiveDate) -> ConditionResult {
+pub fn success_metrics(
+    catalog: &Catalog,
+    name: &str,
+    tool: &Tool,
+    today: NaiveDate,
+) -> ConditionResult {
     let mut rule = Rule::new(Condition::SuccessMetrics);
     if tool.success_metrics.is_empty() {
-        rule.fail("no success metrics".to_string(), "define what success means in `spec.success_metrics` (name and target)".to_string());
+        rule.fail(
+            "no success metrics".to_string(),
+            "define what success means in `spec.success_metrics` (name and target)".to_string(),
+        );
     } else {
-        let names: Vec<String> = tool.success_metrics.iter().map(|m| format!("{} ({})", m.name, m.target)).collect();
+        let names: Vec<String> = tool
+            .success_metrics
+            .iter()
+            .map(|m| format!("{} ({})", m.name, m.target))
+            .collect();
         rule.pass(format!("metrics: {}", names.join("; ")));
     }
     let since = today - Duration::days(USAGE_WINDOW_DAYS);
     match catalog.latest_usage(name) {
-        Some(u) if u.spec.taken_on >= since => rule.pass(format!("usage measured on {}", u.spec.taken_on)),
+        Some(u) if u.spec.taken_on >= since => {
+            rule.pass(format!("usage measured on {}", u.spec.taken_on))
+        }
         Some(u) => rule.fail(
-            format!("latest usage snapshot is from {}, older than {USAGE_WINDOW_DAYS} days", u.spec.taken_on),
+            format!(
+                "latest usage snapshot is from {}, older than {USAGE_WINDOW_DAYS} days",
+                u.spec.taken_on
+            ),
             "take a new UsageSnapshot of seats assigned and active".to_string(),
         ),
-        None => rule.fail("no usage snapshot".to_string(), "record a UsageSnapshot of seats assigned and active".to_string()),
+        None => rule.fail(
+            "no usage snapshot".to_string(),
+            "record a UsageSnapshot of seats assigned and active".to_string(),
+        ),
     }
     rule.finish()
 }
@@ -342,7 +454,13 @@ mod tests {
         let r = ownership(&c, spec(&c));
         assert_eq!(r.failures, vec!["platform owner gone no longer works here"]);
         assert_eq!(r.passes, vec!["service owner: bob"]);
-        c.tools.get_mut("crm").unwrap().spec.owners.platform.push("ann".into());
+        c.tools
+            .get_mut("crm")
+            .unwrap()
+            .spec
+            .owners
+            .platform
+            .push("ann".into());
         assert!(ownership(&c, spec(&c)).passed);
     }
 
@@ -410,7 +528,10 @@ mod tests {
                 rolled_out_on: Some(on),
                 rolled_back_on: None,
                 rollback_plan: None,
-                affects: Affected { tools: vec![tool.into()], ..Affected::default() },
+                affects: Affected {
+                    tools: vec![tool.into()],
+                    ..Affected::default()
+                },
             },
         )
     }
@@ -418,11 +539,14 @@ mod tests {
     #[test]
     fn release_management_needs_recent_change_or_process() {
         let mut c = base();
-        c.changes.insert("old".into(), change("old", "crm", day(2026, 3, 1)));
-        c.changes.insert("other".into(), change("other", "cms", day(2026, 11, 1)));
+        c.changes
+            .insert("old".into(), change("old", "crm", day(2026, 3, 1)));
+        c.changes
+            .insert("other".into(), change("other", "cms", day(2026, 11, 1)));
         let r = release_management(&c, "crm", spec(&c), today());
         assert!(!r.passed, "{r:?}");
-        c.changes.insert("recent".into(), change("recent", "crm", day(2026, 9, 1)));
+        c.changes
+            .insert("recent".into(), change("recent", "crm", day(2026, 9, 1)));
         let r = release_management(&c, "crm", spec(&c), today());
         assert_eq!(r.passes, vec!["change record recent on 2026-09-01"]);
         c.changes.remove("recent");
@@ -433,7 +557,10 @@ mod tests {
     #[test]
     fn role_clarity_needs_held_roles_and_no_leavers() {
         let mut c = base();
-        assert_eq!(role_clarity(&c, spec(&c)).failures, vec!["no roles defined"]);
+        assert_eq!(
+            role_clarity(&c, spec(&c)).failures,
+            vec!["no roles defined"]
+        );
         let role = |people: &[&str], teams: &[&str]| Role {
             role: "admin".into(),
             responsibilities: None,
@@ -450,11 +577,17 @@ mod tests {
     #[test]
     fn success_metrics_need_targets_and_recent_usage() {
         let mut c = base();
-        tool(&mut c, "crm", &[]).success_metrics = vec![SuccessMetric { name: "adoption".into(), target: "80%".into() }];
+        tool(&mut c, "crm", &[]).success_metrics = vec![SuccessMetric {
+            name: "adoption".into(),
+            target: "80%".into(),
+        }];
         let r = success_metrics(&c, "crm", spec(&c), today());
         assert_eq!(r.failures, vec!["no usage snapshot"]);
         usage(&mut c, "crm", day(2026, 5, 1), 10, 5);
-        assert!(success_metrics(&c, "crm", spec(&c), today()).failures[0].contains("older than 90 days"));
+        assert!(
+            success_metrics(&c, "crm", spec(&c), today()).failures[0]
+                .contains("older than 90 days")
+        );
         usage(&mut c, "crm", day(2026, 11, 1), 10, 8);
         assert!(success_metrics(&c, "crm", spec(&c), today()).passed);
     }

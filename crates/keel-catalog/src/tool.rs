@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 /// What a tool is for. The taxonomy Keel ships; overlaps inside one category are consolidation
 /// candidates unless the category is one where several tools are normal (ads, social).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// Sending email campaigns.
@@ -89,7 +91,9 @@ impl Category {
 }
 
 /// Where a tool is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Lifecycle {
     /// Being evaluated; not bought yet.
@@ -107,7 +111,10 @@ pub enum Lifecycle {
 impl Lifecycle {
     /// Whether the tool is in use or about to be (everything but evaluating and retired).
     pub fn in_service(self) -> bool {
-        matches!(self, Lifecycle::Implementing | Lifecycle::Live | Lifecycle::Deprecated)
+        matches!(
+            self,
+            Lifecycle::Implementing | Lifecycle::Live | Lifecycle::Deprecated
+        )
     }
 }
 
@@ -258,11 +265,17 @@ impl Spec for Tool {
         let mut seen = std::collections::BTreeSet::new();
         for (i, category) in self.categories.iter().enumerate() {
             if !seen.insert(category) {
-                problems.push(Problem::error(push_index("categories", i), format!("category `{}` is listed twice", category.as_str())));
+                problems.push(Problem::error(
+                    push_index("categories", i),
+                    format!("category `{}` is listed twice", category.as_str()),
+                ));
             }
         }
         if self.lifecycle == Lifecycle::Live && self.categories.is_empty() {
-            problems.push(Problem::warning("categories", "a live tool should name at least one category"));
+            problems.push(Problem::warning(
+                "categories",
+                "a live tool should name at least one category",
+            ));
         }
         problems
     }
@@ -276,7 +289,11 @@ impl Spec for Tool {
         for (i, role) in self.roles.iter().enumerate() {
             people_refs(&format!("roles[{i}].people"), &role.people, &mut out);
             for (j, team) in role.teams.iter().enumerate() {
-                out.push(Reference::new(format!("roles[{i}].teams[{j}]"), "Team", team));
+                out.push(Reference::new(
+                    format!("roles[{i}].teams[{j}]"),
+                    "Team",
+                    team,
+                ));
             }
         }
         out

@@ -1,6 +1,9 @@
 //! Every error seeded in `testdata/broken` is reported at its file and line, and nothing else
 //! is. Each seeded line carries `# expect: <part of the message>`.
 
+// Test helpers outside `#[test]` functions unwrap too: a failure there is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -15,22 +18,39 @@ fn every_seeded_error_is_reported_at_its_line() {
     for file in &files {
         for (i, line) in file.text.lines().enumerate() {
             for part in line.split("# expect: ").skip(1) {
-                expected.entry((file.path.clone(), i + 1)).or_default().push(part.trim().to_string());
+                expected
+                    .entry((file.path.clone(), i + 1))
+                    .or_default()
+                    .push(part.trim().to_string());
             }
         }
     }
-    assert!(expected.len() >= 25, "only {} seeded errors", expected.len());
+    assert!(
+        expected.len() >= 25,
+        "only {} seeded errors",
+        expected.len()
+    );
 
     let loaded = load(&files, &registry());
-    let errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
+    let errors: Vec<_> = loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .collect();
     let rendered: Vec<String> = errors.iter().map(ToString::to_string).collect();
 
     for ((file, line), fragments) in &expected {
         for fragment in fragments {
-            let found = errors
-                .iter()
-                .any(|d| d.location.file == *file && d.location.line == *line && d.message.contains(fragment.as_str()));
-            assert!(found, "expected `{fragment}` at {file}:{line}; got:\n{}", rendered.join("\n"));
+            let found = errors.iter().any(|d| {
+                d.location.file == *file
+                    && d.location.line == *line
+                    && d.message.contains(fragment.as_str())
+            });
+            assert!(
+                found,
+                "expected `{fragment}` at {file}:{line}; got:\n{}",
+                rendered.join("\n")
+            );
         }
     }
     for d in &errors {
@@ -38,5 +58,9 @@ fn every_seeded_error_is_reported_at_its_line() {
         assert!(expected.contains_key(&key), "unexpected error: {d}");
     }
     // Every line is printed as `file:line:column: error: message`.
-    assert!(rendered.iter().all(|r| r.contains(".yaml:") && r.contains(": error: ")));
+    assert!(
+        rendered
+            .iter()
+            .all(|r| r.contains(".yaml:") && r.contains(": error: "))
+    );
 }

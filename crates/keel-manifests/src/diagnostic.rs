@@ -43,12 +43,20 @@ pub struct Problem {
 impl Problem {
     /// An error at `path`.
     pub fn error(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem { path: path.into(), message: message.into(), severity: Severity::Error }
+        Problem {
+            path: path.into(),
+            message: message.into(),
+            severity: Severity::Error,
+        }
     }
 
     /// A warning at `path`.
     pub fn warning(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem { path: path.into(), message: message.into(), severity: Severity::Warning }
+        Problem {
+            path: path.into(),
+            message: message.into(),
+            severity: Severity::Warning,
+        }
     }
 
     /// The same problem with `prefix` put in front of its path (for problems found on a part of
@@ -76,7 +84,9 @@ pub fn join_path(prefix: &str, rest: &str) -> String {
 /// Appends a mapping key to a dotted path, quoting keys that are not plain words.
 pub fn push_key(path: &str, key: &str) -> String {
     let plain = !key.is_empty()
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if plain {
         join_path(path, key)
     } else {
@@ -132,18 +142,31 @@ mod tests {
         assert_eq!(join_path("spec", "tasks[2]"), "spec.tasks[2]");
         assert_eq!(join_path("spec.tasks", "[2]"), "spec.tasks[2]");
         assert_eq!(push_key("metadata.labels", "team"), "metadata.labels.team");
-        assert_eq!(push_key("metadata.labels", "a.b/c"), "metadata.labels[\"a.b/c\"]");
+        assert_eq!(
+            push_key("metadata.labels", "a.b/c"),
+            "metadata.labels[\"a.b/c\"]"
+        );
         assert_eq!(push_index("spec.steps", 0), "spec.steps[0]");
-        assert_eq!(Problem::error("owner", "x").under("spec").path, "spec.owner");
+        assert_eq!(
+            Problem::error("owner", "x").under("spec").path,
+            "spec.owner"
+        );
     }
 
     #[test]
     fn diagnostics_print_like_compilers() {
         let d = Diagnostic {
-            location: Location { file: "tools/a.yaml".into(), line: 3, column: 5 },
+            location: Location {
+                file: "tools/a.yaml".into(),
+                line: 3,
+                column: 5,
+            },
             severity: Severity::Error,
             message: "unknown field `ownr`".into(),
         };
-        assert_eq!(d.to_string(), "tools/a.yaml:3:5: error: unknown field `ownr`");
+        assert_eq!(
+            d.to_string(),
+            "tools/a.yaml:3:5: error: unknown field `ownr`"
+        );
     }
 }

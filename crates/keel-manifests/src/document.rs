@@ -29,7 +29,10 @@ pub struct Metadata {
 impl Metadata {
     /// Metadata with only a name.
     pub fn named(name: impl Into<String>) -> Self {
-        Metadata { name: name.into(), ..Metadata::default() }
+        Metadata {
+            name: name.into(),
+            ..Metadata::default()
+        }
     }
 }
 
@@ -45,7 +48,10 @@ pub struct ObjectRef {
 impl ObjectRef {
     /// A reference to `kind`/`name`.
     pub fn new(kind: impl Into<String>, name: impl Into<String>) -> Self {
-        ObjectRef { kind: kind.into(), name: name.into() }
+        ObjectRef {
+            kind: kind.into(),
+            name: name.into(),
+        }
     }
 }
 

@@ -6,7 +6,10 @@ use crate::error::Error;
 use crate::load::SourceFile;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |source| Error::Io { path: path.to_path_buf(), source }
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Every `.yaml`/`.yml` file under `dir` (or `dir` itself if it is a file), sorted by path.
@@ -38,7 +41,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
         }
         if path.is_dir() {
             collect(&path, out)?;
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
             out.push(path);
         }
     }

@@ -28,7 +28,10 @@ pub struct SourceFile {
 impl SourceFile {
     /// A file named `path` holding `text`.
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> Self {
-        SourceFile { path: path.into(), text: text.into() }
+        SourceFile {
+            path: path.into(),
+            text: text.into(),
+        }
     }
 }
 
@@ -64,7 +67,11 @@ impl LoadedObject {
     /// Where `path` (dotted from the document root) is in the file.
     pub fn locate(&self, path: &str) -> Location {
         let Position { line, column } = self.source.position(path);
-        Location { file: self.file.clone(), line, column }
+        Location {
+            file: self.file.clone(),
+            line,
+            column,
+        }
     }
 }
 
@@ -83,17 +90,25 @@ pub struct Loaded {
 impl Loaded {
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 
     /// Number of errors.
     pub fn error_count(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
 
     /// Number of warnings.
     pub fn warning_count(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
     }
 
     /// Every loaded object of kind `T` with its typed spec.
@@ -117,7 +132,11 @@ impl Loaded {
     }
 
     fn push(&mut self, location: Location, problem: Problem) {
-        self.diagnostics.push(Diagnostic { location, severity: problem.severity, message: problem.message });
+        self.diagnostics.push(Diagnostic {
+            location,
+            severity: problem.severity,
+            message: problem.message,
+        });
     }
 
     /// Places a problem about `object` at its file and line; problems about objects that are
@@ -125,13 +144,22 @@ impl Loaded {
     pub fn diagnostic(&self, object: &ObjectRef, problem: Problem) -> Diagnostic {
         let location = match self.get(object) {
             Some(loaded) => loaded.locate(&problem.path),
-            None => Location { file: object.to_string(), line: 1, column: 1 },
+            None => Location {
+                file: object.to_string(),
+                line: 1,
+                column: 1,
+            },
         };
-        Diagnostic { location, severity: problem.severity, message: format!("{object}: {}", problem.message) }
+        Diagnostic {
+            location,
+            severity: problem.severity,
+            message: format!("{object}: {}", problem.message),
+        }
     }
 }
 
-static METADATA_SCHEMA: LazyLock<Value> = LazyLock::new(|| schemars::schema_for!(Metadata).to_value());
+static METADATA_SCHEMA: LazyLock<Value> =
+    LazyLock::new(|| schemars::schema_for!(Metadata).to_value());
 
 const ENVELOPE_FIELDS: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
 
@@ -143,7 +171,9 @@ pub fn valid_name(name: &str) -> bool {
         && name.len() <= 128
         && name.starts_with(edge)
         && name.ends_with(edge)
-        && name.chars().all(|c| edge(c) || matches!(c, '-' | '_' | '.'))
+        && name
+            .chars()
+            .all(|c| edge(c) || matches!(c, '-' | '_' | '.'))
 }
 
 /// Loads and checks `files` with the kinds in `registry`.
@@ -154,8 +184,15 @@ pub fn load(files: &[SourceFile], registry: &Registry) -> Loaded {
         let docs = match yaml::parse_documents(&file.text) {
             Ok(docs) => docs,
             Err(err) => {
-                let location = Location { file: file.path.clone(), line: err.position.line, column: err.position.column };
-                loaded.push(location, Problem::error("", format!("YAML syntax: {}", err.message)));
+                let location = Location {
+                    file: file.path.clone(),
+                    line: err.position.line,
+                    column: err.position.column,
+                };
+                loaded.push(
+                    location,
+                    Problem::error("", format!("YAML syntax: {}", err.message)),
+                );
                 continue;
             }
         };
@@ -164,12 +201,20 @@ pub fn load(files: &[SourceFile], registry: &Registry) -> Loaded {
         }
     }
     check_references(&mut loaded);
-    let findings: Vec<(ObjectRef, Problem)> = registry.checks().iter().flat_map(|check| check(&loaded)).collect();
+    let findings: Vec<(ObjectRef, Problem)> = registry
+        .checks()
+        .iter()
+        .flat_map(|check| check(&loaded))
+        .collect();
     for (object, problem) in findings {
         let diagnostic = loaded.diagnostic(&object, problem);
         loaded.diagnostics.push(diagnostic);
     }
-    loaded.diagnostics.sort_by(|a, b| a.location.cmp(&b.location).then_with(|| a.message.cmp(&b.message)));
+    loaded.diagnostics.sort_by(|a, b| {
+        a.location
+            .cmp(&b.location)
+            .then_with(|| a.message.cmp(&b.message))
+    });
     loaded.diagnostics.dedup();
     loaded
 }
@@ -181,14 +226,26 @@ fn load_document(
     loaded: &mut Loaded,
     first_seen: &mut BTreeMap<ObjectRef, Location>,
 ) {
-    let yaml::ParsedDocument { value, source, problems } = doc;
+    let yaml::ParsedDocument {
+        value,
+        source,
+        problems,
+    } = doc;
     let at = |path: &str| {
         let Position { line, column } = source.position(path);
-        Location { file: file.to_string(), line, column }
+        Location {
+            file: file.to_string(),
+            line,
+            column,
+        }
     };
     let at_key = |path: &str| {
         let Position { line, column } = source.key_position(path);
-        Location { file: file.to_string(), line, column }
+        Location {
+            file: file.to_string(),
+            line,
+            column,
+        }
     };
     let mut report: Vec<Problem> = problems;
     let Some(envelope) = value.as_object() else {
@@ -203,21 +260,33 @@ fn load_document(
             let hint = closest(key, ENVELOPE_FIELDS.into_iter())
                 .map(|c| format!(" (did you mean `{c}`?)"))
                 .unwrap_or_default();
-            report.push(Problem::error(key.clone(), format!("{UNKNOWN_FIELD} `{key}`{hint}")));
+            report.push(Problem::error(
+                key.clone(),
+                format!("{UNKNOWN_FIELD} `{key}`{hint}"),
+            ));
         }
     }
     match envelope.get("apiVersion") {
         Some(Value::String(v)) if v == API_VERSION => {}
         Some(other) => report.push(Problem::error(
             "apiVersion",
-            format!("unsupported apiVersion {}; expected `{API_VERSION}`", schema::describe_value(other)),
+            format!(
+                "unsupported apiVersion {}; expected `{API_VERSION}`",
+                schema::describe_value(other)
+            ),
         )),
-        None => report.push(Problem::error("", format!("missing required field `apiVersion` (`{API_VERSION}`)"))),
+        None => report.push(Problem::error(
+            "",
+            format!("missing required field `apiVersion` (`{API_VERSION}`)"),
+        )),
     }
     let kind_name = match envelope.get("kind") {
         Some(Value::String(k)) => Some(k.clone()),
         Some(other) => {
-            report.push(Problem::error("kind", format!("expected text, found {}", schema::describe_value(other))));
+            report.push(Problem::error(
+                "kind",
+                format!("expected text, found {}", schema::describe_value(other)),
+            ));
             None
         }
         None => {
@@ -230,7 +299,12 @@ fn load_document(
         if found.is_none() {
             let hint = closest(k, registry.kinds())
                 .map(|c| format!(" (did you mean `{c}`?)"))
-                .unwrap_or_else(|| format!("; known kinds: {}", registry.kinds().collect::<Vec<_>>().join(", ")));
+                .unwrap_or_else(|| {
+                    format!(
+                        "; known kinds: {}",
+                        registry.kinds().collect::<Vec<_>>().join(", ")
+                    )
+                });
             report.push(Problem::error("kind", format!("unknown kind `{k}`{hint}")));
         }
         found
@@ -238,7 +312,13 @@ fn load_document(
     let metadata = match envelope.get("metadata") {
         Some(raw) => {
             let before = report.len();
-            schema::check(raw, &METADATA_SCHEMA, &METADATA_SCHEMA, "metadata", &mut report);
+            schema::check(
+                raw,
+                &METADATA_SCHEMA,
+                &METADATA_SCHEMA,
+                "metadata",
+                &mut report,
+            );
             if report.len() == before {
                 match serde_json::from_value::<Metadata>(raw.clone()) {
                     Ok(metadata) => {
@@ -270,7 +350,10 @@ fn load_document(
         if let Some(first) = first_seen.get(&object) {
             report.push(Problem::error(
                 "metadata.name",
-                format!("duplicate {kind} `{}`: first defined at {first}", metadata.name),
+                format!(
+                    "duplicate {kind} `{}`: first defined at {first}",
+                    metadata.name
+                ),
             ));
         } else {
             first_seen.insert(object.clone(), at("metadata.name"));
@@ -294,10 +377,16 @@ fn load_document(
         }
     }
     for problem in report.iter().cloned() {
-        let location = if problem.message.starts_with(UNKNOWN_FIELD) { at_key(&problem.path) } else { at(&problem.path) };
+        let location = if problem.message.starts_with(UNKNOWN_FIELD) {
+            at_key(&problem.path)
+        } else {
+            at(&problem.path)
+        };
         loaded.push(location, problem);
     }
-    let (Some(decoded), Some(metadata), Some(kind_name)) = (decoded, metadata, kind_name) else { return };
+    let (Some(decoded), Some(metadata), Some(kind_name)) = (decoded, metadata, kind_name) else {
+        return;
+    };
     for problem in decoded.problems {
         let problem = problem.under("spec");
         loaded.push(at(&problem.path), problem);
@@ -308,10 +397,18 @@ fn load_document(
     let references = decoded
         .references
         .into_iter()
-        .map(|r| Reference { path: crate::diagnostic::join_path("spec", &r.path), target: r.target })
+        .map(|r| Reference {
+            path: crate::diagnostic::join_path("spec", &r.path),
+            target: r.target,
+        })
         .collect();
     loaded.objects.push(LoadedObject {
-        document: Document { api_version: API_VERSION.to_string(), kind: kind_name, metadata, spec: decoded.canonical },
+        document: Document {
+            api_version: API_VERSION.to_string(),
+            kind: kind_name,
+            metadata,
+            spec: decoded.canonical,
+        },
         file: file.to_string(),
         source,
         references,
@@ -338,7 +435,10 @@ fn check_references(loaded: &mut Loaded) {
                 object.locate(&reference.path),
                 Problem::error(
                     reference.path.clone(),
-                    format!("unknown {} `{}`{hint}", reference.target.kind, reference.target.name),
+                    format!(
+                        "unknown {} `{}`{hint}",
+                        reference.target.kind, reference.target.name
+                    ),
                 ),
             ));
         }

@@ -71,12 +71,20 @@ pub fn plan(current: &[Document], desired: &[Document]) -> Plan {
                 let after = serde_json::to_value(wanted).unwrap_or(Value::Null);
                 diff("", Some(&before), Some(&after), &mut fields);
                 if !fields.is_empty() {
-                    out.change.push(Change { object: object.clone(), fields, after: (*wanted).clone() });
+                    out.change.push(Change {
+                        object: object.clone(),
+                        fields,
+                        after: (*wanted).clone(),
+                    });
                 }
             }
         }
     }
-    out.delete = current.keys().filter(|o| !desired.contains_key(*o)).cloned().collect();
+    out.delete = current
+        .keys()
+        .filter(|o| !desired.contains_key(*o))
+        .cloned()
+        .collect();
     out
 }
 
@@ -96,7 +104,11 @@ fn diff(path: &str, before: Option<&Value>, after: Option<&Value>, out: &mut Vec
             }
         }
         (a, b) if a != b => {
-            out.push(FieldChange { path: path.to_string(), before: a.cloned(), after: b.cloned() });
+            out.push(FieldChange {
+                path: path.to_string(),
+                before: a.cloned(),
+                after: b.cloned(),
+            });
         }
         _ => {}
     }
@@ -104,8 +116,10 @@ fn diff(path: &str, before: Option<&Value>, after: Option<&Value>, out: &mut Vec
 
 /// The state after applying `plan` to `current`, sorted by kind and name.
 pub fn apply(current: &[Document], plan: &Plan) -> Vec<Document> {
-    let mut state: BTreeMap<ObjectRef, Document> =
-        current.iter().map(|d| (d.object_ref(), d.clone())).collect();
+    let mut state: BTreeMap<ObjectRef, Document> = current
+        .iter()
+        .map(|d| (d.object_ref(), d.clone()))
+        .collect();
     for object in &plan.delete {
         state.remove(object);
     }
@@ -133,7 +147,13 @@ impl fmt::Display for Plan {
         for change in &self.change {
             writeln!(f, "~ {}", change.object)?;
             for field in &change.fields {
-                writeln!(f, "    {}: {} -> {}", field.path, short(&field.before), short(&field.after))?;
+                writeln!(
+                    f,
+                    "    {}: {} -> {}",
+                    field.path,
+                    short(&field.before),
+                    short(&field.after)
+                )?;
             }
         }
         for object in &self.delete {
@@ -156,7 +176,12 @@ mod tests {
     use serde_json::json;
 
     fn doc(kind: &str, name: &str, spec: Value) -> Document {
-        Document { api_version: "keel/v1".into(), kind: kind.into(), metadata: Metadata::named(name), spec }
+        Document {
+            api_version: "keel/v1".into(),
+            kind: kind.into(),
+            metadata: Metadata::named(name),
+            spec,
+        }
     }
 
     #[test]
@@ -166,7 +191,11 @@ mod tests {
             doc("Tool", "gone", json!({})),
         ];
         let desired = vec![
-            doc("Tool", "a", json!({"vendor": "B", "seats": [1, 3], "sso": true})),
+            doc(
+                "Tool",
+                "a",
+                json!({"vendor": "B", "seats": [1, 3], "sso": true}),
+            ),
             doc("Tool", "new", json!({})),
         ];
         let p = plan(&current, &desired);
@@ -177,7 +206,10 @@ mod tests {
         assert_eq!(p.change[0].fields[1].before, None);
         assert_eq!(p.change[0].fields[2].after, Some(json!("B")));
         let text = p.to_string();
-        assert!(text.contains("~ Tool/a\n    spec.seats[1]: 2 -> 3"), "{text}");
+        assert!(
+            text.contains("~ Tool/a\n    spec.seats[1]: 2 -> 3"),
+            "{text}"
+        );
         assert!(text.ends_with("1 to create, 1 to change, 1 to delete"));
         let applied = apply(&current, &p);
         assert!(plan(&applied, &desired).is_empty());
@@ -185,7 +217,10 @@ mod tests {
 
     #[test]
     fn lists_of_different_length_change_whole() {
-        let p = plan(&[doc("T", "a", json!({"x": [1]}))], &[doc("T", "a", json!({"x": [1, 2]}))]);
+        let p = plan(
+            &[doc("T", "a", json!({"x": [1]}))],
+            &[doc("T", "a", json!({"x": [1, 2]}))],
+        );
         assert_eq!(p.change[0].fields[0].path, "spec.x");
     }
 }

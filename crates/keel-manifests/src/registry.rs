@@ -31,7 +31,10 @@ pub struct Reference {
 impl Reference {
     /// A reference at `path` to `kind`/`name`.
     pub fn new(path: impl Into<String>, kind: &str, name: &str) -> Self {
-        Reference { path: path.into(), target: ObjectRef::new(kind, name) }
+        Reference {
+            path: path.into(),
+            target: ObjectRef::new(kind, name),
+        }
     }
 }
 
@@ -97,7 +100,12 @@ impl<T: Spec> Kind for Registered<T> {
         let canonical = serde_json::to_value(&typed)?;
         let problems = typed.validate();
         let references = typed.references();
-        Ok(Decoded { typed: Arc::new(typed), canonical, problems, references })
+        Ok(Decoded {
+            typed: Arc::new(typed),
+            canonical,
+            problems,
+            references,
+        })
     }
 
     fn to_yaml(&self, document: &Document) -> Result<String, Error> {
@@ -111,9 +119,24 @@ impl<T: Spec> Kind for Registered<T> {
             metadata: &document.metadata,
             spec: &spec,
         };
-        serde_saphyr::to_string(&envelope)
-            .map_err(|err| Error::Write { object: document.object_ref().to_string(), message: err.to_string() })
+        serde_saphyr::to_string_with_options(&envelope, yaml_options()).map_err(|err| {
+            Error::Write {
+                object: document.object_ref().to_string(),
+                message: err.to_string(),
+            }
+        })
     }
+}
+
+/// How documents are written: YAML 1.2 (what the loader reads, so dates and words like `yes`
+/// stay unquoted), two-space indentation, list items indented under their key.
+fn yaml_options() -> serde_saphyr::SerializerOptions {
+    let mut options = serde_saphyr::SerializerOptions::default();
+    options.indent_step = 2;
+    options.compact_list_indent = false;
+    options.yaml_12 = true;
+    options.no_lang_directive = true;
+    options
 }
 
 /// The kinds the loader understands, and the checks that span documents.
@@ -141,12 +164,21 @@ impl Registry {
     /// Registers the kind of `T`; registering a kind twice keeps the last one.
     pub fn register<T: Spec>(&mut self) -> &mut Self {
         let schema = schemars::schema_for!(T).to_value();
-        self.kinds.insert(T::KIND, Box::new(Registered::<T> { schema, _spec: std::marker::PhantomData }));
+        self.kinds.insert(
+            T::KIND,
+            Box::new(Registered::<T> {
+                schema,
+                _spec: std::marker::PhantomData,
+            }),
+        );
         self
     }
 
     /// Adds a check that runs over every loaded document after the per-document checks.
-    pub fn add_check(&mut self, check: impl Fn(&Loaded) -> Vec<Finding> + Send + Sync + 'static) -> &mut Self {
+    pub fn add_check(
+        &mut self,
+        check: impl Fn(&Loaded) -> Vec<Finding> + Send + Sync + 'static,
+    ) -> &mut Self {
         self.checks.push(Box::new(check));
         self
     }

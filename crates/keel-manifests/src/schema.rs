@@ -25,7 +25,10 @@ pub fn check(value: &Value, schema: &Value, root: &Value, path: &str, out: &mut 
     if let Some(Value::String(reference)) = obj.get("$ref") {
         match resolve(root, reference) {
             Some(target) => check(value, target, root, path, out),
-            None => out.push(Problem::error(path, format!("schema reference {reference} is missing"))),
+            None => out.push(Problem::error(
+                path,
+                format!("schema reference {reference} is missing"),
+            )),
         }
     }
     if let Some(Value::Array(all)) = obj.get("allOf") {
@@ -38,24 +41,31 @@ pub fn check(value: &Value, schema: &Value, root: &Value, path: &str, out: &mut 
             check_alternatives(value, alternatives, root, path, out);
         }
     }
-    if let Some(expected) = obj.get("type") {
-        if !type_matches(value, expected) {
-            out.push(Problem::error(
-                path,
-                format!("expected {}, found {}", describe_type(expected), describe_value(value)),
-            ));
-            return;
-        }
+    if let Some(expected) = obj.get("type")
+        && !type_matches(value, expected)
+    {
+        out.push(Problem::error(
+            path,
+            format!(
+                "expected {}, found {}",
+                describe_type(expected),
+                describe_value(value)
+            ),
+        ));
+        return;
     }
-    if let Some(Value::Array(allowed)) = obj.get("enum") {
-        if !allowed.contains(value) {
-            out.push(Problem::error(path, unknown_value_message(value, allowed)));
-        }
+    if let Some(Value::Array(allowed)) = obj.get("enum")
+        && !allowed.contains(value)
+    {
+        out.push(Problem::error(path, unknown_value_message(value, allowed)));
     }
-    if let Some(constant) = obj.get("const") {
-        if constant != value {
-            out.push(Problem::error(path, unknown_value_message(value, std::slice::from_ref(constant))));
-        }
+    if let Some(constant) = obj.get("const")
+        && constant != value
+    {
+        out.push(Problem::error(
+            path,
+            unknown_value_message(value, std::slice::from_ref(constant)),
+        ));
     }
     if let Some(Value::String(format)) = obj.get("format") {
         check_format(value, format, path, out);
@@ -90,7 +100,10 @@ fn check_object(
     if let Some(Value::Array(required)) = schema.get("required") {
         for name in required.iter().filter_map(Value::as_str) {
             if !map.contains_key(name) {
-                out.push(Problem::error(path, format!("missing required field `{name}`")));
+                out.push(Problem::error(
+                    path,
+                    format!("missing required field `{name}`"),
+                ));
             }
         }
     }
@@ -103,9 +116,13 @@ fn check_object(
         }
         match additional {
             Some(Value::Bool(false)) => {
-                let known: Vec<&str> =
-                    properties.map(|p| p.keys().map(String::as_str).collect()).unwrap_or_default();
-                out.push(Problem::error(child_path, unknown_field_message(key, &known)));
+                let known: Vec<&str> = properties
+                    .map(|p| p.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                out.push(Problem::error(
+                    child_path,
+                    unknown_field_message(key, &known),
+                ));
             }
             Some(extra) if extra.is_object() => check(child, extra, root, &child_path, out),
             _ => {}
@@ -135,11 +152,11 @@ pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Opt
 fn unknown_value_message(value: &Value, allowed: &[Value]) -> String {
     let names: Vec<String> = allowed.iter().map(render_scalar).collect();
     let mut message = format!("unknown value {}", describe_value(value));
-    if let Some(text) = value.as_str() {
-        if let Some(best) = closest(text, names.iter().map(String::as_str)) {
-            message.push_str(&format!(" (did you mean `{best}`?)"));
-            return message;
-        }
+    if let Some(text) = value.as_str()
+        && let Some(best) = closest(text, names.iter().map(String::as_str))
+    {
+        message.push_str(&format!(" (did you mean `{best}`?)"));
+        return message;
     }
     message.push_str(&format!("; expected one of: {}", names.join(", ")));
     message
@@ -187,17 +204,22 @@ fn check_alternatives(
         }
         attempts.push(problems);
     }
-    if let Some(values) = constants(alternatives, root) {
-        if !value.is_object() && !value.is_array() {
-            out.push(Problem::error(path, unknown_value_message(value, &values)));
-            return;
-        }
+    if let Some(values) = constants(alternatives, root)
+        && !value.is_object()
+        && !value.is_array()
+    {
+        out.push(Problem::error(path, unknown_value_message(value, &values)));
+        return;
     }
     // Report the alternative that came closest: problems deepest inside the value mean the
     // shape matched and only details are wrong.
     let best = attempts.into_iter().min_by_key(|problems| {
         let depth = problems.iter().map(|p| p.path.len()).max().unwrap_or(0);
-        (problems.iter().all(|p| p.path == path), usize::MAX - depth, problems.len())
+        (
+            problems.iter().all(|p| p.path == path),
+            usize::MAX - depth,
+            problems.len(),
+        )
     });
     if let Some(problems) = best {
         out.extend(problems);
@@ -207,7 +229,10 @@ fn check_alternatives(
 fn type_matches(value: &Value, expected: &Value) -> bool {
     match expected {
         Value::String(t) => type_name_matches(value, t),
-        Value::Array(types) => types.iter().filter_map(Value::as_str).any(|t| type_name_matches(value, t)),
+        Value::Array(types) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|t| type_name_matches(value, t)),
         _ => true,
     }
 }
@@ -266,23 +291,19 @@ pub fn describe_value(value: &Value) -> String {
 fn check_format(value: &Value, format: &str, path: &str, out: &mut Vec<Problem>) {
     let Some(text) = value.as_str() else { return };
     match format {
-        "date" => {
-            if chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_err() {
-                out.push(Problem::error(
-                    path,
-                    format!("`{text}` is not a valid date (expected YYYY-MM-DD, e.g. 2026-11-30)"),
-                ));
-            }
+        "date" if chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_err() => {
+            out.push(Problem::error(
+                path,
+                format!("`{text}` is not a valid date (expected YYYY-MM-DD, e.g. 2026-11-30)"),
+            ));
         }
-        "date-time" => {
-            if chrono::DateTime::parse_from_rfc3339(text).is_err() {
-                out.push(Problem::error(
+        "date-time" if chrono::DateTime::parse_from_rfc3339(text).is_err() => {
+            out.push(Problem::error(
                     path,
                     format!(
                         "`{text}` is not a valid date and time (expected RFC 3339, e.g. 2026-11-30T09:00:00Z)"
                     ),
                 ));
-            }
         }
         _ => {}
     }
@@ -290,17 +311,23 @@ fn check_format(value: &Value, format: &str, path: &str, out: &mut Vec<Problem>)
 
 fn check_range(value: &Value, schema: &Map<String, Value>, path: &str, out: &mut Vec<Problem>) {
     let Some(number) = value.as_f64() else { return };
-    if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
-        if number < min {
-            out.push(Problem::error(path, format!("must be at least {min}, found {value}")));
-            return;
-        }
+    if let Some(min) = schema.get("minimum").and_then(Value::as_f64)
+        && number < min
+    {
+        out.push(Problem::error(
+            path,
+            format!("must be at least {min}, found {value}"),
+        ));
+        return;
     }
-    if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
-        if number > max {
-            out.push(Problem::error(path, format!("must be at most {max}, found {value}")));
-            return;
-        }
+    if let Some(max) = schema.get("maximum").and_then(Value::as_f64)
+        && number > max
+    {
+        out.push(Problem::error(
+            path,
+            format!("must be at most {max}, found {value}"),
+        ));
+        return;
     }
     let bounds = match schema.get("format").and_then(Value::as_str) {
         Some("uint8") => Some((0.0, f64::from(u8::MAX))),
@@ -309,10 +336,13 @@ fn check_range(value: &Value, schema: &Map<String, Value>, path: &str, out: &mut
         Some("int32") => Some((f64::from(i32::MIN), f64::from(i32::MAX))),
         _ => None,
     };
-    if let Some((low, high)) = bounds {
-        if number < low || number > high {
-            out.push(Problem::error(path, format!("{value} is out of range ({low} to {high})")));
-        }
+    if let Some((low, high)) = bounds
+        && (number < low || number > high)
+    {
+        out.push(Problem::error(
+            path,
+            format!("{value} is out of range ({low} to {high})"),
+        ));
     }
 }
 
@@ -375,8 +405,10 @@ mod tests {
     fn every_problem_is_reported_with_its_path() {
         let bad = json!({"vendr": "Acme", "seats": -3, "stage": "liv", "start": "2026-02-30",
                          "links": [{"url": "u"}, {"uri": "x"}], "contact": {"url": 3}});
-        let found: Vec<(String, String)> =
-            problems(bad).into_iter().map(|p| (p.path, p.message)).collect();
+        let found: Vec<(String, String)> = problems(bad)
+            .into_iter()
+            .map(|p| (p.path, p.message))
+            .collect();
         let has = |path: &str, needle: &str| {
             assert!(
                 found.iter().any(|(p, m)| p == path && m.contains(needle)),
@@ -384,7 +416,10 @@ mod tests {
             );
         };
         has("spec", "missing required field `vendor`");
-        has("spec.vendr", "unknown field `vendr` (did you mean `vendor`?)");
+        has(
+            "spec.vendr",
+            "unknown field `vendr` (did you mean `vendor`?)",
+        );
         has("spec.seats", "at least 0");
         has("spec.stage", "did you mean `live`");
         has("spec.start", "not a valid date");

@@ -38,11 +38,17 @@ pub fn kind_stem(kind: &str) -> String {
     if kebab == "person" {
         return "people".to_string();
     }
-    if ["ss", "x", "ch", "sh"].iter().any(|end| kebab.ends_with(end)) {
+    if ["ss", "x", "ch", "sh"]
+        .iter()
+        .any(|end| kebab.ends_with(end))
+    {
         kebab.push_str("es");
     } else if kebab.ends_with('s') {
         // Already plural, like `ChannelRules`.
-    } else if let Some(stem) = kebab.strip_suffix('y').filter(|s| !s.ends_with(['a', 'e', 'i', 'o', 'u'])) {
+    } else if let Some(stem) = kebab
+        .strip_suffix('y')
+        .filter(|s| !s.ends_with(['a', 'e', 'i', 'o', 'u']))
+    {
         kebab = format!("{stem}ies");
     } else {
         kebab.push('s');
@@ -54,7 +60,9 @@ pub fn kind_stem(kind: &str) -> String {
 pub fn document_to_yaml(registry: &Registry, document: &Document) -> Result<String, Error> {
     let kind = registry
         .kind(&document.kind)
-        .ok_or_else(|| Error::UnknownKind { object: document.object_ref().to_string() })?;
+        .ok_or_else(|| Error::UnknownKind {
+            object: document.object_ref().to_string(),
+        })?;
     let mut text = kind.to_yaml(document)?;
     if !text.ends_with('\n') {
         text.push('\n');
@@ -77,21 +85,35 @@ pub fn documents_to_yaml(registry: &Registry, documents: &[Document]) -> Result<
 }
 
 /// The files an export writes, with paths relative to the export directory.
-pub fn export(registry: &Registry, documents: &[Document], layout: Layout) -> Result<Vec<SourceFile>, Error> {
+pub fn export(
+    registry: &Registry,
+    documents: &[Document],
+    layout: Layout,
+) -> Result<Vec<SourceFile>, Error> {
     let mut files = Vec::new();
     match layout {
         Layout::FilePerKind => {
             let mut by_kind: BTreeMap<&str, Vec<Document>> = BTreeMap::new();
             for document in documents {
-                by_kind.entry(document.kind.as_str()).or_default().push(document.clone());
+                by_kind
+                    .entry(document.kind.as_str())
+                    .or_default()
+                    .push(document.clone());
             }
             for (kind, group) in by_kind {
-                files.push(SourceFile::new(format!("{}.yaml", kind_stem(kind)), documents_to_yaml(registry, &group)?));
+                files.push(SourceFile::new(
+                    format!("{}.yaml", kind_stem(kind)),
+                    documents_to_yaml(registry, &group)?,
+                ));
             }
         }
         Layout::FilePerObject => {
             for document in documents {
-                let path = format!("{}/{}.yaml", kind_stem(&document.kind), document.metadata.name);
+                let path = format!(
+                    "{}/{}.yaml",
+                    kind_stem(&document.kind),
+                    document.metadata.name
+                );
                 files.push(SourceFile::new(path, document_to_yaml(registry, document)?));
             }
             files.sort_by(|a, b| a.path.cmp(&b.path));

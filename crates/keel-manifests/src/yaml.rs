@@ -74,10 +74,10 @@ pub fn parent_path(path: &str) -> Option<String> {
     if path.is_empty() {
         return None;
     }
-    if path.ends_with(']') {
-        if let Some(open) = path.rfind('[') {
-            return Some(path[..open].to_string());
-        }
+    if path.ends_with(']')
+        && let Some(open) = path.rfind('[')
+    {
+        return Some(path[..open].to_string());
     }
     match path.rfind('.') {
         Some(dot) => Some(path[..dot].to_string()),
@@ -110,7 +110,10 @@ pub fn parse_documents(text: &str) -> Result<Vec<ParsedDocument>, SyntaxError> {
     let docs = MarkedYaml::load_from_str(text).map_err(|err| {
         let marker = err.marker();
         SyntaxError {
-            position: Position { line: marker.line().max(1), column: marker.col() + 1 },
+            position: Position {
+                line: marker.line().max(1),
+                column: marker.col() + 1,
+            },
             message: err.info().to_string(),
         }
     })?;
@@ -122,13 +125,20 @@ pub fn parse_documents(text: &str) -> Result<Vec<ParsedDocument>, SyntaxError> {
         let mut source = SourceMap::default();
         let mut problems = Vec::new();
         let value = convert(doc, "", None, &mut source, &mut problems);
-        out.push(ParsedDocument { value, source, problems });
+        out.push(ParsedDocument {
+            value,
+            source,
+            problems,
+        });
     }
     Ok(out)
 }
 
 fn position(node: &MarkedYaml<'_>) -> Position {
-    Position { line: node.span.start.line().max(1), column: node.span.start.col() + 1 }
+    Position {
+        line: node.span.start.line().max(1),
+        column: node.span.start.col() + 1,
+    }
 }
 
 fn convert(
@@ -140,9 +150,14 @@ fn convert(
 ) -> serde_json::Value {
     use serde_json::Value;
     let collection = matches!(node.data, YamlData::Sequence(_) | YamlData::Mapping(_));
-    source
-        .spans
-        .insert(path.to_string(), NodeSpan { key, value: position(node), collection });
+    source.spans.insert(
+        path.to_string(),
+        NodeSpan {
+            key,
+            value: position(node),
+            collection,
+        },
+    );
     match &node.data {
         YamlData::Value(scalar) => scalar_value(scalar, path, problems),
         YamlData::Representation(text, _, _) => Value::String(text.to_string()),
@@ -151,7 +166,13 @@ fn convert(
                 .iter()
                 .enumerate()
                 .map(|(i, item)| {
-                    convert(item, &push_index(path, i), Some(position(item)), source, problems)
+                    convert(
+                        item,
+                        &push_index(path, i),
+                        Some(position(item)),
+                        source,
+                        problems,
+                    )
                 })
                 .collect(),
         ),
@@ -221,10 +242,22 @@ mod tests {
         assert_eq!(doc.value["spec"]["vendor"], "Acme");
         let vendor = doc.source.get("spec.vendor").unwrap();
         assert_eq!(vendor.key, Some(Position { line: 3, column: 3 }));
-        assert_eq!(vendor.value, Position { line: 3, column: 11 });
-        assert_eq!(doc.source.position("spec.tags[1]"), Position { line: 6, column: 7 });
+        assert_eq!(
+            vendor.value,
+            Position {
+                line: 3,
+                column: 11
+            }
+        );
+        assert_eq!(
+            doc.source.position("spec.tags[1]"),
+            Position { line: 6, column: 7 }
+        );
         // A missing field is placed on its parent, which is a collection: its key.
-        assert_eq!(doc.source.position("spec.owner"), Position { line: 2, column: 1 });
+        assert_eq!(
+            doc.source.position("spec.owner"),
+            Position { line: 2, column: 1 }
+        );
     }
 
     #[test]
@@ -232,7 +265,10 @@ mod tests {
         let text = "---\na: 1\n---\n---\nb: [x]\n";
         let docs = parse_documents(text).unwrap();
         assert_eq!(docs.len(), 2);
-        assert_eq!(docs[1].source.position("b[0]"), Position { line: 5, column: 5 });
+        assert_eq!(
+            docs[1].source.position("b[0]"),
+            Position { line: 5, column: 5 }
+        );
     }
 
     #[test]
@@ -245,7 +281,8 @@ mod tests {
 
     #[test]
     fn scalars_keep_their_types() {
-        let docs = parse_documents("i: 12\nf: 1.5\nb: true\ns: '12'\nd: 2026-11-30\nn: ~\n").unwrap();
+        let docs =
+            parse_documents("i: 12\nf: 1.5\nb: true\ns: '12'\nd: 2026-11-30\nn: ~\n").unwrap();
         let v = &docs[0].value;
         assert!(v["i"].is_i64());
         assert!(v["f"].is_f64());

@@ -27,7 +27,8 @@ pub fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     if !args.dir.exists() {
         anyhow::bail!("{}: no such file or directory", args.dir.display());
     }
-    let files = keel_manifests::fs::read_tree(&args.dir).with_context(|| format!("reading {}", args.dir.display()))?;
+    let files = keel_manifests::fs::read_tree(&args.dir)
+        .with_context(|| format!("reading {}", args.dir.display()))?;
     let loaded = keel_manifests::load(&files, &registry());
     for diagnostic in &loaded.diagnostics {
         if args.json {
@@ -46,7 +47,11 @@ pub fn run_check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         plural(errors),
         plural(warnings)
     );
-    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn plural(n: usize) -> &'static str {
