@@ -98,28 +98,35 @@ pub struct Overlap {
     pub tools: Vec<String>,
     /// The tool to keep: the one with the most active seats (then the most expensive).
     pub keep: String,
-    /// What consolidating onto `keep` would save per year: the others' contract costs.
+    /// The tools whose every capability the kept tool also has, so they could go.
+    pub retire: Vec<String>,
+    /// What retiring them would save per year: their share of current contracts.
     pub annual_saving: Amounts,
 }
 
+fn overlap_categories(tool: &crate::tool::Tool) -> BTreeSet<Category> {
+    tool.categories
+        .iter()
+        .copied()
+        .filter(|c| c.overlap_matters())
+        .collect()
+}
+
 /// Live and implementing tools that share a category where overlap matters, grouped by the
-/// same set of tools; the saving is what the tools other than the one kept cost per year.
+/// same set of tools. The tool kept is the most used (most active seats, then the most
+/// expensive); the saving counts only tools whose capabilities the kept tool covers entirely,
+/// since a tool that also does something else cannot simply be switched off, and counts each
+/// tool once (in the first overlap that retires it), so savings can be added up.
 pub fn capability_overlaps(catalog: &Catalog, today: NaiveDate) -> Vec<Overlap> {
+    let in_use =
+        |t: &crate::tool::Tool| matches!(t.lifecycle, Lifecycle::Live | Lifecycle::Implementing);
     let mut by_category: BTreeMap<Category, BTreeSet<String>> = BTreeMap::new();
-    for (name, tool) in &catalog.tools {
-        if !matches!(
-            tool.spec.lifecycle,
-            Lifecycle::Live | Lifecycle::Implementing
-        ) {
-            continue;
-        }
-        for category in &tool.spec.categories {
-            if category.overlap_matters() {
-                by_category
-                    .entry(*category)
-                    .or_default()
-                    .insert(name.clone());
-            }
+    for (name, tool) in catalog.tools.iter().filter(|(_, t)| in_use(&t.spec)) {
+        for category in overlap_categories(&tool.spec) {
+            by_category
+                .entry(category)
+                .or_default()
+                .insert(name.clone());
         }
     }
     let mut groups: BTreeMap<BTreeSet<String>, Vec<Category>> = BTreeMap::new();
@@ -134,6 +141,14 @@ pub fn capability_overlaps(catalog: &Catalog, today: NaiveDate) -> Vec<Overlap> 
             .map_or(0, |u| u.spec.seats_active)
     };
     let total = |amounts: &Amounts| amounts.values().sum::<i64>();
+    let categories_of = |tool: &str| {
+        catalog
+            .tools
+            .get(tool)
+            .map(|t| overlap_categories(&t.spec))
+            .unwrap_or_default()
+    };
+    let mut counted: BTreeSet<String> = BTreeSet::new();
     let mut out = Vec::new();
     for (tools, categories) in groups {
         let keep = tools
@@ -147,8 +162,14 @@ pub fn capability_overlaps(catalog: &Catalog, today: NaiveDate) -> Vec<Overlap> 
             })
             .cloned()
             .unwrap_or_default();
+        let kept = categories_of(&keep);
+        let retire: Vec<String> = tools
+            .iter()
+            .filter(|t| **t != keep && categories_of(t).is_subset(&kept))
+            .cloned()
+            .collect();
         let mut annual_saving = Amounts::new();
-        for tool in tools.iter().filter(|t| **t != keep) {
+        for tool in retire.iter().filter(|t| counted.insert((*t).clone())) {
             for (currency, amount) in annual_cost(catalog, tool, today) {
                 *annual_saving.entry(currency).or_default() += amount;
             }
@@ -157,6 +178,7 @@ pub fn capability_overlaps(catalog: &Catalog, today: NaiveDate) -> Vec<Overlap> 
             categories,
             tools: tools.into_iter().collect(),
             keep,
+            retire,
             annual_saving,
         });
     }
@@ -185,12 +207,13 @@ pub struct SeatUsage {
 }
 
 /// Seat usage for every tool with per-seat contracts and a usage snapshot, most unused first.
+/// Only contracts for this tool alone count: seats of a bundle cannot be told apart per tool.
 pub fn seat_usage(catalog: &Catalog, today: NaiveDate) -> Vec<SeatUsage> {
     let mut out = Vec::new();
     for name in catalog.tools.keys() {
         let bought: u32 = catalog
             .contracts_for(name)
-            .filter(|c| c.spec.is_current(today))
+            .filter(|c| c.spec.is_current(today) && c.spec.tools.len() == 1)
             .filter_map(|c| c.spec.seats)
             .sum();
         let Some(usage) = catalog.latest_usage(name) else {
@@ -400,6 +423,19 @@ pub fn all(catalog: &Catalog, today: NaiveDate, renewal_window_days: i64) -> Vec
     }
     for overlap in capability_overlaps(catalog, today) {
         let categories: Vec<&str> = overlap.categories.iter().map(|c| c.as_str()).collect();
+        let action = if overlap.retire.is_empty() {
+            format!(
+                "compare them: each does more than {}, so none can simply be retired",
+                overlap.keep
+            )
+        } else {
+            format!(
+                "consider retiring {} in favour of {} (saves {} a year)",
+                overlap.retire.join(", "),
+                overlap.keep,
+                render_amounts(&overlap.annual_saving)
+            )
+        };
         out.push(Finding {
             audit: AuditKind::Overlap,
             subjects: overlap.tools.iter().map(|t| tool(t)).collect(),
@@ -408,11 +444,7 @@ pub fn all(catalog: &Catalog, today: NaiveDate, renewal_window_days: i64) -> Vec
                 overlap.tools.join(", "),
                 categories.join(", ")
             ),
-            action: format!(
-                "consider consolidating onto {} (saves {} a year)",
-                overlap.keep,
-                render_amounts(&overlap.annual_saving)
-            ),
+            action,
         });
     }
     for seats in seat_usage(catalog, today)
@@ -422,13 +454,17 @@ pub fn all(catalog: &Catalog, today: NaiveDate, renewal_window_days: i64) -> Vec
         out.push(Finding {
             audit: AuditKind::UnusedSeats,
             subjects: vec![tool(&seats.tool)],
-            message: format!(
-                "{}: {} of {} seats unused; {} per active seat",
-                seats.tool,
-                seats.unused,
-                seats.bought,
-                render_amounts(&seats.cost_per_active_seat)
-            ),
+            message: if seats.active == 0 {
+                format!("{}: none of {} seats is active", seats.tool, seats.bought)
+            } else {
+                format!(
+                    "{}: {} of {} seats unused; {} per active seat",
+                    seats.tool,
+                    seats.unused,
+                    seats.bought,
+                    render_amounts(&seats.cost_per_active_seat)
+                )
+            },
             action: format!(
                 "reclaim or drop unused seats at renewal (worth {} a year)",
                 render_amounts(&seats.unused_cost)
@@ -454,17 +490,18 @@ pub fn all(catalog: &Catalog, today: NaiveDate, renewal_window_days: i64) -> Vec
         });
     }
     for flow in flows_without_owner_or_docs(catalog) {
-        let mut missing = Vec::new();
-        if flow.no_owner {
-            missing.push("an active owner");
-        }
-        if flow.no_docs {
-            missing.push("documentation");
-        }
+        let (message, action) = match (flow.no_owner, flow.no_docs) {
+            (true, true) => (
+                "no active owner and no documentation",
+                "name an active owner and link its documentation",
+            ),
+            (true, false) => ("no active owner", "name an active owner"),
+            _ => ("no documentation", "link its documentation"),
+        };
         out.push(Finding {
             audit: AuditKind::UnownedFlow,
-            message: format!("{} has no {}", flow.object, missing.join(" and no ")),
-            action: format!("add {}", missing.join(" and ")),
+            message: format!("{} has {message}", flow.object),
+            action: action.to_string(),
             subjects: vec![flow.object],
         });
     }
@@ -570,9 +607,43 @@ mod tests {
         );
         assert_eq!(o.tools, vec!["hubspot", "marketo"]);
         assert_eq!(o.keep, "marketo");
+        assert_eq!(o.retire, vec!["hubspot"]);
         assert_eq!(o.annual_saving, usd(3_600_000));
         // Shared contracts are split between their tools.
         assert_eq!(annual_cost(&c, "marketo", today()), usd(5_000_000));
+    }
+
+    #[test]
+    fn tools_doing_more_than_the_kept_one_are_not_counted_as_savings() {
+        let mut c = Catalog::default();
+        tool(&mut c, "bynder", &[Category::Dam]);
+        tool(&mut c, "aem", &[Category::Dam, Category::Cms]);
+        tool(
+            &mut c,
+            "sharepoint",
+            &[Category::Dam, Category::Collaboration],
+        );
+        usage(&mut c, "bynder", day(2026, 11, 1), 12, 12);
+        contract(&mut c, "aem", &["aem"], 5_000_000, None);
+        contract(&mut c, "sharepoint", &["sharepoint"], 1_200_000, None);
+        let overlaps = capability_overlaps(&c, today());
+        assert_eq!(
+            overlaps.len(),
+            1,
+            "collaboration is not an overlap: {overlaps:?}"
+        );
+        assert_eq!(overlaps[0].keep, "bynder");
+        assert_eq!(overlaps[0].retire, vec!["sharepoint"]);
+        assert_eq!(overlaps[0].annual_saving, usd(1_200_000));
+    }
+
+    #[test]
+    fn bundled_seats_are_not_attributed_to_one_tool() {
+        let mut c = Catalog::default();
+        tool(&mut c, "marketo", &[]);
+        contract(&mut c, "adobe", &["marketo", "aem"], 1_000, Some(85));
+        usage(&mut c, "marketo", day(2026, 11, 1), 70, 58);
+        assert!(seat_usage(&c, today()).is_empty());
     }
 
     #[test]

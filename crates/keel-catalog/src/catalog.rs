@@ -205,14 +205,18 @@ pub fn check(catalog: &Catalog) -> Vec<Finding> {
         if let Some(via) = &integration.spec.via
             && let Some(tool) = catalog.tools.get(via)
             && integration.spec.kind == IntegrationKind::Middleware
-            && !tool.spec.categories.contains(&Category::Middleware)
-            && !tool.spec.categories.contains(&Category::Cdp)
+            && !tool.spec.categories.iter().any(|c| {
+                matches!(
+                    c,
+                    Category::Middleware | Category::DataPipeline | Category::Cdp
+                )
+            })
         {
             findings.push((
                 ObjectRef::new(Integration::KIND, name),
                 Problem::warning(
                     "spec.via",
-                    format!("`{via}` is not in the middleware or CDP category"),
+                    format!("`{via}` is not in the middleware, data pipeline or CDP category"),
                 ),
             ));
         }

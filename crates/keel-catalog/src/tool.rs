@@ -44,6 +44,8 @@ pub enum Category {
     DataWarehouse,
     /// Middleware and integration platforms (iPaaS).
     Middleware,
+    /// Data pipelines that load tools' data into a warehouse (ELT).
+    DataPipeline,
     /// Email rendering and QA.
     EmailQa,
     /// Experimentation and personalisation.
@@ -58,8 +60,12 @@ pub enum Category {
 
 impl Category {
     /// Whether two live tools in this category suggest paying twice for one capability.
+    /// Ad and social platforms are channels, not substitutes; collaboration is too broad.
     pub fn overlap_matters(self) -> bool {
-        !matches!(self, Category::Ads | Category::Social | Category::Other)
+        !matches!(
+            self,
+            Category::Ads | Category::Social | Category::Collaboration | Category::Other
+        )
     }
 
     /// The name used in files, e.g. `marketing_automation`.
@@ -81,6 +87,7 @@ impl Category {
             Category::Bi => "bi",
             Category::DataWarehouse => "data_warehouse",
             Category::Middleware => "middleware",
+            Category::DataPipeline => "data_pipeline",
             Category::EmailQa => "email_qa",
             Category::Experimentation => "experimentation",
             Category::Collaboration => "collaboration",
