@@ -85,6 +85,8 @@ pub struct Loaded {
     /// Every object defined, including ones whose spec has problems (so that a typo in one
     /// document does not also make every reference to it fail).
     pub names: BTreeSet<ObjectRef>,
+    /// Position in `objects` by kind and name.
+    index: BTreeMap<ObjectRef, usize>,
 }
 
 impl Loaded {
@@ -121,9 +123,7 @@ impl Loaded {
 
     /// The loaded object with this kind and name.
     pub fn get(&self, object: &ObjectRef) -> Option<&LoadedObject> {
-        self.objects
-            .iter()
-            .find(|o| o.document.kind == object.kind && o.document.metadata.name == object.name)
+        self.index.get(object).and_then(|i| self.objects.get(*i))
     }
 
     /// The documents, for plans and export.
@@ -200,6 +200,12 @@ pub fn load(files: &[SourceFile], registry: &Registry) -> Loaded {
             load_document(&file.path, doc, registry, &mut loaded, &mut first_seen);
         }
     }
+    loaded.index = loaded
+        .objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.document.object_ref(), i))
+        .collect();
     check_references(&mut loaded);
     let findings: Vec<(ObjectRef, Problem)> = registry
         .checks()

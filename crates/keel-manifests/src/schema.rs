@@ -195,6 +195,13 @@ fn check_alternatives(
     path: &str,
     out: &mut Vec<Problem>,
 ) {
+    // Enums of plain values (the common case) are answered without trying each alternative.
+    if let Some(values) = constants(alternatives, root) {
+        if !values.contains(value) {
+            out.push(Problem::error(path, unknown_value_message(value, &values)));
+        }
+        return;
+    }
     let mut attempts: Vec<Vec<Problem>> = Vec::new();
     for alternative in alternatives {
         let mut problems = Vec::new();
@@ -203,13 +210,6 @@ fn check_alternatives(
             return;
         }
         attempts.push(problems);
-    }
-    if let Some(values) = constants(alternatives, root)
-        && !value.is_object()
-        && !value.is_array()
-    {
-        out.push(Problem::error(path, unknown_value_message(value, &values)));
-        return;
     }
     // Report the alternative that came closest: problems deepest inside the value mean the
     // shape matched and only details are wrong.
