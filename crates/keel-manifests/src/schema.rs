@@ -47,9 +47,10 @@ pub fn check(value: &Value, schema: &Value, root: &Value, path: &str, out: &mut 
         out.push(Problem::error(
             path,
             format!(
-                "expected {}, found {}",
+                "expected {}, found {}{}",
                 describe_type(expected),
-                describe_value(value)
+                describe_value(value),
+                quote_hint(value, expected)
             ),
         ));
         return;
@@ -151,6 +152,13 @@ pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Opt
 
 fn unknown_value_message(value: &Value, allowed: &[Value]) -> String {
     let names: Vec<String> = allowed.iter().map(render_scalar).collect();
+    if value.is_array() || value.is_object() {
+        return format!(
+            "expected one of: {}, found {}",
+            names.join(", "),
+            describe_value(value)
+        );
+    }
     let mut message = format!("unknown value {}", describe_value(value));
     if let Some(text) = value.as_str()
         && let Some(best) = closest(text, names.iter().map(String::as_str))
@@ -247,6 +255,21 @@ fn type_name_matches(value: &Value, name: &str) -> bool {
         "array" => value.is_array(),
         "object" => value.is_object(),
         _ => true,
+    }
+}
+
+/// A hint for numbers and booleans where text is expected: YAML reads `1` and `yes`-like words
+/// as other types unless quoted.
+fn quote_hint(value: &Value, expected: &Value) -> &'static str {
+    let wants_text = match expected {
+        Value::String(t) => t == "string",
+        Value::Array(types) => types.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    if wants_text && (value.is_number() || value.is_boolean()) {
+        " (put it in quotes to make it text)"
+    } else {
+        ""
     }
 }
 
