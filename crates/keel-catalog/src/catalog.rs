@@ -12,10 +12,12 @@ use serde::de::DeserializeOwned;
 
 use crate::contract::{Contract, UsageSnapshot};
 use crate::error::Error;
-use crate::integration::{Automation, Integration, IntegrationKind};
+use crate::integration::{
+    Automation, AutomationStatus, Integration, IntegrationKind, IntegrationStatus,
+};
 use crate::people::{Person, Team};
 use crate::records::{ChangeRecord, Dashboard, Incident};
-use crate::tool::{Category, Tool};
+use crate::tool::{Category, Lifecycle, Tool};
 
 /// One named object of the catalog: its metadata and typed spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,6 +241,44 @@ pub fn check(catalog: &Catalog) -> Vec<Finding> {
             }
         }
     }
+    let retired = |tool: &str| {
+        catalog
+            .tools
+            .get(tool)
+            .is_some_and(|t| t.spec.lifecycle == Lifecycle::Retired)
+    };
+    for (name, integration) in &catalog.integrations {
+        let i = &integration.spec;
+        if i.status == IntegrationStatus::Retired {
+            continue;
+        }
+        for (field, tool) in [
+            ("spec.from", Some(&i.from)),
+            ("spec.to", Some(&i.to)),
+            ("spec.via", i.via.as_ref()),
+        ] {
+            if let Some(tool) = tool.filter(|t| retired(t)) {
+                findings.push((
+                    ObjectRef::new(Integration::KIND, name),
+                    Problem::warning(
+                        field,
+                        format!("`{tool}` is retired but this integration is not"),
+                    ),
+                ));
+            }
+        }
+    }
+    for (name, automation) in &catalog.automations {
+        if automation.spec.status == AutomationStatus::Retired {
+            continue;
+        }
+        if let Some(tool) = automation.spec.tools().into_iter().find(|t| retired(t)) {
+            findings.push((
+                ObjectRef::new(Automation::KIND, name),
+                Problem::warning("spec", format!("touches `{tool}`, which is retired")),
+            ));
+        }
+    }
     for (name, team) in &catalog.teams {
         if let Some(lead) = &team.spec.lead
             && catalog
@@ -253,4 +293,59 @@ pub fn check(catalog: &Catalog) -> Vec<Finding> {
         }
     }
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{contract, entry, person, tool};
+    use crate::integration::{Direction, Frequency};
+
+    #[test]
+    fn cross_object_warnings() {
+        let mut c = Catalog::default();
+        tool(&mut c, "crm", &[Category::Crm]).vendor = "Salesforce".into();
+        tool(&mut c, "old", &[]).lifecycle = Lifecycle::Retired;
+        tool(&mut c, "zapier", &[Category::Other]);
+        person(&mut c, "gone", false);
+        c.teams.insert(
+            "ops".into(),
+            entry(
+                "ops",
+                Team {
+                    display_name: "Ops".into(),
+                    lead: Some("gone".into()),
+                    contact: None,
+                },
+            ),
+        );
+        contract(&mut c, "k", &["crm"], 1, None).vendor = "HubSpot".into();
+        let integration = Integration {
+            from: "old".into(),
+            to: "crm".into(),
+            kind: IntegrationKind::Middleware,
+            via: Some("zapier".into()),
+            direction: Direction::OneWay,
+            objects: vec![],
+            frequency: Frequency::Daily,
+            owner: None,
+            status: IntegrationStatus::Active,
+            docs: None,
+        };
+        c.integrations
+            .insert("sync".into(), entry("sync", integration));
+        let found: Vec<String> = check(&c)
+            .into_iter()
+            .map(|(o, p)| format!("{o} {} {}", p.path, p.message))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                "Integration/sync spec.via `zapier` is not in the middleware, data pipeline or CDP category",
+                "Contract/k spec.tools[0] `crm` is sold by Salesforce, but the contract is with HubSpot",
+                "Integration/sync spec.from `old` is retired but this integration is not",
+                "Team/ops spec.lead team lead `gone` has left",
+            ]
+        );
+    }
 }
