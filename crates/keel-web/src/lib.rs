@@ -10,6 +10,7 @@ pub mod auth;
 pub mod error;
 pub mod json;
 pub mod metrics;
+pub mod ops;
 pub mod pages;
 pub mod render;
 

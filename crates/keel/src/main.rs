@@ -34,6 +34,12 @@ enum Command {
     /// Event sources (write keys for the Segment-compatible tracking API).
     #[command(subcommand)]
     Source(cmd::events::SourceCommand),
+    /// Show what applying a directory of ops-as-code files would change in the running state.
+    Plan(cmd::ops::PlanArgs),
+    /// Apply a directory of ops-as-code files as one recorded change.
+    Apply(cmd::ops::PlanArgs),
+    /// Write the running state as ops-as-code files.
+    Export(cmd::ops::ExportArgs),
     /// Find duplicate records in a CSV file (or link two files) with a probabilistic model.
     Match(cmd::matching::MatchArgs),
     /// Attribute conversions to channels from journeys (paths file or Segment events).
@@ -42,6 +48,8 @@ enum Command {
     CheckEmail(cmd::checks::CheckEmailArgs),
     /// Check landing pages (files or URLs) before launch.
     CheckPage(cmd::checks::CheckPageArgs),
+    /// Validate an ops-as-code directory (YAML) and report every problem with file and line.
+    Check(cmd::manifests::CheckArgs),
     /// Consent strings: decode IAB TCF v2.2 and GPP strings.
     #[command(subcommand)]
     Consent(cmd::consent::ConsentCommand),
@@ -56,11 +64,15 @@ fn main() -> std::process::ExitCode {
         Command::Token(command) => cmd::access::token(command),
         Command::Audit(command) => cmd::access::audit(command),
         Command::Source(command) => cmd::events::source(command),
+        Command::Plan(args) => cmd::ops::plan(args),
+        Command::Apply(args) => cmd::ops::apply(args),
+        Command::Export(args) => cmd::ops::export(args),
         Command::Match(args) => cmd::matching::run(args),
         Command::Attribute(args) => cmd::attribution::run(args),
         Command::CheckEmail(args) => cmd::checks::run_email(args),
         Command::CheckPage(args) => cmd::checks::run_page(args),
         Command::Consent(command) => cmd::consent::run(command),
+        Command::Check(args) => cmd::manifests::run_check(args),
     };
     match result {
         Ok(code) => code,

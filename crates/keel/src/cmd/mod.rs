@@ -5,7 +5,9 @@ pub mod attribution;
 pub mod checks;
 pub mod consent;
 pub mod events;
+pub mod manifests;
 pub mod matching;
+pub mod ops;
 pub mod server;
 
 /// A Tokio runtime for subcommands that talk to the database.

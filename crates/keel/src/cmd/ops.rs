@@ -1,0 +1,125 @@
+//! `keel plan`, `keel apply` and `keel export`: ops as code against a running Keel's database.
+
+use super::server::DbArgs;
+use anyhow::{Context, bail};
+use keel_manifests::{Layout, Loaded};
+use keel_store::Actor;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Arguments of `keel plan` and `keel apply`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Directory of YAML documents: the desired state.
+    pub dir: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `keel export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Directory to write (created if missing; existing files of the same names are replaced).
+    pub dir: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
+    /// One file per object instead of one file per kind.
+    #[arg(long)]
+    file_per_object: bool,
+}
+
+fn load_checked(dir: &Path) -> anyhow::Result<Loaded> {
+    if !dir.exists() {
+        bail!("{}: no such file or directory", dir.display());
+    }
+    let files =
+        keel_manifests::fs::read_tree(dir).with_context(|| format!("reading {}", dir.display()))?;
+    let loaded = keel_manifests::load(&files, &keel_web::ops::registry());
+    if loaded.has_errors() {
+        for d in &loaded.diagnostics {
+            eprintln!("{d}");
+        }
+        bail!(
+            "{} has {} error(s); nothing was planned or applied (run `keel check` for details)",
+            dir.display(),
+            loaded.error_count()
+        );
+    }
+    Ok(loaded)
+}
+
+async fn plan_for(args: &PlanArgs) -> anyhow::Result<(keel_store::Store, keel_manifests::Plan)> {
+    let loaded = load_checked(&args.dir)?;
+    let store = super::open_store(&args.db.db).await?;
+    let current = keel_web::ops::current_documents(&store).await?;
+    Ok((store, keel_manifests::plan(&current, &loaded.documents())))
+}
+
+fn print_plan(plan: &keel_manifests::Plan, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(plan)?);
+    } else if plan.is_empty() {
+        println!("No changes: the running state matches the files.");
+    } else {
+        print!("{plan}");
+        println!(
+            "Plan: {} to create, {} to change, {} to delete.",
+            plan.create.len(),
+            plan.change.len(),
+            plan.delete.len()
+        );
+    }
+    Ok(())
+}
+
+/// `keel plan`: shows what `apply` would do (exit 0 either way; `--json` for scripts).
+pub fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    super::runtime()?.block_on(async move {
+        let (store, plan) = plan_for(&args).await?;
+        print_plan(&plan, args.json)?;
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `keel apply`: applies the plan as one recorded change.
+pub fn apply(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    super::runtime()?.block_on(async move {
+        let (store, plan) = plan_for(&args).await?;
+        print_plan(&plan, args.json)?;
+        let reason = format!("keel apply {}", args.dir.display());
+        let n = keel_web::ops::apply_plan(&store, &Actor::System("cli"), &plan, &reason).await?;
+        if n > 0 {
+            println!("Applied {n} change(s) as one recorded change.");
+        }
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `keel export`: writes the running state as files that `keel check` accepts.
+pub fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    super::runtime()?.block_on(async move {
+        let store = super::open_store(&args.db.db).await?;
+        let docs = keel_web::ops::current_documents(&store).await?;
+        let layout = if args.file_per_object {
+            Layout::FilePerObject
+        } else {
+            Layout::FilePerKind
+        };
+        let files = keel_manifests::export(&keel_web::ops::registry(), &docs, layout)?;
+        keel_manifests::fs::write_tree(&args.dir, &files)
+            .with_context(|| format!("writing {}", args.dir.display()))?;
+        println!(
+            "Exported {} document(s) in {} file(s) to {}",
+            docs.len(),
+            files.len(),
+            args.dir.display()
+        );
+        store.close().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
