@@ -24,7 +24,7 @@ pub enum ConsentString {
     /// An IAB TCF v2 TC string.
     Tcf(Box<TcString>),
     /// An IAB GPP string.
-    Gpp(GppString),
+    Gpp(Box<GppString>),
 }
 
 /// Decodes a TCF v2 or GPP string, telling them apart by their first character: a GPP header
@@ -33,10 +33,12 @@ pub fn decode_consent_string(input: &str) -> Result<ConsentString, DecodeError> 
     let input = input.trim();
     match input.as_bytes().first() {
         None => Err(DecodeError::new(DecodeErrorKind::Empty)),
-        Some(b'D') => decode_gpp_string(input).map(ConsentString::Gpp),
+        Some(b'D') => decode_gpp_string(input).map(|g| ConsentString::Gpp(Box::new(g))),
         Some(b'C') => decode_tc_string(input).map(|tc| ConsentString::Tcf(Box::new(tc))),
         // Anything else: let the TCF decoder report the precise problem (bad character, version).
-        Some(_) if input.contains('~') => decode_gpp_string(input).map(ConsentString::Gpp),
+        Some(_) if input.contains('~') => {
+            decode_gpp_string(input).map(|g| ConsentString::Gpp(Box::new(g)))
+        }
         Some(_) => decode_tc_string(input).map(|tc| ConsentString::Tcf(Box::new(tc))),
     }
 }

@@ -1,6 +1,7 @@
 //! Decodes the strings encoded by the IAB reference libraries (see `testdata/generate-vectors.sh`)
 //! and compares with what those libraries decode; then checks Keel's encoder round-trips them.
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions
 use keel_consent::{
     GppString, TcString, decode_consent_string, decode_gpp_string, decode_tc_string,
 };
