@@ -1,5 +1,7 @@
 //! `keel consent decode`: JSON output for good strings, a coded error and exit 1 for bad ones.
 
+#![allow(clippy::expect_used)] // test helper outside #[test] functions
+
 use std::process::Command;
 
 fn decode(string: &str) -> (i32, serde_json::Value) {
