@@ -9,6 +9,8 @@
 mod bits;
 pub mod error;
 pub mod gpp;
+pub mod ledger;
+pub mod spec;
 pub mod tcf;
 
 pub use error::{DecodeError, DecodeErrorKind, Error, TokenError};
