@@ -212,10 +212,17 @@ mod tests {
         }
     }
 
-    /// (events, expected final state, expected ignored indices)
+    /// (name, events, expected final state, expected ignored indices)
+    type Case = (
+        &'static str,
+        Vec<ConsentEvent>,
+        Option<ConsentState>,
+        Vec<usize>,
+    );
+
     #[test]
     fn derivation_table() {
-        let cases: Vec<(&str, Vec<ConsentEvent>, Option<ConsentState>, Vec<usize>)> = vec![
+        let cases: Vec<Case> = vec![
             ("no events", vec![], None, vec![]),
             (
                 "single grant",
