@@ -19,6 +19,14 @@ pub enum Error {
         /// Why not.
         reason: String,
     },
+    /// An input that breaks a rule of the API (mismatched audience columns, a non-https link …).
+    #[error("invalid {what}: {reason}")]
+    Invalid {
+        /// What was invalid.
+        what: String,
+        /// Why.
+        reason: String,
+    },
     /// A signed link token failed verification.
     #[error(transparent)]
     Token(#[from] TokenError),

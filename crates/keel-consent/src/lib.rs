@@ -7,6 +7,7 @@
 //! inputs alone.
 
 mod bits;
+pub mod eligibility;
 pub mod error;
 pub mod gpp;
 pub mod ledger;
