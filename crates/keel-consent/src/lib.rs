@@ -13,6 +13,7 @@ pub mod gpp;
 pub mod ledger;
 pub mod spec;
 pub mod tcf;
+pub mod token;
 
 pub use error::{DecodeError, DecodeErrorKind, Error, TokenError};
 pub use gpp::{GppString, decode_gpp_string};
