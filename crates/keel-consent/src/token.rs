@@ -313,7 +313,12 @@ mod tests {
         // Another key.
         let other = SigningKey::new(&[9u8; 32]).unwrap();
         assert_eq!(
-            verify(&[other.clone()], &good, TokenPurpose::DoubleOptIn, t0()),
+            verify(
+                std::slice::from_ref(&other),
+                &good,
+                TokenPurpose::DoubleOptIn,
+                t0()
+            ),
             Err(TokenError::Forged)
         );
         // Altered payload, original signature: subject swapped.
