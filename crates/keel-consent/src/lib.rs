@@ -11,6 +11,8 @@ pub mod eligibility;
 pub mod error;
 pub mod gpp;
 pub mod ledger;
+pub mod requests;
+pub mod retention;
 pub mod spec;
 pub mod tcf;
 pub mod token;
