@@ -65,3 +65,39 @@ fn every_prefix_of_a_vector_fails_cleanly() {
         }
     }
 }
+
+#[test]
+fn seeded_mutations_never_panic_and_round_trip() {
+    // A cheap stand-in for the fuzz target (crates/keel-consent/fuzz) inside the normal suite.
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~";
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let strings: Vec<String> = vectors::<Value>("tcf.json")
+        .into_iter()
+        .chain(vectors::<Value>("gpp.json"))
+        .map(|(_, s, _)| s)
+        .collect();
+    for round in 0..4000 {
+        let mut bytes = strings[round % strings.len()].clone().into_bytes();
+        for _ in 0..(1 + next() % 3) {
+            let at = (next() as usize) % bytes.len();
+            bytes[at] = ALPHABET[(next() as usize) % ALPHABET.len()];
+        }
+        let input = String::from_utf8(bytes).unwrap();
+        if let Ok(tc) = decode_tc_string(&input)
+            && let Ok(encoded) = tc.encode()
+        {
+            assert_eq!(decode_tc_string(&encoded).unwrap(), tc, "{input}");
+        }
+        if let Ok(gpp) = decode_gpp_string(&input)
+            && let Ok(encoded) = gpp.encode()
+        {
+            assert_eq!(decode_gpp_string(&encoded).unwrap(), gpp, "{input}");
+        }
+    }
+}
