@@ -13,6 +13,7 @@ pub mod gpp;
 pub mod ledger;
 pub mod requests;
 pub mod retention;
+pub mod signals;
 pub mod spec;
 pub mod tcf;
 pub mod token;
