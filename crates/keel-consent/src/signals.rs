@@ -142,16 +142,8 @@ pub fn events_from_gpp(gpp: &GppString, ctx: &CmpContext<'_>) -> Vec<ConsentEven
             });
         }
     };
-    push(
-        ctx.sale_or_sharing_purpose,
-        sale_or_sharing,
-        PurposeCategory::SaleOrSharing,
-    );
-    push(
-        ctx.targeted_advertising_purpose,
-        targeted,
-        PurposeCategory::TargetedAdvertising,
-    );
+    push(ctx.sale_or_sharing_purpose, sale_or_sharing);
+    push(ctx.targeted_advertising_purpose, targeted);
     events
 }
 
