@@ -1,6 +1,9 @@
 //! The ops-as-code documents shipped in `examples/work/` are valid, consistent with each other,
 //! and drive the whole work domain end to end on the demo data.
 
+// Test helpers: a failed unwrap here is a failed test with its message.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
