@@ -378,6 +378,24 @@ impl Condition {
         }
     }
 
+    /// Every field test's fact name with the path of its `field` key below `path`.
+    pub fn field_paths(&self, path: &str) -> Vec<(String, &str)> {
+        match self {
+            Condition::All(items) => items
+                .iter()
+                .enumerate()
+                .flat_map(|(i, c)| c.field_paths(&format!("{path}.all[{i}]")))
+                .collect(),
+            Condition::Any(items) => items
+                .iter()
+                .enumerate()
+                .flat_map(|(i, c)| c.field_paths(&format!("{path}.any[{i}]")))
+                .collect(),
+            Condition::Not(c) => c.field_paths(&format!("{path}.not")),
+            Condition::Test(t) => vec![(format!("{path}.field"), t.field.as_str())],
+        }
+    }
+
     /// A sentence describing the condition, such as `budget < 500000 and channels contains "email"`.
     pub fn describe(&self) -> String {
         match self {

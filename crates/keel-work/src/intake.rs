@@ -14,7 +14,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::condition::{FactValue, Facts};
+use crate::condition::{Condition, FactValue, Facts};
 use crate::states::StateMachineSpec;
 use crate::{Problem, Spec, check_name, duplicates};
 
@@ -125,9 +125,17 @@ pub struct FieldSpec {
     /// Dates must be at least this many calendar days after the submission date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_lead_days: Option<u32>,
+    /// Dates must be on or after the date in this other field (for example an end date after
+    /// the launch date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
     /// Allowed currencies of money fields.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub currencies: Vec<String>,
+    /// The field becomes required when this condition holds on the submission's facts (for
+    /// example a purpose of use when the output contains personal data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_when: Option<Condition>,
 }
 
 /// Priorities a request can carry, lowest first.
@@ -181,8 +189,25 @@ impl Spec for RequestTypeSpec {
             |i| format!("spec.fields[{i}].key"),
             "field",
         ));
+        let facts = self.fact_names();
         for (i, field) in self.fields.iter().enumerate() {
-            field.check(&format!("spec.fields[{i}]"), &mut problems);
+            let path = format!("spec.fields[{i}]");
+            field.check(&path, &mut problems);
+            if let Some(other) = &field.not_before
+                && !self.fields.iter().any(|f| {
+                    &f.key == other && f.field_type == FieldType::Date && f.key != field.key
+                })
+            {
+                problems.push(Problem::new(
+                    format!("{path}.not_before"),
+                    format!("{other:?} is not another date field of this request type"),
+                ));
+            }
+            if let Some(c) = &field.required_when {
+                let cp = format!("{path}.required_when");
+                problems.extend(c.validate(&cp));
+                problems.extend(unknown_facts(c, &facts, &cp));
+            }
         }
         if let Some(states) = &self.states {
             problems.extend(states.validate("spec.states"));
@@ -229,6 +254,7 @@ impl FieldSpec {
         not_for(self.max_items.is_some(), "max_items", &[MultiSelect]);
         not_for(self.not_in_past, "not_in_past", &[Date]);
         not_for(self.min_lead_days.is_some(), "min_lead_days", &[Date]);
+        not_for(self.not_before.is_some(), "not_before", &[Date]);
         not_for(!self.currencies.is_empty(), "currencies", &[Money]);
         if matches!(t, Select | MultiSelect) && self.options.is_empty() {
             problems.push(Problem::new(
@@ -323,11 +349,38 @@ impl RequestTypeSpec {
             }];
         };
         let mut problems = Vec::new();
+        let facts = self.facts("", submission, None, "", &[]);
         for field in &self.fields {
             let value = object.get(&field.key).filter(|v| !is_blank(v));
             match value {
                 None if field.required => problems.push(field.problem("is required")),
-                None => {}
+                None => {
+                    if let Some(c) = &field.required_when
+                        && c.matches(&facts)
+                    {
+                        problems.push(field.problem(&format!("is required when {}", c.describe())));
+                    }
+                }
+                Some(v) if field.field_type == FieldType::Date => {
+                    for message in field.check_value(v, ctx) {
+                        problems.push(field.problem(&message));
+                    }
+                    let date = v
+                        .as_str()
+                        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+                    let other = field.not_before.as_ref().and_then(|k| {
+                        let o = self.fields.iter().find(|f| &f.key == k)?;
+                        let d = object.get(k)?.as_str()?;
+                        Some((o, NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?))
+                    });
+                    if let (Some(date), Some((o, before))) = (date, other)
+                        && date < before
+                    {
+                        problems.push(
+                            field.problem(&format!("{date} is before {} ({before})", o.label)),
+                        );
+                    }
+                }
                 Some(v) => {
                     for message in field.check_value(v, ctx) {
                         problems.push(field.problem(&message));
@@ -424,6 +477,49 @@ impl RequestTypeSpec {
         }
         facts
     }
+}
+
+impl RequestTypeSpec {
+    /// Every fact name a submission of this type can produce (for checking conditions).
+    pub fn fact_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = RESERVED_FACTS.iter().map(|s| (*s).to_owned()).collect();
+        for f in &self.fields {
+            names.push(f.key.clone());
+            match f.field_type {
+                FieldType::Money => names.push(format!("{}_currency", f.key)),
+                FieldType::Audience => names.push(format!("{}_size", f.key)),
+                _ => {}
+            }
+        }
+        names
+    }
+
+    /// The governed states of this type: its own machine or the standard lifecycle.
+    pub fn state_machine(&self) -> StateMachineSpec {
+        self.states.clone().unwrap_or_default()
+    }
+}
+
+/// Problems for condition fields that are not among `known` fact names; a misspelt fact would
+/// otherwise make a rule silently never match.
+pub fn unknown_facts(c: &Condition, known: &[String], path: &str) -> Vec<Problem> {
+    c.field_paths(path)
+        .into_iter()
+        .filter(|(_, f)| !known.iter().any(|k| k == f))
+        .map(|(at, f)| {
+            let close = known
+                .iter()
+                .filter(|k| strsim::damerau_levenshtein(k, f) <= 2)
+                .map(String::as_str)
+                .collect::<Vec<_>>();
+            let hint = if close.is_empty() {
+                String::new()
+            } else {
+                format!("; did you mean {}?", close.join(" or "))
+            };
+            Problem::new(at, format!("{f:?} is not a fact of the request type{hint}"))
+        })
+        .collect()
 }
 
 fn is_blank(v: &Value) -> bool {
@@ -749,6 +845,66 @@ fields:
         );
         assert!(problems.iter().all(|p| p.message == "is required"));
         assert_eq!(brief().check_submission(&json!([1]), &ctx()).len(), 1);
+    }
+
+    #[test]
+    fn conditional_requirements_and_date_order() {
+        let spec: RequestTypeSpec = serde_saphyr::from_str(
+            r#"
+title: Data pull
+fields:
+  - {key: period_start, label: Period from, type: date, required: true}
+  - {key: period_end, label: Period to, type: date, required: true, not_before: period_start}
+  - {key: contains_personal_data, label: Personal data, type: boolean, required: true}
+  - {key: purpose_of_use, label: Purpose of use, type: text, required_when: {field: contains_personal_data, op: eq, value: true}}
+"#,
+        )
+        .unwrap();
+        assert_eq!(spec.validate(), vec![]);
+        let s = json!({"period_start": "2026-03-31", "period_end": "2026-01-01", "contains_personal_data": true});
+        let got: Vec<(String, String)> = spec
+            .check_submission(&s, &ctx())
+            .into_iter()
+            .map(|p| (p.field, p.message))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "period_end".to_owned(),
+                    "2026-01-01 is before Period from (2026-03-31)".to_owned()
+                ),
+                (
+                    "purpose_of_use".to_owned(),
+                    "is required when contains_personal_data = true".to_owned()
+                ),
+            ]
+        );
+        let ok = json!({"period_start": "2026-01-01", "period_end": "2026-03-31", "contains_personal_data": false});
+        assert_eq!(spec.check_submission(&ok, &ctx()), vec![]);
+
+        let mut bad = spec.clone();
+        bad.fields[1].not_before = Some("contains_personal_data".into());
+        bad.fields[3].required_when =
+            serde_saphyr::from_str("{field: contains_personal_dat, op: eq, value: true}").ok();
+        let problems = bad.validate();
+        let got: Vec<(&str, &str)> = problems
+            .iter()
+            .map(|p| (p.path.as_str(), p.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "spec.fields[1].not_before",
+                    "\"contains_personal_data\" is not another date field of this request type"
+                ),
+                (
+                    "spec.fields[3].required_when.field",
+                    "\"contains_personal_dat\" is not a fact of the request type; did you mean contains_personal_data?"
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //! - [`approval`]: approval policies compiled to Cedar, decisions with their reasons, simulation;
 //! - [`sla`]: SLA clocks and escalations computed from the status history;
 //! - [`campaign`]: campaign calendar conflicts and the iCalendar feed;
-//! - [`capacity`]: utilisation per person and team per week.
+//! - [`capacity`]: utilisation per person and team per week;
+//! - [`workspace`]: checks across documents (references, states, fact names).
 
 pub mod approval;
 pub mod campaign;
@@ -29,6 +30,7 @@ pub mod routing;
 pub mod schedule;
 pub mod sla;
 pub mod states;
+pub mod workspace;
 
 use serde::{Deserialize, Serialize};
 

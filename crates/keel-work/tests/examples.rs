@@ -16,6 +16,7 @@ use keel_work::routing::WorkflowSpec;
 use keel_work::schedule::{ScheduleInput, schedule};
 use keel_work::sla::{EscalationPathSpec, SlaSpec, StatusEvent, evaluate};
 use keel_work::states::{Actor, StateMachineSpec};
+use keel_work::workspace::WorkDocuments;
 use keel_work::{BusinessCalendarSpec, Calendar, Document, Party, Spec};
 use serde::Deserialize;
 
@@ -132,6 +133,17 @@ fn submission(name: &str) -> serde_json::Value {
 fn every_example_document_is_valid_and_references_resolve() {
     let ws = workspace();
     assert_eq!(ws.problems, Vec::<String>::new());
+    let all = WorkDocuments {
+        calendars: ws.calendars.clone(),
+        request_types: ws.request_types.clone(),
+        workflows: ws.workflows.clone(),
+        policies: ws.policies.clone(),
+        slas: ws.slas.clone(),
+        escalation_paths: ws.paths.clone(),
+        campaign_rules: ws.rules.clone(),
+    };
+    let problems: Vec<String> = all.check().iter().map(ToString::to_string).collect();
+    assert_eq!(problems, Vec::<String>::new());
     assert_eq!(ws.request_types.len(), 6);
     let types: HashSet<&str> = ws
         .request_types
