@@ -234,3 +234,88 @@ fn nobody_to_do_the_work_is_an_error_naming_the_task() {
         "cannot schedule: task \"legal\" is assigned to team:legal but nobody in the roster matches"
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
+
+    /// A random DAG: task i may depend on any earlier task.
+    fn any_plan() -> impl Strategy<Value = Plan> {
+        prop::collection::vec(
+            (
+                1u32..30,
+                0usize..3,
+                prop::collection::vec(any::<prop::sample::Index>(), 0..3),
+            ),
+            1..9,
+        )
+        .prop_map(|specs| {
+            let roles = ["role:copywriter", "role:designer", "role:email-developer"];
+            let tasks = specs
+                .iter()
+                .enumerate()
+                .map(|(i, (hours, role, deps))| {
+                    let mut depends_on: Vec<String> = if i == 0 {
+                        vec![]
+                    } else {
+                        deps.iter().map(|d| format!("t{}", d.index(i))).collect()
+                    };
+                    depends_on.sort();
+                    depends_on.dedup();
+                    PlannedTask {
+                        id: format!("t{i}"),
+                        name: format!("Task {i}"),
+                        effort: Effort::S,
+                        minutes: hours * 60,
+                        assignee: Party::try_from(roles[*role].to_owned()).unwrap(),
+                        depends_on,
+                    }
+                })
+                .collect();
+            Plan { tasks }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(60))]
+        #[test]
+        fn schedules_respect_dependencies_capacity_and_blackouts(plan in any_plan(), start_offset in 0u64..60, blackout_len in 0u64..5) {
+            let cal = calendar();
+            let mut roster = roster();
+            roster.people.push(person("tom", "copywriter"));
+            let start = d(3, 2) + chrono::Days::new(start_offset);
+            let blackouts = vec![Blackout { start: start + chrono::Days::new(5), end: start + chrono::Days::new(5 + blackout_len), reason: "freeze".into(), channels: vec![] }];
+            let s = schedule(&ScheduleInput {
+                plan: &plan, calendar: &cal, roster: &roster, earliest_start: start,
+                blackouts: &blackouts, existing: &[], requested_launch: None,
+            }).unwrap();
+            for t in &s.tasks {
+                prop_assert!(t.start >= start && t.start <= t.finish);
+                let planned = plan.tasks.iter().find(|p| p.id == t.id).unwrap();
+                for dep in &planned.depends_on {
+                    let dt = s.tasks.iter().find(|x| &x.id == dep).unwrap();
+                    prop_assert!(dt.finish < t.start, "{} before {}", t.id, dep);
+                }
+                prop_assert!(s.launch > t.finish);
+            }
+            let booked: u32 = s.bookings.iter().map(|b| b.minutes).sum();
+            prop_assert_eq!(booked, plan.tasks.iter().map(|t| t.minutes).sum::<u32>());
+            let mut per_day: HashMap<(&str, NaiveDate), u32> = HashMap::new();
+            for b in &s.bookings {
+                *per_day.entry((b.person.as_str(), b.date)).or_default() += b.minutes;
+            }
+            for ((who, day), minutes) in per_day {
+                let p = roster.person(who).unwrap();
+                let free = roster.capacity_minutes(p, day, &cal) - roster.allocated_minutes(p, day, &cal);
+                prop_assert!(minutes <= free, "{who} over-booked on {day}");
+            }
+            prop_assert!(cal.is_working_day(s.launch));
+            prop_assert!(!blackouts.iter().any(|b| b.contains(s.launch)));
+            // The critical path is a chain of dependencies ending at a last-finishing task.
+            let last = s.tasks.iter().map(|t| t.finish).max().unwrap();
+            let end = s.critical_path.last().unwrap();
+            prop_assert_eq!(s.tasks.iter().find(|t| &t.id == end).unwrap().finish, last);
+        }
+    }
+}
