@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::Problem;
 
 /// A value a condition can test.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(untagged)]
 pub enum FactValue {
     /// Yes or no.
@@ -35,6 +35,49 @@ pub enum FactValue {
     Str(String),
     /// A set of values (for example the channels of a campaign).
     Set(Vec<FactValue>),
+}
+
+impl<'de> Deserialize<'de> for FactValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(FactVisitor)
+    }
+}
+
+/// Reads a fact value with messages that say what is accepted.
+struct FactVisitor;
+
+impl<'de> serde::de::Visitor<'de> for FactVisitor {
+    type Value = FactValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("true/false, a whole number, text, or a list of those")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<FactValue, E> {
+        Ok(FactValue::Bool(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<FactValue, E> {
+        Ok(FactValue::Int(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<FactValue, E> {
+        i64::try_from(v)
+            .map(FactValue::Int)
+            .map_err(|_| E::custom(format!("{v} is too large")))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<FactValue, E> {
+        Err(E::custom(format!(
+            "{v} is not a whole number; conditions compare whole numbers (money in minor units, so 50.50 is 5050)"
+        )))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<FactValue, E> {
+        Ok(FactValue::Str(v.to_owned()))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<FactValue, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element::<FactValue>()? {
+            items.push(v);
+        }
+        Ok(FactValue::Set(items))
+    }
 }
 
 impl FactValue {
@@ -623,6 +666,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("about"), "{err}");
+    }
+
+    #[test]
+    fn fractional_values_are_explained() {
+        let e = serde_saphyr::from_str::<Condition>("{field: budget, op: lt, value: 50.5}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("50.5 is not a whole number"), "{e}");
+        let v: FactValue = serde_json::from_str("[1, \"a\", true]").unwrap();
+        assert_eq!(
+            v,
+            FactValue::Set(vec![
+                FactValue::Int(1),
+                FactValue::Str("a".into()),
+                FactValue::Bool(true)
+            ])
+        );
     }
 
     #[test]

@@ -292,6 +292,68 @@ fn simulation_reports_changed_decisions() {
 }
 
 #[test]
+fn reject_and_order_between_policies() {
+    let mut docs = standard();
+    docs.push(policy(
+        r#"
+apiVersion: keel/v1
+kind: Policy
+metadata: {name: compliance}
+spec:
+  order: 1
+  rules:
+    - name: no-sms-without-consent-audience
+      when: {all: [{field: channels, op: contains, value: sms}, {not: {field: audience, op: in, value: [sms-opted-in]}}]}
+      decide: reject
+      reason: SMS goes only to the opted-in audience.
+"#,
+    ));
+    let p = ApprovalPolicies::compile(&docs).unwrap();
+    let d = p
+        .decide(
+            "req-7",
+            &facts(&[
+                ("budget", FactValue::Int(100)),
+                ("channels", set(&["sms", "email"])),
+                ("audience", FactValue::Str("all-contacts".into())),
+            ]),
+        )
+        .unwrap();
+    // The compliance policy comes first by order even though the routine-email rule also holds.
+    assert_eq!(
+        (d.outcome.clone(), d.policy.as_deref()),
+        (Outcome::Reject, Some("compliance"))
+    );
+    assert_eq!(
+        d.also_matched,
+        vec![
+            "campaign-approvals/routine-email",
+            "baseline/everything-else"
+        ]
+    );
+    let ok = p
+        .decide(
+            "req-8",
+            &facts(&[
+                ("budget", FactValue::Int(100)),
+                ("channels", set(&["sms"])),
+                ("audience", FactValue::Str("sms-opted-in".into())),
+            ]),
+        )
+        .unwrap();
+    assert_ne!(ok.outcome, Outcome::Reject);
+    // Two policies with one name are refused.
+    let mut twice = standard();
+    twice.push(standard().remove(1));
+    assert!(
+        ApprovalPolicies::compile(&twice)
+            .unwrap_err()
+            .to_string()
+            .contains("another policy has this name")
+    );
+}
+
+#[test]
 fn cedar_text_is_readable() {
     let p = ApprovalPolicies::compile(&standard()).unwrap();
     assert!(p.cedar_text().contains("@id(\"baseline/everything-else\")\npermit(principal, action == Keel::Action::\"decide\", resource)\nwhen { true };"));
