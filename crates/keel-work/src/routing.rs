@@ -375,7 +375,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Task identifiers in an order where every task comes after its dependencies.
+    /// Indices of the tasks in an order where every task comes after its dependencies, or
+    /// `None` when the dependencies form a cycle. Dependencies outside the plan are ignored here.
     pub fn topological_order(&self) -> Option<Vec<usize>> {
         let index: BTreeMap<&str, usize> = self
             .tasks
@@ -383,7 +384,16 @@ impl Plan {
             .enumerate()
             .map(|(i, t)| (t.id.as_str(), i))
             .collect();
-        let mut indegree: Vec<usize> = self.tasks.iter().map(|t| t.depends_on.len()).collect();
+        let mut indegree: Vec<usize> = self
+            .tasks
+            .iter()
+            .map(|t| {
+                t.depends_on
+                    .iter()
+                    .filter(|d| index.contains_key(d.as_str()))
+                    .count()
+            })
+            .collect();
         let mut ready: Vec<usize> = (0..self.tasks.len())
             .filter(|i| indegree.get(*i) == Some(&0))
             .collect();
@@ -403,7 +413,6 @@ impl Plan {
                 }
             }
         }
-        let _ = index;
         (order.len() == self.tasks.len()).then_some(order)
     }
 }
