@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod catalog;
 pub mod events;
 pub mod ingest;
 pub mod jobs;
@@ -109,6 +110,7 @@ impl Modify for Security {
         (name = "access", description = "Users, teams, roles and API tokens"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "jobs", description = "Background jobs"),
+        (name = "catalog", description = "The martech stack: tools, integrations, contracts, scorecards, audits, impact"),
         (name = "events", description = "Event sources and ingested events"),
         (name = "ingestion", description = "Segment-compatible tracking API (write-key authentication)"),
     )
@@ -122,5 +124,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(audit::router())
         .merge(jobs::router())
         .merge(events::router())
+        .merge(catalog::router())
         .merge(ingest::router())
 }
