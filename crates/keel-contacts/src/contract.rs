@@ -58,6 +58,10 @@ pub struct ContractSpec {
     /// Region (ISO alpha-2) used to read national phone numbers when a field gives none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_region: Option<String>,
+    /// A `country` field whose value (when valid) is the region for reading national phone
+    /// numbers in the same row, before falling back to `default_region`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_region_field: Option<String>,
     /// Whether rows may carry fields the contract does not list (kept as custom text).
     #[serde(default)]
     pub allow_unknown_fields: bool,
@@ -261,6 +265,17 @@ impl DataContract {
                 format!("`{r}` is not an ISO 3166 alpha-2 phone region (e.g. `US`)"),
             ));
         }
+        if let Some(name) = &spec.phone_region_field
+            && !spec
+                .fields
+                .iter()
+                .any(|f| &f.name == name && f.field_type == "country")
+        {
+            problems.push(Problem::new(
+                "spec.phone_region_field",
+                format!("`{name}` is not a `country` field of this contract"),
+            ));
+        }
         if spec.fields.is_empty() {
             problems.push(Problem::new(
                 "spec.fields",
@@ -448,6 +463,7 @@ impl DataContract {
             .map(|(i, f)| (f.spec.name.clone(), i))
             .collect();
         Ok(CompiledContract {
+            phone_region_field: self.spec.phone_region_field.clone(),
             name: self.metadata.name.clone(),
             object,
             allow_unknown_fields: self.spec.allow_unknown_fields,
@@ -479,6 +495,8 @@ pub struct CompiledContract {
     pub object: ObjectKind,
     /// Whether fields not in the contract are kept as custom text.
     pub allow_unknown_fields: bool,
+    /// The country field whose value is the row's phone region.
+    pub phone_region_field: Option<String>,
     /// Fields in contract order.
     pub fields: Vec<CompiledField>,
     index: BTreeMap<String, usize>,
@@ -514,6 +532,12 @@ impl CompiledContract {
                 });
             }
         }
+        // The row's own country reads its national phone numbers better than a default.
+        let row_region = self.phone_region_field.as_deref().and_then(|name| {
+            let raw = row.get(name)?;
+            let country = normalise::country_alpha2(raw).ok()?;
+            normalise::is_phone_region(&country).then_some(country)
+        });
         for f in &self.fields {
             let raw = row.get(&f.spec.name).map(String::as_str).unwrap_or("");
             if raw.trim().is_empty() {
@@ -526,7 +550,11 @@ impl CompiledContract {
                 }
                 continue;
             }
-            match f.convert(raw) {
+            let converted = match (&row_region, f.field_type) {
+                (Some(region), FieldType::Phone) => f.convert_in_region(raw, Some(region)),
+                _ => f.convert(raw),
+            };
+            match converted {
                 Ok(v) => {
                     clean.insert(f.spec.name.clone(), v);
                 }
@@ -589,6 +617,11 @@ impl CompiledContract {
 impl CompiledField {
     /// Converts raw text into the field's canonical typed value, or says why it cannot.
     pub fn convert(&self, raw: &str) -> Result<FieldValue, String> {
+        self.convert_in_region(raw, None)
+    }
+
+    /// Like [`CompiledField::convert`], reading phone numbers in `region` when given.
+    pub fn convert_in_region(&self, raw: &str, region: Option<&str>) -> Result<FieldValue, String> {
         let mut text = raw.to_string();
         for step in &self.steps {
             text = step.apply(&text);
@@ -622,7 +655,8 @@ impl CompiledField {
             }
             FieldType::Email => FieldValue::Text(normalise::email(&text)?),
             FieldType::Phone => {
-                FieldValue::Text(normalise::phone_e164(&text, self.region.as_deref())?)
+                let region = region.or(self.region.as_deref());
+                FieldValue::Text(normalise::phone_e164(&text, region)?)
             }
             FieldType::Country => FieldValue::Text(normalise::country_alpha2(&text)?),
             FieldType::Url => FieldValue::Text(normalise::url(&text)?),

@@ -171,3 +171,29 @@ fn check_value_for_synced_records() {
     );
     assert!(c.check_value("shoe_size", &FieldValue::Integer(5)).is_err());
 }
+
+#[test]
+fn national_phone_numbers_are_read_in_the_rows_country() {
+    let c = default_contact_contract().unwrap();
+    let row = |country: &str, phone: &str| {
+        [
+            ("email", "a@b.com"),
+            ("last_name", "B"),
+            ("country", country),
+            ("phone", phone),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    let gb = c
+        .check_row(&row("United Kingdom", "020 7946 0123"))
+        .unwrap();
+    assert_eq!(gb["phone"], FieldValue::Text("+442079460123".into()));
+    // An unknown country falls back to the contract's default region (US); both reasons are reported.
+    let err = c.check_row(&row("Atlantis", "020 7946 0123")).unwrap_err();
+    let fields: Vec<&str> = err.iter().map(|r| r.field.as_str()).collect();
+    assert_eq!(fields, vec!["phone", "country"]);
+    let us = c.check_row(&row("", "(415) 555-2671")).unwrap();
+    assert_eq!(us["phone"], FieldValue::Text("+14155552671".into()));
+}
