@@ -427,16 +427,60 @@ impl ImportOutcome {
     }
 }
 
+/// What happened to one row, as the streaming import reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowOutcome {
+    /// A new, clean row.
+    Accepted(AcceptedRow),
+    /// A rejected row with every reason.
+    Quarantined(QuarantinedRow),
+    /// A row whose idempotency key was already seen.
+    Unchanged {
+        /// 1-based data row number.
+        row: u64,
+        /// Its idempotency key.
+        key: String,
+    },
+}
+
+impl ImportOutcome {
+    fn collect(&mut self, outcome: RowOutcome) {
+        match outcome {
+            RowOutcome::Accepted(a) => self.accepted.push(a),
+            RowOutcome::Quarantined(q) => self.quarantined.push(q),
+            RowOutcome::Unchanged { row, key } => self.unchanged.push((row, key)),
+        }
+    }
+}
+
 /// Imports CSV rows from `reader` (built with `flexible(true)` so ragged rows are
-/// quarantined rather than failing the file). Keys in `seen` come from earlier imports.
-/// Fails only for problems with the file as a whole (unreadable or mismatched header).
+/// quarantined rather than failing the file), collecting every outcome in memory.
+/// Keys in `seen` come from earlier imports. Fails only for problems with the file as a
+/// whole (unreadable or mismatched header).
 pub fn import_csv<R: Read>(
-    mut reader: csv::Reader<R>,
+    reader: csv::Reader<R>,
     map: &FieldMap,
     contract: &CompiledContract,
     options: &ImportOptions,
     seen: &HashSet<String>,
 ) -> Result<ImportOutcome, ContactsError> {
+    let mut outcome = ImportOutcome::default();
+    outcome.rows_read =
+        import_csv_each(reader, map, contract, options, seen, |o| outcome.collect(o))?;
+    Ok(outcome)
+}
+
+/// Like [`import_csv`], but hands each row's outcome to `on_row` as soon as it is decided,
+/// so large files import in constant memory. Returns the number of rows read.
+pub fn import_csv_each<R: Read>(
+    mut reader: csv::Reader<R>,
+    map: &FieldMap,
+    contract: &CompiledContract,
+    options: &ImportOptions,
+    seen: &HashSet<String>,
+    mut on_row: impl FnMut(RowOutcome),
+) -> Result<u64, ContactsError> {
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| ContactsError::Read(format!("cannot read the header: {e}")))?
@@ -446,25 +490,27 @@ pub fn import_csv<R: Read>(
     let plan = map
         .check_header(&header, contract)
         .map_err(ContactsError::Header)?;
-    let mut run = Run::new(map, contract, options, seen);
+    let mut run = Run::new(map, contract, options, seen, &mut on_row);
     let mut record = csv::StringRecord::new();
     loop {
-        let row = run.outcome.rows_read + 1;
+        let row = run.rows_read + 1;
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                run.outcome.rows_read = row;
+                run.rows_read = row;
                 let line = record.position().map(csv::Position::line);
-                let raw: Vec<(String, String)> = header
-                    .iter()
-                    .zip(record.iter())
-                    .map(|(h, v)| (h.clone(), v.to_string()))
-                    .collect();
+                let raw = || -> Vec<(String, String)> {
+                    header
+                        .iter()
+                        .zip(record.iter())
+                        .map(|(h, v)| (h.clone(), v.to_string()))
+                        .collect()
+                };
                 if record.len() != header.len() {
                     run.quarantine(
                         row,
                         line,
-                        raw,
+                        raw(),
                         vec![Rejection {
                             field: "row".into(),
                             value: record.iter().collect::<Vec<_>>().join(","),
@@ -493,7 +539,7 @@ pub fn import_csv<R: Read>(
                 run.row(row, line, raw, fields, source_id);
             }
             Err(e) => {
-                run.outcome.rows_read = row;
+                run.rows_read = row;
                 let line = e.position().map(csv::Position::line);
                 run.quarantine(
                     row,
@@ -508,7 +554,7 @@ pub fn import_csv<R: Read>(
             }
         }
     }
-    Ok(run.outcome)
+    Ok(run.rows_read)
 }
 
 /// Decodes `bytes` (see [`decode`]) and imports them as CSV.
@@ -546,15 +592,17 @@ pub fn import_json_lines<R: BufRead>(
         .collect();
     let ignored: BTreeSet<String> = map.spec.ignore_columns.iter().map(|c| key(c)).collect();
     let source_id_key = map.spec.source_id_column.as_deref().map(key);
-    let mut run = Run::new(map, contract, options, seen);
+    let mut outcome = ImportOutcome::default();
+    let mut collect = |o: RowOutcome| outcome.collect(o);
+    let mut run = Run::new(map, contract, options, seen, &mut collect);
     for (i, line) in reader.lines().enumerate() {
         let line_no = i as u64 + 1;
         let line = line.map_err(|e| ContactsError::Read(format!("line {line_no}: {e}")))?;
         if line.trim().is_empty() {
             continue;
         }
-        let row = run.outcome.rows_read + 1;
-        run.outcome.rows_read = row;
+        let row = run.rows_read + 1;
+        run.rows_read = row;
         let object = match serde_json::from_str::<serde_json::Value>(&line) {
             Ok(serde_json::Value::Object(o)) => o,
             Ok(_) => {
@@ -615,9 +663,11 @@ pub fn import_json_lines<R: BufRead>(
             run.quarantine(row, Some(line_no), raw, reasons);
             continue;
         }
-        run.row(row, Some(line_no), raw, fields, source_id);
+        run.row(row, Some(line_no), move || raw, fields, source_id);
     }
-    Ok(run.outcome)
+    let rows_read = run.rows_read;
+    outcome.rows_read = rows_read;
+    Ok(outcome)
 }
 
 /// The idempotency key of a row: system, source id and a SHA-256 of its mapped content
@@ -651,7 +701,8 @@ struct Run<'a> {
     options: &'a ImportOptions,
     seen: &'a HashSet<String>,
     in_file: HashSet<String>,
-    outcome: ImportOutcome,
+    rows_read: u64,
+    sink: &'a mut dyn FnMut(RowOutcome),
 }
 
 impl<'a> Run<'a> {
@@ -660,6 +711,7 @@ impl<'a> Run<'a> {
         contract: &'a CompiledContract,
         options: &'a ImportOptions,
         seen: &'a HashSet<String>,
+        sink: &'a mut dyn FnMut(RowOutcome),
     ) -> Self {
         Self {
             map,
@@ -667,7 +719,8 @@ impl<'a> Run<'a> {
             options,
             seen,
             in_file: HashSet::new(),
-            outcome: ImportOutcome::default(),
+            rows_read: 0,
+            sink,
         }
     }
 
@@ -678,33 +731,33 @@ impl<'a> Run<'a> {
         raw: Vec<(String, String)>,
         reasons: Vec<Rejection>,
     ) {
-        self.outcome.quarantined.push(QuarantinedRow {
+        (self.sink)(RowOutcome::Quarantined(QuarantinedRow {
             row,
             line,
             raw,
             reasons,
-        });
+        }));
     }
 
     fn row(
         &mut self,
         row: u64,
         line: Option<u64>,
-        raw: Vec<(String, String)>,
+        raw: impl FnOnce() -> Vec<(String, String)>,
         fields: BTreeMap<String, String>,
         source_id: Option<String>,
     ) {
         let system = self.map.spec.system.as_str();
         let key = idempotency_key(system, source_id.as_deref(), &fields);
         if self.seen.contains(&key) || !self.in_file.insert(key.clone()) {
-            self.outcome.unchanged.push((row, key));
+            (self.sink)(RowOutcome::Unchanged { row, key });
             return;
         }
         match self.contract.check_row(&fields) {
-            Err(reasons) => self.quarantine(row, line, raw, reasons),
+            Err(reasons) => self.quarantine(row, line, raw(), reasons),
             Ok(clean) => {
                 let record = self.build(&key, source_id, clean);
-                self.outcome.accepted.push(AcceptedRow { row, key, record });
+                (self.sink)(RowOutcome::Accepted(AcceptedRow { row, key, record }));
             }
         }
     }
