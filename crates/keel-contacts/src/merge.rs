@@ -89,6 +89,46 @@ impl Default for SurvivorshipConfig {
     }
 }
 
+impl SurvivorshipConfig {
+    /// Every problem with the settings, with paths relative to the settings (`fields.title`).
+    pub fn validate(&self) -> Vec<crate::problem::Problem> {
+        use crate::problem::Problem;
+        let mut problems = Vec::new();
+        let uses_precedence = self.default_rule == Rule::SourcePrecedence
+            || self.fields.values().any(|r| *r == Rule::SourcePrecedence);
+        if uses_precedence && self.source_precedence.is_empty() {
+            problems.push(Problem::new(
+                "source_precedence",
+                "a field uses source_precedence but no systems are ranked",
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, s) in self.source_precedence.iter().enumerate() {
+            if !seen.insert(s) {
+                problems.push(Problem::new(
+                    format!("source_precedence[{i}]"),
+                    format!("system `{s}` is ranked twice"),
+                ));
+            }
+        }
+        for (i, c) in self.consent_fields.iter().enumerate() {
+            if c.withdrawn_values.is_empty() {
+                problems.push(Problem::new(
+                    format!("consent_fields[{i}].withdrawn_values"),
+                    "list the values that mean consent is withdrawn",
+                ));
+            }
+            if self.fields.contains_key(&c.field) {
+                problems.push(Problem::new(
+                    format!("fields.{}", c.field),
+                    "a consent field cannot have a survivorship rule; consent is never overwritten",
+                ));
+            }
+        }
+        problems
+    }
+}
+
 /// Which of the two merged records a value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

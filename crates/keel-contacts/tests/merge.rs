@@ -247,3 +247,62 @@ fn merging_different_objects_is_refused() {
         "cannot merge `c1` and `a1`: they are different objects"
     );
 }
+
+#[test]
+fn unmerge_is_exact_for_every_pair_of_imported_records() {
+    use keel_contacts::contract::default_contact_contract;
+    use keel_contacts::import::{ImportOptions, Layout, import_csv_bytes};
+    let contract = default_contact_contract().unwrap();
+    let map = Layout::SalesforceLead.field_map().unwrap();
+    let options = ImportOptions {
+        source: "messy.csv".into(),
+        at: day(1),
+    };
+    let out = import_csv_bytes(
+        include_bytes!("../testdata/messy-salesforce-leads.csv"),
+        None,
+        &map,
+        &contract,
+        &options,
+        &Default::default(),
+    )
+    .unwrap();
+    let records: Vec<&Record> = out.accepted.iter().map(|a| &a.record).collect();
+    assert_eq!(records.len(), 7);
+    for a in &records {
+        for b in &records {
+            if a.id == b.id {
+                continue;
+            }
+            let m = merge(a, b, &SurvivorshipConfig::default(), day(2), "auto").unwrap();
+            let (ra, rb) = unmerge(&m.merge).unwrap();
+            assert_eq!(ra.canonical_bytes(), a.canonical_bytes());
+            assert_eq!(rb.canonical_bytes(), b.canonical_bytes());
+            // Every field of either record is in the merged record.
+            for k in a.fields.keys().chain(b.fields.keys()) {
+                assert!(
+                    m.record.fields.contains_key(k),
+                    "{k} lost merging {} and {}",
+                    a.id,
+                    b.id
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn survivorship_config_problems() {
+    assert_eq!(SurvivorshipConfig::default().validate(), vec![]);
+    let yaml = "default_rule: source_precedence\nfields: {email_opt_out: most_recent}\nsource_precedence: []\nconsent_fields:\n  - {field: email_opt_out, withdrawn_values: []}\n";
+    let config: SurvivorshipConfig = serde_yaml::from_str(yaml).unwrap();
+    let paths: Vec<String> = config.validate().into_iter().map(|p| p.path).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "source_precedence",
+            "consent_fields[0].withdrawn_values",
+            "fields.email_opt_out"
+        ]
+    );
+}
