@@ -1,0 +1,218 @@
+//! Contacts (people) and accounts (companies): standard and custom fields with lineage.
+//!
+//! A record holds one map of typed field values. Names in [`CONTACT_STANDARD_FIELDS`] /
+//! [`ACCOUNT_STANDARD_FIELDS`] are standard; any other name is a custom field. Every value
+//! carries its [`Lineage`]: which system and source it came from, and when — merges,
+//! survivorship and freshness scores all read it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::value::FieldValue;
+
+/// Which kind of object a record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    /// A person: lead, contact or subscriber.
+    Contact,
+    /// A company.
+    Account,
+}
+
+impl ObjectKind {
+    /// The standard field names of this object.
+    pub fn standard_fields(self) -> &'static [&'static str] {
+        match self {
+            Self::Contact => CONTACT_STANDARD_FIELDS,
+            Self::Account => ACCOUNT_STANDARD_FIELDS,
+        }
+    }
+
+    /// Parses `contact` / `account`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "contact" => Some(Self::Contact),
+            "account" => Some(Self::Account),
+            _ => None,
+        }
+    }
+}
+
+/// Standard fields of a contact.
+pub const CONTACT_STANDARD_FIELDS: &[&str] = &[
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "department",
+    "company",
+    "account_id",
+    "phone",
+    "mobile_phone",
+    "street",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "website",
+    "industry",
+    "employees",
+    "annual_revenue",
+    "lead_source",
+    "lead_status",
+    "rating",
+    "owner",
+    "lifecycle_stage",
+    "email_opt_out",
+    "source_created_at",
+    "source_updated_at",
+];
+
+/// Standard fields of an account.
+pub const ACCOUNT_STANDARD_FIELDS: &[&str] = &[
+    "name",
+    "domain",
+    "website",
+    "industry",
+    "employees",
+    "annual_revenue",
+    "phone",
+    "street",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "owner",
+    "account_type",
+    "source_created_at",
+    "source_updated_at",
+];
+
+/// Where one field value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lineage {
+    /// The system of record the value came from (`salesforce`, `hubspot`, `marketo`, `web_form`).
+    pub system: String,
+    /// The concrete source inside that system: an import file, a sync run, a form.
+    pub source: String,
+    /// When the value was observed or last changed at the source.
+    pub at: DateTime<Utc>,
+}
+
+/// A contact or account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// Keel's id of the record.
+    pub id: String,
+    /// Contact or account.
+    pub object: ObjectKind,
+    /// The system that created the record in Keel.
+    pub source: String,
+    /// The record's id in that system, if it has one.
+    pub source_id: Option<String>,
+    /// When the record was created (at the source when known).
+    pub created_at: DateTime<Utc>,
+    /// When any field last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Field values by name; standard and custom fields share this map.
+    pub fields: BTreeMap<String, FieldValue>,
+    /// Lineage of each field in `fields`, by the same name.
+    pub lineage: BTreeMap<String, Lineage>,
+}
+
+impl Record {
+    /// An empty record.
+    pub fn new(
+        id: impl Into<String>,
+        object: ObjectKind,
+        source: impl Into<String>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            object,
+            source: source.into(),
+            source_id: None,
+            created_at: at,
+            updated_at: at,
+            fields: BTreeMap::new(),
+            lineage: BTreeMap::new(),
+        }
+    }
+
+    /// Sets a field and its lineage, moving `updated_at` forward when the lineage is newer.
+    pub fn set(&mut self, field: impl Into<String>, value: FieldValue, lineage: Lineage) {
+        let field = field.into();
+        if lineage.at > self.updated_at {
+            self.updated_at = lineage.at;
+        }
+        self.fields.insert(field.clone(), value);
+        self.lineage.insert(field, lineage);
+    }
+
+    /// A field's value.
+    pub fn get(&self, field: &str) -> Option<&FieldValue> {
+        self.fields.get(field)
+    }
+
+    /// A text field's value.
+    pub fn text(&self, field: &str) -> Option<&str> {
+        match self.fields.get(field) {
+            Some(FieldValue::Text(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether `field` is a standard field of this object (otherwise it is custom).
+    pub fn is_standard(&self, field: &str) -> bool {
+        self.object.standard_fields().contains(&field)
+    }
+
+    /// The custom fields: every field that is not standard for this object.
+    pub fn custom_fields(&self) -> impl Iterator<Item = (&String, &FieldValue)> {
+        self.fields.iter().filter(|(k, _)| !self.is_standard(k))
+    }
+
+    /// Whether the record identifies a person or company: a contact with an email,
+    /// or an account with a name or domain. Anonymous records never overwrite identified ones.
+    pub fn is_identified(&self) -> bool {
+        match self.object {
+            ObjectKind::Contact => self.fields.contains_key("email"),
+            ObjectKind::Account => {
+                self.fields.contains_key("name") || self.fields.contains_key("domain")
+            }
+        }
+    }
+
+    /// The record as canonical JSON bytes: fields in name order, so the same record always
+    /// gives the same bytes. Merge records keep originals in this form.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        // A record is maps of strings and plain enums; serialising it cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn custom_fields_are_the_non_standard_ones() {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let lin = Lineage {
+            system: "hubspot".into(),
+            source: "export.csv".into(),
+            at,
+        };
+        let mut r = Record::new("c1", ObjectKind::Contact, "hubspot", at);
+        r.set("email", FieldValue::Text("a@b.com".into()), lin.clone());
+        r.set("favourite_colour", FieldValue::Text("teal".into()), lin);
+        let custom: Vec<_> = r.custom_fields().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(custom, vec!["favourite_colour"]);
+        assert!(r.is_identified());
+    }
+}
