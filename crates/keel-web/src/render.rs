@@ -26,6 +26,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("audit.html", include_str!("../templates/audit.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("events.html", include_str!("../templates/events.html")),
+    ("catalog.html", include_str!("../templates/catalog.html")),
+    ("tool.html", include_str!("../templates/tool.html")),
+    ("audits.html", include_str!("../templates/audits.html")),
+    ("graph.html", include_str!("../templates/graph.html")),
+    (
+        "catalog_new.html",
+        include_str!("../templates/catalog_new.html"),
+    ),
 ];
 
 impl Pages {
@@ -105,6 +113,14 @@ pub struct NavGroup {
 /// add their areas here.
 pub const AREAS: &[(&str, &str, &str, Action)] = &[
     ("Workspace", "Overview", "/", Action::MeRead),
+    ("Stack", "Catalog", "/catalog", Action::CatalogRead),
+    (
+        "Stack",
+        "Stack graph",
+        "/catalog/graph",
+        Action::CatalogRead,
+    ),
+    ("Stack", "Audits", "/catalog/audits", Action::CatalogRead),
     ("Measure", "Events", "/events", Action::EventsRead),
     ("Admin", "People", "/admin/users", Action::UsersManage),
     (

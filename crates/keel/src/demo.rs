@@ -92,6 +92,7 @@ pub async fn seed_if_empty(store: &Store) -> anyhow::Result<()> {
             }
         }
         seed_events(store).await?;
+        seed_stack(store).await?;
         println!(
             "Created the demo workspace for Halyard Outdoor ({} people, {} teams).",
             PEOPLE.len(),
@@ -186,4 +187,51 @@ async fn seed_events(store: &Store) -> anyhow::Result<()> {
         .collect();
     events::ingest(store, source.id, &accepted, &rejected).await?;
     Ok(())
+}
+
+/// The demo company's stack as code, compiled into the binary so `--demo` works from anywhere.
+static DEMO_STACK: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../../examples/ops");
+
+/// Applies `examples/ops` — about 40 tools with owners, contracts, integrations and deliberate
+/// problems — exactly as `keel apply examples/ops` would.
+async fn seed_stack(store: &Store) -> anyhow::Result<()> {
+    let mut files = Vec::new();
+    collect(&DEMO_STACK, &mut files);
+    let loaded = keel_manifests::load(&files, &keel_web::ops::registry());
+    if loaded.has_errors() {
+        let first = loaded
+            .diagnostics
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        anyhow::bail!("the built-in demo stack does not check: {first}");
+    }
+    let current = keel_web::ops::current_documents(store).await?;
+    let plan = keel_manifests::plan(&current, &loaded.documents());
+    keel_web::ops::apply_plan(
+        store,
+        &Actor::System("demo"),
+        &plan,
+        "demo stack (examples/ops)",
+    )
+    .await?;
+    Ok(())
+}
+
+fn collect(dir: &include_dir::Dir<'static>, out: &mut Vec<keel_manifests::SourceFile>) {
+    for file in dir.files() {
+        let path = file.path().to_string_lossy().to_string();
+        if (path.ends_with(".yaml") || path.ends_with(".yml"))
+            && let Some(text) = file.contents_utf8()
+        {
+            out.push(keel_manifests::SourceFile::new(
+                format!("examples/ops/{path}"),
+                text,
+            ));
+        }
+    }
+    for sub in dir.dirs() {
+        collect(sub, out);
+    }
 }

@@ -189,6 +189,45 @@ async fn run_tour(c: &fantoccini::Client, base: &str) -> Result<(), String> {
     if !secret.starts_with("keel_") {
         return Err(format!("new token not shown: {secret}"));
     }
+    c.find(Locator::LinkText("Catalog"))
+        .await
+        .map_err(err)?
+        .click()
+        .await
+        .map_err(err)?;
+    c.wait()
+        .for_element(Locator::Css("a[href='/catalog/tools/salesforce']"))
+        .await
+        .map_err(err)?
+        .click()
+        .await
+        .map_err(err)?;
+    let page = c
+        .wait()
+        .for_element(Locator::Css("main"))
+        .await
+        .map_err(err)?
+        .text()
+        .await
+        .map_err(err)?;
+    if !page.contains("Service readiness") || !page.contains("Blast radius") {
+        return Err("the tool page should show its scorecard and blast radius".into());
+    }
+    c.find(Locator::LinkText("Stack graph"))
+        .await
+        .map_err(err)?
+        .click()
+        .await
+        .map_err(err)?;
+    c.wait()
+        .for_element(Locator::Css(".chart svg"))
+        .await
+        .map_err(err)?;
+    if let Ok(dir) = std::env::var("KEEL_SCREENSHOT_DIR")
+        && let Ok(png) = c.screenshot().await
+    {
+        let _ = std::fs::write(format!("{dir}/stack-graph.png"), png);
+    }
     c.find(Locator::LinkText("Overview"))
         .await
         .map_err(err)?

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use keel_catalog::impact::{Graph, Node};
-use keel_manifests::{Document, SourceFile};
+use keel_manifests::SourceFile;
 use keel_policy::Action;
 use keel_store::documents;
 use serde::{Deserialize, Serialize};
@@ -46,36 +46,6 @@ impl From<documents::Document> for DocumentBody {
             revision: d.revision,
         }
     }
-}
-
-/// Validates one document with the same loader `keel check` uses, so the API and the files agree
-/// on what is valid. Problems name the field path.
-pub fn validate_document(body: &serde_json::Value) -> Result<Document, ApiError> {
-    let yaml = serde_json::to_string_pretty(body).map_err(|e| ApiError::Internal(e.to_string()))?;
-    // JSON is YAML, so the document goes through the YAML loader unchanged.
-    let loaded = keel_manifests::load(
-        &[SourceFile::new("request body", yaml)],
-        &crate::ops::registry(),
-    );
-    if loaded.has_errors() {
-        let errors = loaded
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == keel_manifests::Severity::Error)
-            .map(|d| {
-                FieldError::new(
-                    format!("document:{}:{}", d.location.line, d.location.column),
-                    d.message.clone(),
-                )
-            })
-            .collect();
-        return Err(ApiError::validation(errors));
-    }
-    loaded
-        .documents()
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::validation(vec![FieldError::new("body", "no document")]))
 }
 
 /// Filters for the document list.
@@ -149,7 +119,9 @@ async fn put(
     Ok(Json(stored))
 }
 
-/// Validates a document in the context of the whole catalog and stores it.
+/// Validates a document exactly as `keel check` validates a file — schema, names, and references
+/// to the rest of the running catalog — and stores it. Problems come back as 422 naming the
+/// line, column and field of the submitted document.
 pub async fn store_document(
     state: &AppState,
     caller: &Caller,
@@ -158,43 +130,48 @@ pub async fn store_document(
     document: &serde_json::Value,
     expected_revision: Option<i64>,
 ) -> ApiResult<DocumentBody> {
-    let doc = validate_document(document)?;
-    if doc.kind != kind || doc.metadata.name != name {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "metadata.name",
-            format!(
-                "the document is {}/{}, not {kind}/{name}",
-                doc.kind, doc.metadata.name
-            ),
-        )]));
-    }
-    // References are checked against the whole catalog with this document in place.
-    let mut all = crate::ops::current_documents(&state.store)
+    const SUBMITTED: &str = "document";
+    let text =
+        serde_json::to_string_pretty(document).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut files: Vec<SourceFile> = crate::ops::current_documents(&state.store)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    all.retain(|d| !(d.kind == doc.kind && d.metadata.name == doc.metadata.name));
-    all.push(doc.clone());
-    let registry = crate::ops::registry();
-    let files: Vec<SourceFile> = all
-        .iter()
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .into_iter()
+        .filter(|d| !(d.kind == kind && d.metadata.name == name))
         .map(|d| {
             SourceFile::new(
-                format!("{}/{}", d.kind, d.metadata.name),
-                serde_json::to_string(d).unwrap_or_default(),
+                format!("stored/{}/{}", d.kind, d.metadata.name),
+                serde_json::to_string(&d).unwrap_or_default(),
             )
         })
         .collect();
-    let loaded = keel_manifests::load(&files, &registry);
-    let own = format!("{kind}/{name}");
+    // JSON is YAML, so the submitted document goes through the file loader unchanged.
+    files.push(SourceFile::new(SUBMITTED, text));
+    let loaded = keel_manifests::load(&files, &crate::ops::registry());
     let errors: Vec<FieldError> = loaded
         .diagnostics
         .iter()
-        .filter(|d| d.severity == keel_manifests::Severity::Error && d.location.file == own)
-        .map(|d| FieldError::new("document", d.message.clone()))
+        .filter(|d| d.severity == keel_manifests::Severity::Error && d.location.file == SUBMITTED)
+        .map(|d| {
+            FieldError::new(
+                format!("{SUBMITTED}:{}:{}", d.location.line, d.location.column),
+                d.message.clone(),
+            )
+        })
         .collect();
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    let doc = loaded
+        .documents()
+        .into_iter()
+        .find(|d| d.kind == kind && d.metadata.name == name)
+        .ok_or_else(|| {
+            ApiError::validation(vec![FieldError::new(
+                "metadata.name",
+                format!("the document is not {kind}/{name}"),
+            )])
+        })?;
     let stored = documents::put(
         &state.store,
         &caller.actor(),

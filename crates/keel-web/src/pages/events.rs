@@ -64,7 +64,7 @@ async fn render(
             .bind(since)
             .fetch_all(&state.store)
             .await?;
-    let mut per_hour = vec![0f64; 24];
+    let mut per_hour = [0f64; 24];
     for (at,) in &recent {
         let hours_ago = (now - *at).num_hours().clamp(0, 23) as usize;
         if let Some(slot) = per_hour.get_mut(23 - hours_ago) {

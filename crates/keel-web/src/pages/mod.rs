@@ -2,6 +2,7 @@
 //! visitors to the sign-in page), checks its action, and renders a template in the layout.
 
 mod admin;
+mod catalog;
 mod events;
 mod session;
 
@@ -208,4 +209,5 @@ pub fn router() -> Router<AppState> {
         .merge(session::router())
         .merge(admin::router())
         .merge(events::router())
+        .merge(catalog::router())
 }
