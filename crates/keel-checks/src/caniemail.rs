@@ -45,7 +45,10 @@ pub fn data() -> &'static Data {
 }
 
 fn str_of(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 impl Data {
@@ -54,9 +57,19 @@ impl Data {
         // empty table (no client findings) rather than a crash.
         let root: Value = serde_json::from_str(json).unwrap_or(Value::Null);
         let mut features = Vec::new();
-        for f in root.get("data").and_then(Value::as_array).into_iter().flatten() {
+        for f in root
+            .get("data")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let mut stats = Vec::new();
-            for (family, platforms) in f.get("stats").and_then(Value::as_object).into_iter().flatten() {
+            for (family, platforms) in f
+                .get("stats")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
                 for (platform, versions) in platforms.as_object().into_iter().flatten() {
                     let results = versions
                         .as_object()
@@ -86,7 +99,11 @@ impl Data {
                 notes,
             });
         }
-        let by_slug = features.iter().enumerate().map(|(i, f)| (f.slug.clone(), i)).collect();
+        let by_slug = features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.slug.clone(), i))
+            .collect();
         let names = |key: &str| -> HashMap<String, String> {
             root.get("nicenames")
                 .and_then(|n| n.get(key))
@@ -129,7 +146,11 @@ impl Data {
         let mut ids: Vec<String> = self
             .features
             .iter()
-            .flat_map(|f| f.stats.iter().map(|s| format!("{}.{}", s.family, s.platform)))
+            .flat_map(|f| {
+                f.stats
+                    .iter()
+                    .map(|s| format!("{}.{}", s.family, s.platform))
+            })
             .collect();
         ids.sort();
         ids.dedup();
@@ -172,7 +193,9 @@ pub const DEFAULT_CLIENTS: &[&str] = &[
 impl Default for ClientSet {
     fn default() -> Self {
         // The defaults are known-good ids.
-        ClientSet::parse(DEFAULT_CLIENTS.iter().copied()).unwrap_or(ClientSet { entries: Vec::new() })
+        ClientSet::parse(DEFAULT_CLIENTS.iter().copied()).unwrap_or(ClientSet {
+            entries: Vec::new(),
+        })
     }
 }
 
@@ -190,12 +213,18 @@ impl ClientSet {
                 continue;
             }
             match id.split_once('.') {
-                Some((f, p)) if known.iter().any(|k| k == id) => entries.push((f.to_owned(), Some(p.to_owned()))),
+                Some((f, p)) if known.iter().any(|k| k == id) => {
+                    entries.push((f.to_owned(), Some(p.to_owned())))
+                }
                 None if data.families.contains_key(id) => entries.push((id.to_owned(), None)),
                 _ => unknown.push(id.to_owned()),
             }
         }
-        if unknown.is_empty() { Ok(ClientSet { entries }) } else { Err(unknown) }
+        if unknown.is_empty() {
+            Ok(ClientSet { entries })
+        } else {
+            Err(unknown)
+        }
     }
 
     fn contains(&self, family: &str, platform: &str) -> bool {
@@ -209,7 +238,11 @@ impl ClientSet {
 /// test date describes the client people use today, while every app version may still be in use.
 fn is_test_date(version: &str) -> bool {
     let b = version.as_bytes();
-    b.len() == 7 && b[4] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || c.is_ascii_digit())
+    b.len() == 7
+        && b[4] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || c.is_ascii_digit())
 }
 
 impl Feature {
@@ -226,8 +259,10 @@ impl Feature {
                 _ => &s.results,
             };
             for (level, label) in [('n', "unsupported"), ('a', "partial")] {
-                let hits: Vec<&(String, String)> =
-                    considered.iter().filter(|(_, r)| r.starts_with(level)).collect();
+                let hits: Vec<&(String, String)> = considered
+                    .iter()
+                    .filter(|(_, r)| r.starts_with(level))
+                    .collect();
                 if hits.is_empty() {
                     continue;
                 }
@@ -264,14 +299,20 @@ mod tests {
     fn flex_is_unsupported_in_outlook_windows_all_versions() {
         let f = data().feature("css-display-flex").unwrap();
         let impacts = f.impacts(&ClientSet::default());
-        let outlook = impacts.iter().find(|i| i.client == "outlook.windows").unwrap();
+        let outlook = impacts
+            .iter()
+            .find(|i| i.client == "outlook.windows")
+            .unwrap();
         assert_eq!(outlook.support, "unsupported");
         assert!(outlook.versions.contains(&"2007".to_owned()));
     }
 
     #[test]
     fn rejects_unknown_clients() {
-        assert_eq!(ClientSet::parse(["gmail", "nope.x", "hotmail"]).unwrap_err(), vec!["nope.x", "hotmail"]);
+        assert_eq!(
+            ClientSet::parse(["gmail", "nope.x", "hotmail"]).unwrap_err(),
+            vec!["nope.x", "hotmail"]
+        );
         assert!(ClientSet::parse(["gmail", "outlook.windows"]).is_ok());
     }
 }

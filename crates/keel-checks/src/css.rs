@@ -40,10 +40,12 @@ pub struct Scan {
     pub selectors: Vec<(String, usize)>,
 }
 
-
 impl Scan {
     fn add(&mut self, slug: impl Into<String>, offset: usize) {
-        self.uses.push(Use { slug: slug.into(), offset });
+        self.uses.push(Use {
+            slug: slug.into(),
+            offset,
+        });
     }
 }
 
@@ -99,7 +101,8 @@ fn rules<'i>(p: &mut Parser<'i, '_>, css: &str, base: usize, scan: &mut Scan, in
                 let prelude = css.get(from..end).unwrap_or("").trim();
                 match at.take() {
                     Some((name, offset)) => match name.as_str() {
-                        "media" | "supports" | "document" | "container" | "layer" | "-moz-document" => {
+                        "media" | "supports" | "document" | "container" | "layer"
+                        | "-moz-document" => {
                             if name == "media" {
                                 media_features(prelude, offset, scan);
                             }
@@ -124,7 +127,9 @@ fn rules<'i>(p: &mut Parser<'i, '_>, css: &str, base: usize, scan: &mut Scan, in
                     },
                     None => {
                         if !in_keyframes && !prelude.is_empty() {
-                            let lead = css.get(from..end).map_or(0, |s| s.len() - s.trim_start().len());
+                            let lead = css
+                                .get(from..end)
+                                .map_or(0, |s| s.len() - s.trim_start().len());
                             selectors(prelude, base + from + lead, scan);
                         }
                         let _ = p.parse_nested_block(|p| -> Result<(), ParseError<'i, ()>> {
@@ -148,7 +153,10 @@ fn media_features(prelude: &str, offset: usize, scan: &mut Scan) {
     let lower = prelude.to_ascii_lowercase();
     for (needle, slug) in [
         ("prefers-color-scheme", "css-at-media-prefers-color-scheme"),
-        ("prefers-reduced-motion", "css-at-media-prefers-reduced-motion"),
+        (
+            "prefers-reduced-motion",
+            "css-at-media-prefers-reduced-motion",
+        ),
         ("orientation", "css-at-media-orientation"),
         ("hover", "css-at-media-hover"),
         ("device-pixel-ratio", "css-at-media-device-pixel-ratio"),
@@ -176,7 +184,12 @@ struct SelectorState {
     after_dot: bool,
 }
 
-fn selector_tokens<'i>(p: &mut Parser<'i, '_>, offset: usize, scan: &mut Scan, st: &mut SelectorState) {
+fn selector_tokens<'i>(
+    p: &mut Parser<'i, '_>,
+    offset: usize,
+    scan: &mut Scan,
+    st: &mut SelectorState,
+) {
     loop {
         let token = match p.next_including_whitespace_and_comments() {
             Ok(t) => t.clone(),
@@ -224,7 +237,11 @@ fn selector_tokens<'i>(p: &mut Parser<'i, '_>, offset: usize, scan: &mut Scan, s
                     simple("css-selector-class", st, scan);
                 } else if st.after_colon > 0 {
                     let name = name.to_ascii_lowercase();
-                    let slug = if st.after_colon >= 2 || matches!(name.as_str(), "before" | "after" | "first-line" | "first-letter") {
+                    let slug = if st.after_colon >= 2
+                        || matches!(
+                            name.as_str(),
+                            "before" | "after" | "first-line" | "first-letter"
+                        ) {
                         format!("css-pseudo-element-{name}")
                     } else {
                         format!("css-pseudo-class-{name}")
@@ -251,7 +268,11 @@ fn declarations<'i>(p: &mut Parser<'i, '_>, css: &str, base: usize, scan: &mut S
     let mut name: Option<(String, usize)> = None;
     let mut value_start: Option<usize> = None;
     let mut important = false;
-    let finish = |name: &mut Option<(String, usize)>, value_start: &mut Option<usize>, end: usize, scan: &mut Scan, important: &mut bool| {
+    let finish = |name: &mut Option<(String, usize)>,
+                  value_start: &mut Option<usize>,
+                  end: usize,
+                  scan: &mut Scan,
+                  important: &mut bool| {
         if let (Some((n, offset)), Some(vs)) = (name.take(), value_start.take()) {
             let mut value = css.get(vs..end.max(vs)).unwrap_or("").trim().to_owned();
             if let Some(i) = value.to_ascii_lowercase().find("!important") {
@@ -265,7 +286,11 @@ fn declarations<'i>(p: &mut Parser<'i, '_>, css: &str, base: usize, scan: &mut S
                 scan.add("css-important", offset);
             }
             value_keywords(&n, &value, offset, scan);
-            scan.declarations.push(Declaration { name: n, value, offset });
+            scan.declarations.push(Declaration {
+                name: n,
+                value,
+                offset,
+            });
         }
         *important = false;
     };
@@ -279,8 +304,12 @@ fn declarations<'i>(p: &mut Parser<'i, '_>, css: &str, base: usize, scan: &mut S
             Token::Comment(_) => scan.add("css-comments", base + start),
             Token::WhiteSpace(_) => {}
             Token::Semicolon => finish(&mut name, &mut value_start, start, scan, &mut important),
-            Token::Ident(n) if name.is_none() => name = Some((n.to_ascii_lowercase(), base + start)),
-            Token::Colon if value_start.is_none() && name.is_some() => value_start = Some(p.position().byte_index()),
+            Token::Ident(n) if name.is_none() => {
+                name = Some((n.to_ascii_lowercase(), base + start))
+            }
+            Token::Colon if value_start.is_none() && name.is_some() => {
+                value_start = Some(p.position().byte_index())
+            }
             Token::CurlyBracketBlock => {
                 // A nested rule inside a declaration block (CSS Nesting).
                 scan.add("css-nesting", base + start);
@@ -306,7 +335,19 @@ fn value_token<'i>(p: &mut Parser<'i, '_>, token: &Token<'_>, offset: usize, sca
             let unit = unit.to_ascii_lowercase();
             if matches!(
                 unit.as_str(),
-                "px" | "em" | "rem" | "pt" | "pc" | "cm" | "mm" | "in" | "ex" | "ch" | "vh" | "vw" | "vmin" | "vmax"
+                "px" | "em"
+                    | "rem"
+                    | "pt"
+                    | "pc"
+                    | "cm"
+                    | "mm"
+                    | "in"
+                    | "ex"
+                    | "ch"
+                    | "vh"
+                    | "vw"
+                    | "vmin"
+                    | "vmax"
             ) {
                 scan.add(format!("css-unit-{unit}"), offset);
             }
@@ -359,7 +400,10 @@ fn value_token<'i>(p: &mut Parser<'i, '_>, token: &Token<'_>, offset: usize, sca
 
 fn value_keywords(name: &str, value: &str, offset: usize, scan: &mut Scan) {
     let v = value.to_ascii_lowercase();
-    let has = |word: &str| v.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).any(|w| w == word);
+    let has = |word: &str| {
+        v.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .any(|w| w == word)
+    };
     match name {
         "display" => {
             if has("flex") || has("inline-flex") {
@@ -406,7 +450,9 @@ pub fn property_slug(name: &str) -> Option<String> {
             3 => "css-border-inline-block-individual",
             _ => "css-border-inline-block-longhand",
         },
-        "border" if !matches!(name, "border-collapse" | "border-spacing" | "border-image") => "css-border",
+        "border" if !matches!(name, "border-collapse" | "border-spacing" | "border-image") => {
+            "css-border"
+        }
         "margin" | "padding" if logical => match parts.get(1..) {
             Some([_]) => return Some(format!("css-{first}-inline-block")),
             Some(["inline", _]) => return Some(format!("css-{first}-inline-start-end")),
@@ -454,7 +500,9 @@ mod tests {
 
     #[test]
     fn finds_properties_values_and_selectors() {
-        let s = slugs("@media (prefers-color-scheme: dark) { .a > p:hover { display: flex; margin-top: 2rem !important } }");
+        let s = slugs(
+            "@media (prefers-color-scheme: dark) { .a > p:hover { display: flex; margin-top: 2rem !important } }",
+        );
         for want in [
             "css-at-media",
             "css-at-media-prefers-color-scheme",
@@ -482,15 +530,28 @@ mod tests {
     fn reports_offsets_in_document_bytes() {
         let mut scan = Scan::default();
         scan_stylesheet("\np { display:grid }", 100, &mut scan);
-        let grid = scan.uses.iter().find(|u| u.slug == "css-display-grid").unwrap();
+        let grid = scan
+            .uses
+            .iter()
+            .find(|u| u.slug == "css-display-grid")
+            .unwrap();
         assert_eq!(grid.offset, 100 + 5);
     }
 
     #[test]
     fn maps_longhands() {
-        assert_eq!(property_slug("border-top-width").as_deref(), Some("css-border"));
-        assert_eq!(property_slug("padding-inline-start").as_deref(), Some("css-padding-inline-start-end"));
-        assert_eq!(property_slug("background-color").as_deref(), Some("css-background-color"));
+        assert_eq!(
+            property_slug("border-top-width").as_deref(),
+            Some("css-border")
+        );
+        assert_eq!(
+            property_slug("padding-inline-start").as_deref(),
+            Some("css-padding-inline-start-end")
+        );
+        assert_eq!(
+            property_slug("background-color").as_deref(),
+            Some("css-background-color")
+        );
         assert_eq!(property_slug("color"), None);
     }
 }

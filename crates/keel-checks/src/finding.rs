@@ -150,7 +150,10 @@ impl Report {
 
     /// Number of findings at a severity.
     pub fn count(&self, severity: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == severity).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
     }
 
     pub(crate) fn sort(&mut self) {

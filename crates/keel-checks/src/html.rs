@@ -31,7 +31,10 @@ pub struct Element {
 impl Element {
     /// The value of an attribute, if present.
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// True when the attribute is present (with any value).
@@ -116,8 +119,25 @@ fn closes_implicitly(open: &str, next: &str) -> bool {
     match open {
         "p" => matches!(
             next,
-            "p" | "div" | "table" | "ul" | "ol" | "dl" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-                | "section" | "article" | "header" | "footer" | "form" | "hr" | "pre" | "blockquote"
+            "p" | "div"
+                | "table"
+                | "ul"
+                | "ol"
+                | "dl"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "section"
+                | "article"
+                | "header"
+                | "footer"
+                | "form"
+                | "hr"
+                | "pre"
+                | "blockquote"
         ),
         "li" => next == "li",
         "dt" | "dd" => matches!(next, "dt" | "dd"),
@@ -137,18 +157,27 @@ impl Builder {
     fn flush_text(&mut self) {
         if let Some((text, offset, kind)) = self.pending.take() {
             let parent = self.stack.last().copied();
-            let parent_name = parent.and_then(|p| self.elements.get(p)).map(|e| e.name.as_str());
+            let parent_name = parent
+                .and_then(|p| self.elements.get(p))
+                .map(|e| e.name.as_str());
             match (kind, parent_name) {
-                (TextType::RawText, Some("style")) => self.styles.push(StyleBlock { css: text, offset }),
+                (TextType::RawText, Some("style")) => {
+                    self.styles.push(StyleBlock { css: text, offset })
+                }
                 (TextType::ScriptData, _) => {
                     if let Some(element) = parent {
-                        self.scripts.push(ScriptBlock { code: text, element });
+                        self.scripts.push(ScriptBlock {
+                            code: text,
+                            element,
+                        });
                     }
                 }
                 (TextType::RCData, Some("title")) => self.title.push_str(&decode_entities(&text)),
-                (TextType::Data | TextType::RCData, _) => {
-                    self.texts.push(Text { text: decode_entities(&text), offset, parent })
-                }
+                (TextType::Data | TextType::RCData, _) => self.texts.push(Text {
+                    text: decode_entities(&text),
+                    offset,
+                    parent,
+                }),
                 _ => {}
             }
         }
@@ -165,90 +194,105 @@ impl Document {
             let on_text = Rc::clone(&state);
             let on_comment = Rc::clone(&state);
             let on_doctype = Rc::clone(&state);
-            let settings = Settings::new().append_element_content_handler((
-                std::borrow::Cow::Owned(all),
-                ElementContentHandlers::default().element(move |el: &mut lol_html::html_content::Element<'_, '_>| {
-                    let range = el.source_location().bytes();
-                    let name = el.tag_name();
-                    let mut style_offset = None;
-                    let attrs = el
-                        .attributes()
-                        .iter()
-                        .map(|a| {
-                            let n = a.name();
-                            if n == "style" {
-                                style_offset = a.value_source_location().map(|l| l.bytes().start);
-                            }
-                            (n, decode_entities(&a.value()))
-                        })
-                        .collect();
-                    let mut b = on_element.borrow_mut();
-                    b.flush_text();
-                    while let Some(&top) = b.stack.last() {
-                        if b.elements.get(top).is_some_and(|e| closes_implicitly(&e.name, &name)) {
-                            b.stack.pop();
-                        } else {
-                            break;
-                        }
-                    }
-                    let index = b.elements.len();
-                    let parent = b.stack.last().copied();
-                    let opens = el.can_have_content() && !el.is_self_closing() && !VOID.contains(&name.as_str());
-                    b.elements.push(Element {
-                        name,
-                        attrs,
-                        offset: range.start,
-                        tag_len: range.end - range.start,
-                        parent,
-                        style_offset,
-                    });
-                    if opens {
-                        b.stack.push(index);
-                        drop(b);
-                        let on_end = Rc::clone(&on_element);
-                        el.on_end_tag(Box::new(move |_end: &mut lol_html::html_content::EndTag<'_>| {
-                            let mut b = on_end.borrow_mut();
+            let settings = Settings::new()
+                .append_element_content_handler((
+                    std::borrow::Cow::Owned(all),
+                    ElementContentHandlers::default().element(
+                        move |el: &mut lol_html::html_content::Element<'_, '_>| {
+                            let range = el.source_location().bytes();
+                            let name = el.tag_name();
+                            let mut style_offset = None;
+                            let attrs = el
+                                .attributes()
+                                .iter()
+                                .map(|a| {
+                                    let n = a.name();
+                                    if n == "style" {
+                                        style_offset =
+                                            a.value_source_location().map(|l| l.bytes().start);
+                                    }
+                                    (n, decode_entities(&a.value()))
+                                })
+                                .collect();
+                            let mut b = on_element.borrow_mut();
                             b.flush_text();
-                            if let Some(pos) = b.stack.iter().rposition(|&i| i == index) {
-                                b.stack.truncate(pos);
+                            while let Some(&top) = b.stack.last() {
+                                if b.elements
+                                    .get(top)
+                                    .is_some_and(|e| closes_implicitly(&e.name, &name))
+                                {
+                                    b.stack.pop();
+                                } else {
+                                    break;
+                                }
+                            }
+                            let index = b.elements.len();
+                            let parent = b.stack.last().copied();
+                            let opens = el.can_have_content()
+                                && !el.is_self_closing()
+                                && !VOID.contains(&name.as_str());
+                            b.elements.push(Element {
+                                name,
+                                attrs,
+                                offset: range.start,
+                                tag_len: range.end - range.start,
+                                parent,
+                                style_offset,
+                            });
+                            if opens {
+                                b.stack.push(index);
+                                drop(b);
+                                let on_end = Rc::clone(&on_element);
+                                el.on_end_tag(Box::new(
+                                    move |_end: &mut lol_html::html_content::EndTag<'_>| {
+                                        let mut b = on_end.borrow_mut();
+                                        b.flush_text();
+                                        if let Some(pos) = b.stack.iter().rposition(|&i| i == index)
+                                        {
+                                            b.stack.truncate(pos);
+                                        }
+                                        Ok(())
+                                    },
+                                ))?;
                             }
                             Ok(())
-                        }))?;
-                    }
-                    Ok(())
-                }),
-            ))
-            .append_document_content_handler(
-                DocumentContentHandlers::default()
-                    .text(move |t: &mut lol_html::html_content::TextChunk<'_>| {
-                        let mut b = on_text.borrow_mut();
-                        let offset = t.source_location().bytes().start;
-                        let kind = t.text_type();
-                        match &mut b.pending {
-                            Some((text, _, _)) => text.push_str(t.as_str()),
-                            None => b.pending = Some((t.as_str().to_owned(), offset, kind)),
-                        }
-                        if t.last_in_text_node() {
+                        },
+                    ),
+                ))
+                .append_document_content_handler(
+                    DocumentContentHandlers::default()
+                        .text(move |t: &mut lol_html::html_content::TextChunk<'_>| {
+                            let mut b = on_text.borrow_mut();
+                            let offset = t.source_location().bytes().start;
+                            let kind = t.text_type();
+                            match &mut b.pending {
+                                Some((text, _, _)) => text.push_str(t.as_str()),
+                                None => b.pending = Some((t.as_str().to_owned(), offset, kind)),
+                            }
+                            if t.last_in_text_node() {
+                                b.flush_text();
+                            }
+                            Ok(())
+                        })
+                        .comments(move |c: &mut lol_html::html_content::Comment<'_>| {
+                            let mut b = on_comment.borrow_mut();
                             b.flush_text();
-                        }
-                        Ok(())
-                    })
-                    .comments(move |c: &mut lol_html::html_content::Comment<'_>| {
-                        let mut b = on_comment.borrow_mut();
-                        b.flush_text();
-                        b.comments.push((c.source_location().bytes().start, c.text()));
-                        Ok(())
-                    })
-                    .doctype(move |d: &mut lol_html::html_content::Doctype<'_>| {
-                        let mut b = on_doctype.borrow_mut();
-                        if b.doctype.is_none() {
-                            b.doctype = Some(d.source_location().bytes().start);
-                        }
-                        Ok(())
-                    }),
-            );
+                            b.comments
+                                .push((c.source_location().bytes().start, c.text()));
+                            Ok(())
+                        })
+                        .doctype(move |d: &mut lol_html::html_content::Doctype<'_>| {
+                            let mut b = on_doctype.borrow_mut();
+                            if b.doctype.is_none() {
+                                b.doctype = Some(d.source_location().bytes().start);
+                            }
+                            Ok(())
+                        }),
+                );
             let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
-            rewriter.write(source.as_bytes()).map_err(|e| ParseFailure(e.to_string()))?;
+            rewriter
+                .write(source.as_bytes())
+                .map_err(|e| ParseFailure(e.to_string()))?;
             rewriter.end().map_err(|e| ParseFailure(e.to_string()))?;
         }
         let mut b = state.take();
@@ -289,12 +333,19 @@ impl Document {
 
     /// Elements with a given tag name.
     pub fn by_name<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (usize, &'a Element)> + 'a {
-        self.elements.iter().enumerate().filter(move |(_, e)| e.name == name)
+        self.elements
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| e.name == name)
     }
 
     /// True when element `index` is `ancestor` or inside it.
     pub fn is_within(&self, index: usize, ancestor: usize) -> bool {
-        index >= ancestor && self.subtree_end.get(ancestor).is_some_and(|&end| index < end)
+        index >= ancestor
+            && self
+                .subtree_end
+                .get(ancestor)
+                .is_some_and(|&end| index < end)
     }
 
     /// Text inside each element named `name` (e.g. every link's visible text), in one pass.
@@ -350,9 +401,12 @@ impl Document {
     pub fn body_text(&self) -> String {
         let mut out = String::new();
         for t in &self.texts {
-            let hidden = t.parent.and_then(|p| self.elements.get(p)).is_some_and(|e| {
-                matches!(e.name.as_str(), "head" | "noscript" | "template" | "title")
-            });
+            let hidden = t
+                .parent
+                .and_then(|p| self.elements.get(p))
+                .is_some_and(|e| {
+                    matches!(e.name.as_str(), "head" | "noscript" | "template" | "title")
+                });
             if !hidden {
                 out.push_str(&t.text);
                 out.push(' ');

@@ -70,7 +70,10 @@ fn prescan_meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
         let tag = &lower[start..end];
         if let Some(cs) = find(tag, b"charset=") {
             let rest = &tag[cs + 8..];
-            let rest = rest.strip_prefix(b"\"").or_else(|| rest.strip_prefix(b"'")).unwrap_or(rest);
+            let rest = rest
+                .strip_prefix(b"\"")
+                .or_else(|| rest.strip_prefix(b"'"))
+                .unwrap_or(rest);
             let label_end = rest
                 .iter()
                 .position(|&b| matches!(b, b'"' | b'\'' | b';' | b' ' | b'/' | b'>'))
@@ -102,14 +105,22 @@ impl LineIndex {
     /// Indexes the line starts of `text`.
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
         LineIndex { starts }
     }
 
     /// The location of byte `offset` in `text` (the same text the index was built from).
     pub fn locate(&self, text: &str, offset: usize) -> Location {
         let offset = offset.min(text.len());
-        let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
         let start = self.starts.get(line).copied().unwrap_or(0);
         let column = text
             .get(start..offset)
@@ -133,7 +144,9 @@ pub fn decode_entities(s: &str) -> String {
     while let Some(pos) = rest.find('&') {
         out.push_str(&rest[..pos]);
         rest = &rest[pos..];
-        let end = rest[1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '#')).map(|e| e + 1);
+        let end = rest[1..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
+            .map(|e| e + 1);
         let (name, consumed) = match end {
             Some(e) if rest[e..].starts_with(';') => (&rest[1..e], e + 1),
             Some(e) => (&rest[1..e], e),
@@ -149,9 +162,9 @@ pub fn decode_entities(s: &str) -> String {
             "zwnj" => Some('\u{200c}'),
             "shy" => Some('\u{ad}'),
             "copy" => Some('©'),
-            n if n.starts_with("#x") || n.starts_with("#X") => {
-                u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32)
-            }
+            n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
             n if n.starts_with('#') => n[1..].parse::<u32>().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -193,12 +206,18 @@ mod tests {
 
     #[test]
     fn detects_binary() {
-        assert_eq!(decode_html(b"\x89PNG\r\n\x1a\n\0\0\0IHDR", None).unwrap_err(), Unreadable::Binary);
+        assert_eq!(
+            decode_html(b"\x89PNG\r\n\x1a\n\0\0\0IHDR", None).unwrap_err(),
+            Unreadable::Binary
+        );
         assert!(decode_html(b"\xff\xfe<\0p\0>\0", None).is_ok());
     }
 
     #[test]
     fn decodes_entities() {
-        assert_eq!(decode_entities("a&amp;b&#33;&#x21;&bogus;&"), "a&b!!&bogus;&");
+        assert_eq!(
+            decode_entities("a&amp;b&#33;&#x21;&bogus;&"),
+            "a&b!!&bogus;&"
+        );
     }
 }

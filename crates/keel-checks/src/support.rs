@@ -1,0 +1,225 @@
+//! Client support: every HTML element and attribute, image format and CSS property, value,
+//! at-rule and selector the email uses, looked up in caniemail for the target clients and
+//! reported once per feature with every affected client.
+
+use crate::caniemail::data;
+use crate::context::{Ctx, snippet_at};
+use crate::css::{Scan, scan_declarations, scan_stylesheet};
+use crate::finding::{ClientImpact, Finding};
+use crate::html::{Document, Element};
+use crate::rules;
+use std::collections::HashMap;
+
+/// Collects every feature use in the document: HTML from the element list, CSS from `<style>`
+/// blocks and `style` attributes.
+pub(crate) fn feature_uses(doc: &Document) -> (Vec<(String, usize)>, Scan) {
+    let mut uses: Vec<(String, usize)> = Vec::new();
+    if let Some(o) = doc.doctype {
+        uses.push(("html-doctype".into(), o));
+    }
+    for (o, _) in &doc.comments {
+        uses.push(("html-comments".into(), *o));
+    }
+    let mut scan = Scan::default();
+    for e in &doc.elements {
+        element_uses(e, &mut uses);
+        if let (Some(style), Some(base)) = (e.attr("style"), e.style_offset) {
+            scan_declarations(style, base, &mut scan);
+        }
+    }
+    for s in &doc.styles {
+        scan_stylesheet(&s.css, s.offset, &mut scan);
+    }
+    uses.extend(scan.uses.drain(..).map(|u| (u.slug, u.offset)));
+    (uses, scan)
+}
+
+fn element_uses(e: &Element, uses: &mut Vec<(String, usize)>) {
+    let at = e.offset;
+    let mut add = |slug: String| uses.push((slug, at));
+    let name = e.name.as_str();
+    match name {
+        "abbr" | "acronym" | "address" | "audio" | "base" | "bdi" | "blockquote" | "body"
+        | "code" | "del" | "dfn" | "dialog" | "div" | "form" | "hr" | "img" | "link"
+        | "marquee" | "meter" | "object" | "p" | "picture" | "pre" | "progress" | "rp" | "rt"
+        | "ruby" | "select" | "small" | "span" | "strike" | "strong" | "style" | "svg"
+        | "table" | "textarea" | "video" | "wbr" => add(format!("html-{name}")),
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => add("html-h1-h6".into()),
+        "ul" | "ol" | "dl" => add("html-lists".into()),
+        "map" | "area" => add("html-image-maps".into()),
+        "article" | "aside" | "details" | "figcaption" | "figure" | "footer" | "header"
+        | "main" | "mark" | "nav" | "section" | "summary" | "time" => add("html-semantics".into()),
+        "input" => {
+            let t = e.attr("type").unwrap_or("text").to_ascii_lowercase();
+            if matches!(
+                t.as_str(),
+                "checkbox" | "hidden" | "radio" | "reset" | "submit" | "text"
+            ) {
+                add(format!("html-input-{t}"));
+            }
+        }
+        "button" => {
+            let t = e.attr("type").unwrap_or("submit").to_ascii_lowercase();
+            if matches!(t.as_str(), "submit" | "reset") {
+                add(format!("html-button-{t}"));
+            }
+        }
+        "meta"
+            if e.attr("name")
+                .is_some_and(|n| n.eq_ignore_ascii_case("color-scheme")) =>
+        {
+            add("html-meta-color-scheme".into())
+        }
+        _ => {}
+    }
+    for (attr, value) in &e.attrs {
+        match attr.as_str() {
+            "align" | "background" | "cellpadding" | "cellspacing" | "dir" | "height"
+            | "hidden" | "lang" | "loading" | "popover" | "required" | "role" | "target"
+            | "valign" | "width" => add(format!("html-{attr}")),
+            "srcset" | "sizes" => add("html-srcset".into()),
+            "usemap" => add("html-image-maps".into()),
+            "inert" => add("css-inert-attribute".into()),
+            a if a.starts_with("aria-") => {
+                if matches!(
+                    a,
+                    "aria-describedby"
+                        | "aria-hidden"
+                        | "aria-label"
+                        | "aria-labelledby"
+                        | "aria-live"
+                ) {
+                    add(format!("html-{a}"));
+                }
+            }
+            "href" if name == "a" => {
+                let v = value.trim();
+                if v.len() > 1 && v.starts_with('#') {
+                    add("html-anchor-links".into());
+                } else if v
+                    .get(..7)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("mailto:"))
+                {
+                    add("html-mailto-links".into());
+                }
+            }
+            "src" if name == "img" => {
+                if let Some(format) = image_format(value) {
+                    add(format.into());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The caniemail image-format slug for an image URL, from a data: URI or the file extension.
+fn image_format(src: &str) -> Option<&'static str> {
+    let src = src.trim();
+    if src
+        .get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("data:"))
+    {
+        return Some("image-base64");
+    }
+    let path = src.split(['?', '#']).next().unwrap_or("");
+    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+    Some(match ext.as_str() {
+        "gif" => "image-gif",
+        "png" => "image-png",
+        "jpg" | "jpeg" => "image-jpg",
+        "webp" => "image-webp",
+        "avif" => "image-avif",
+        "svg" => "image-svg",
+        "bmp" => "image-bmp",
+        "ico" => "image-ico",
+        "tif" | "tiff" => "image-tiff",
+        "heif" | "heic" => "image-heif",
+        "apng" => "image-apng",
+        _ => return None,
+    })
+}
+
+/// Reports unsupported features, one finding per feature, located at its first use.
+pub(crate) fn check(doc: &Document, uses: &[(String, usize)], ctx: &mut Ctx<'_>) {
+    if !ctx.on(&rules::CLIENT_SUPPORT) {
+        return;
+    }
+    let mut order: Vec<&str> = Vec::new();
+    let mut offsets: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (slug, offset) in uses {
+        let list = offsets.entry(slug.as_str()).or_insert_with(|| {
+            order.push(slug.as_str());
+            Vec::new()
+        });
+        list.push(*offset);
+    }
+    let data = data();
+    for slug in order {
+        let Some(feature) = data.feature(slug) else {
+            continue;
+        };
+        let impacts = feature.impacts(&ctx.policy.clients);
+        if impacts.is_empty() {
+            continue;
+        }
+        let mut locs = offsets.remove(slug).unwrap_or_default();
+        locs.sort_unstable();
+        locs.dedup();
+        let Some(&first) = locs.first() else { continue };
+        let unsupported = impacts.iter().any(|i| i.support == "unsupported");
+        let mut f = Finding::new(
+            &rules::CLIENT_SUPPORT,
+            describe(&feature.title, &impacts, locs.len()),
+        )
+        .at(Some(doc.locate(first)), snippet_at(doc, first));
+        if !unsupported {
+            f.severity = crate::finding::Severity::Info;
+        }
+        f.feature = Some(feature.slug.clone());
+        f.help = format!("{} See {}", rules::CLIENT_SUPPORT.help, feature.url);
+        // Locations of one feature can repeat thousands of times; keep the report readable.
+        f.more_locations = locs
+            .iter()
+            .skip(1)
+            .take(50)
+            .map(|&o| doc.locate(o))
+            .collect();
+        f.clients = impacts;
+        ctx.push(f);
+    }
+}
+
+fn describe(title: &str, impacts: &[ClientImpact], uses: usize) -> String {
+    let list = |support: &str| -> String {
+        impacts
+            .iter()
+            .filter(|i| i.support == support)
+            .map(|i| {
+                if i.versions.len() == 1
+                    && i.versions
+                        .first()
+                        .is_some_and(|v| v.len() == 7 && v.as_bytes()[4] == b'-')
+                {
+                    i.name.clone()
+                } else {
+                    format!("{} {}", i.name, i.versions.join(", "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let (n, a) = (list("unsupported"), list("partial"));
+    let times = if uses == 1 {
+        "used once".to_owned()
+    } else {
+        format!("used {uses} times")
+    };
+    match (n.is_empty(), a.is_empty()) {
+        (false, false) => {
+            format!("`{title}` ({times}) is not supported in {n}; partly supported in {a}")
+        }
+        (false, true) => format!("`{title}` ({times}) is not supported in {n}"),
+        _ => format!("`{title}` ({times}) is only partly supported in {a}"),
+    }
+}
