@@ -35,10 +35,11 @@ pub fn parse_color(value: &str) -> Option<[u8; 3]> {
             };
             Some(n.clamp(0.0, 255.0).round() as u8)
         };
-        if let Some(alpha) = parts.get(3) {
-            if alpha.parse::<f32>().is_ok_and(|a| a < 1.0) {
-                return None;
-            }
+        if parts
+            .get(3)
+            .is_some_and(|alpha| alpha.parse::<f32>().is_ok_and(|a| a < 1.0))
+        {
+            return None;
         }
         return Some([
             channel(parts.first()?)?,

@@ -459,16 +459,17 @@ fn accessibility(doc: &Document, ctx: &mut Ctx<'_>) {
             [b'h', d @ b'1'..=b'6'] => d - b'0',
             _ => continue,
         };
-        if let Some(p) = previous {
-            if level > p + 1 {
-                ctx.at(
-                    doc,
-                    &rules::HEADING_ORDER,
-                    e.offset,
-                    format!("<h{level}> follows <h{p}>, skipping a level"),
-                );
-            }
+        if let Some(p) = previous
+            && level > p + 1
+        {
+            ctx.at(
+                doc,
+                &rules::HEADING_ORDER,
+                e.offset,
+                format!("<h{level}> follows <h{p}>, skipping a level"),
+            );
         }
+
         previous = Some(level);
     }
 }

@@ -300,10 +300,10 @@ impl Document {
         let lines = LineIndex::new(&source);
         let mut subtree_end: Vec<usize> = (1..=b.elements.len()).collect();
         for i in (0..b.elements.len()).rev() {
-            if let (Some(p), Some(&end)) = (b.elements[i].parent, subtree_end.get(i)) {
-                if let Some(slot) = subtree_end.get_mut(p) {
-                    *slot = (*slot).max(end);
-                }
+            if let (Some(p), Some(&end)) = (b.elements[i].parent, subtree_end.get(i))
+                && let Some(slot) = subtree_end.get_mut(p)
+            {
+                *slot = (*slot).max(end);
             }
         }
         Ok(Document {

@@ -134,10 +134,11 @@ fn scripts(doc: &Document, base: Option<&url::Url>, ctx: &mut Ctx<'_>) {
             } else {
                 src.to_owned()
             };
-            if let Ok(u) = url::Url::parse(&absolute) {
-                if let Some(h) = crate::context::host_of(&u) {
-                    hosts.push(h);
-                }
+            if let Some(h) = url::Url::parse(&absolute)
+                .ok()
+                .and_then(|u| crate::context::host_of(&u))
+            {
+                hosts.push(h);
             }
         } else {
             for entry in &registry {
@@ -190,16 +191,13 @@ fn scripts(doc: &Document, base: Option<&url::Url>, ctx: &mut Ctx<'_>) {
     }
     // Tracking pixels and iframes also count as a tag being present.
     for e in &doc.elements {
-        if matches!(e.name.as_str(), "img" | "iframe" | "noscript") {
-            if let Some(h) = e
-                .attr("src")
-                .and_then(|s| url::Url::parse(s.trim()).ok())
-                .and_then(|u| crate::context::host_of(&u))
-            {
-                if let Some(entry) = lookup(&registry, &h) {
-                    present.insert(entry.vendor.clone());
-                }
-            }
+        let host = matches!(e.name.as_str(), "img" | "iframe" | "noscript")
+            .then(|| e.attr("src"))
+            .flatten()
+            .and_then(|s| url::Url::parse(s.trim()).ok())
+            .and_then(|u| crate::context::host_of(&u));
+        if let Some(entry) = host.and_then(|h| lookup(&registry, &h)) {
+            present.insert(entry.vendor.clone());
         }
     }
     for required in ctx.policy.spec.page.required_tags.clone() {
