@@ -126,6 +126,21 @@ impl Data {
         self.by_slug.get(slug).and_then(|&i| self.features.get(i))
     }
 
+    /// The index of a feature by slug.
+    pub fn index(&self, slug: &str) -> Option<usize> {
+        self.by_slug.get(slug).copied()
+    }
+
+    /// A feature by index.
+    pub fn feature_at(&self, index: usize) -> Option<&Feature> {
+        self.features.get(index)
+    }
+
+    /// The target-client impacts of every feature, by index (what [`Feature::impacts`] returns).
+    pub fn all_impacts(&self, clients: &ClientSet) -> Vec<Vec<ClientImpact>> {
+        self.features.iter().map(|f| f.impacts(clients)).collect()
+    }
+
     /// True when the slug exists.
     pub fn has(&self, slug: &str) -> bool {
         self.by_slug.contains_key(slug)

@@ -25,6 +25,11 @@ impl<'a> Ctx<'a> {
         !self.policy.is_disabled(rule.id, None)
     }
 
+    /// True when any of the rules runs.
+    pub fn any(&self, rules: &[Rule]) -> bool {
+        rules.iter().any(|r| self.on(r))
+    }
+
     /// Adds a finding unless its rule (or feature) is disabled; applies severity overrides.
     pub fn push(&mut self, mut f: Finding) {
         if self.policy.is_disabled(&f.rule, f.feature.as_deref()) {

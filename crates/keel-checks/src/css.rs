@@ -10,10 +10,19 @@ use cssparser::{ParseError, Parser, ParserInput, Token};
 /// A feature used at a byte offset of the document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Use {
-    /// caniemail slug, e.g. `css-display-flex`. Unknown slugs are dropped later.
-    pub slug: String,
+    /// Index of the caniemail feature (see [`crate::caniemail::Data::feature_at`]).
+    pub feature: usize,
     /// Byte offset in the document.
     pub offset: usize,
+}
+
+impl Use {
+    /// The feature's slug, e.g. `css-display-flex`.
+    pub fn slug(&self) -> &'static str {
+        crate::caniemail::data()
+            .feature_at(self.feature)
+            .map_or("", |f| f.slug.as_str())
+    }
 }
 
 /// One declaration (`name: value`).
@@ -41,11 +50,12 @@ pub struct Scan {
 }
 
 impl Scan {
-    fn add(&mut self, slug: impl Into<String>, offset: usize) {
-        self.uses.push(Use {
-            slug: slug.into(),
-            offset,
-        });
+    fn add(&mut self, slug: impl AsRef<str>, offset: usize) {
+        // Features caniemail does not list (e.g. an unknown pseudo-class) carry no support data.
+        let Some(feature) = crate::caniemail::data().index(slug.as_ref()) else {
+            return;
+        };
+        self.uses.push(Use { feature, offset });
     }
 }
 
@@ -492,7 +502,7 @@ mod tests {
     fn slugs(css: &str) -> Vec<String> {
         let mut scan = Scan::default();
         scan_stylesheet(css, 0, &mut scan);
-        let mut s: Vec<String> = scan.uses.into_iter().map(|u| u.slug).collect();
+        let mut s: Vec<String> = scan.uses.into_iter().map(|u| u.slug().to_owned()).collect();
         s.sort();
         s.dedup();
         s
@@ -533,7 +543,7 @@ mod tests {
         let grid = scan
             .uses
             .iter()
-            .find(|u| u.slug == "css-display-grid")
+            .find(|u| u.slug() == "css-display-grid")
             .unwrap();
         assert_eq!(grid.offset, 100 + 5);
     }

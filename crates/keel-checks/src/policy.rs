@@ -186,6 +186,8 @@ pub struct Policy {
     pub spec: QualityPolicy,
     /// The resolved target clients.
     pub clients: ClientSet,
+    /// Client impacts of every caniemail feature for `clients`, computed on first use.
+    impacts: std::sync::OnceLock<Vec<Vec<crate::finding::ClientImpact>>>,
 }
 
 impl Policy {
@@ -263,7 +265,11 @@ impl Policy {
             }
         }
         if problems.is_empty() {
-            Ok(Policy { spec, clients })
+            Ok(Policy {
+                spec,
+                clients,
+                impacts: std::sync::OnceLock::new(),
+            })
         } else {
             Err(problems)
         }
@@ -307,7 +313,15 @@ impl Policy {
     /// Replaces the target clients (e.g. from a `--clients` flag).
     pub fn with_clients(mut self, clients: ClientSet) -> Self {
         self.clients = clients;
+        self.impacts = std::sync::OnceLock::new();
         self
+    }
+
+    /// Client impacts of every caniemail feature (by index) for the target clients; computed
+    /// once per policy, so checking many templates costs one lookup per feature used.
+    pub fn impacts(&self) -> &[Vec<crate::finding::ClientImpact>] {
+        self.impacts
+            .get_or_init(|| crate::caniemail::data().all_impacts(&self.clients))
     }
 
     /// True when a rule (or `client-support/<slug>`) is disabled.

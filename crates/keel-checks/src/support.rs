@@ -8,17 +8,17 @@ use crate::css::{Scan, scan_declarations, scan_stylesheet};
 use crate::finding::{ClientImpact, Finding};
 use crate::html::{Document, Element};
 use crate::rules;
-use std::collections::HashMap;
 
 /// Collects every feature use in the document: HTML from the element list, CSS from `<style>`
 /// blocks and `style` attributes.
-pub(crate) fn feature_uses(doc: &Document) -> (Vec<(String, usize)>, Scan) {
-    let mut uses: Vec<(String, usize)> = Vec::new();
-    if let Some(o) = doc.doctype {
-        uses.push(("html-doctype".into(), o));
+pub(crate) fn feature_uses(doc: &Document) -> (Vec<(usize, usize)>, Scan) {
+    let mut uses: Vec<(usize, usize)> = Vec::new();
+    let data = data();
+    if let (Some(o), Some(f)) = (doc.doctype, data.index("html-doctype")) {
+        uses.push((f, o));
     }
-    for (o, _) in &doc.comments {
-        uses.push(("html-comments".into(), *o));
+    if let Some(f) = data.index("html-comments") {
+        uses.extend(doc.comments.iter().map(|(o, _)| (f, *o)));
     }
     let mut scan = Scan::default();
     for e in &doc.elements {
@@ -30,13 +30,18 @@ pub(crate) fn feature_uses(doc: &Document) -> (Vec<(String, usize)>, Scan) {
     for s in &doc.styles {
         scan_stylesheet(&s.css, s.offset, &mut scan);
     }
-    uses.extend(scan.uses.drain(..).map(|u| (u.slug, u.offset)));
+    uses.extend(scan.uses.drain(..).map(|u| (u.feature, u.offset)));
     (uses, scan)
 }
 
-fn element_uses(e: &Element, uses: &mut Vec<(String, usize)>) {
+fn element_uses(e: &Element, uses: &mut Vec<(usize, usize)>) {
     let at = e.offset;
-    let mut add = |slug: String| uses.push((slug, at));
+    let data = data();
+    let mut add = |slug: String| {
+        if let Some(f) = data.index(&slug) {
+            uses.push((f, at));
+        }
+    };
     let name = e.name.as_str();
     match name {
         "abbr" | "acronym" | "address" | "audio" | "base" | "bdi" | "blockquote" | "body"
@@ -141,36 +146,40 @@ fn image_format(src: &str) -> Option<&'static str> {
 }
 
 /// Reports unsupported features, one finding per feature, located at its first use.
-pub(crate) fn check(doc: &Document, uses: &[(String, usize)], ctx: &mut Ctx<'_>) {
+pub(crate) fn check(doc: &Document, uses: &[(usize, usize)], ctx: &mut Ctx<'_>) {
     if !ctx.on(&rules::CLIENT_SUPPORT) {
         return;
     }
-    let mut order: Vec<&str> = Vec::new();
-    let mut offsets: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (slug, offset) in uses {
-        let list = offsets.entry(slug.as_str()).or_insert_with(|| {
-            order.push(slug.as_str());
-            Vec::new()
-        });
-        list.push(*offset);
-    }
     let data = data();
-    for slug in order {
-        let Some(feature) = data.feature(slug) else {
-            continue;
-        };
-        let impacts = feature.impacts(&ctx.policy.clients);
-        if impacts.is_empty() {
+    let impacts_by_feature = ctx.policy.impacts();
+    let mut offsets: Vec<Vec<usize>> = vec![Vec::new(); data.len()];
+    let mut order: Vec<usize> = Vec::new();
+    for &(feature, offset) in uses {
+        // Features every target client supports are dropped here, before any grouping work.
+        if impacts_by_feature.get(feature).is_none_or(Vec::is_empty) {
             continue;
         }
-        let mut locs = offsets.remove(slug).unwrap_or_default();
+        if let Some(list) = offsets.get_mut(feature) {
+            if list.is_empty() {
+                order.push(feature);
+            }
+            list.push(offset);
+        }
+    }
+    for index in order {
+        let (Some(feature), Some(impacts)) =
+            (data.feature_at(index), impacts_by_feature.get(index))
+        else {
+            continue;
+        };
+        let mut locs = std::mem::take(&mut offsets[index]);
         locs.sort_unstable();
         locs.dedup();
         let Some(&first) = locs.first() else { continue };
         let unsupported = impacts.iter().any(|i| i.support == "unsupported");
         let mut f = Finding::new(
             &rules::CLIENT_SUPPORT,
-            describe(&feature.title, &impacts, locs.len()),
+            describe(&feature.title, impacts, locs.len()),
         )
         .at(Some(doc.locate(first)), snippet_at(doc, first));
         if !unsupported {
@@ -185,7 +194,7 @@ pub(crate) fn check(doc: &Document, uses: &[(String, usize)], ctx: &mut Ctx<'_>)
             .take(50)
             .map(|&o| doc.locate(o))
             .collect();
-        f.clients = impacts;
+        f.clients = impacts.clone();
         ctx.push(f);
     }
 }

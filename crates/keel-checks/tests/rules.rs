@@ -304,3 +304,50 @@ fn json_and_sarif_shapes() {
         "seeded.html"
     );
 }
+
+/// Seeded mutations of the fixtures (byte flips, truncations, splices): every entry point must
+/// return a report. The cargo-fuzz target in `fuzz/` explores the same property without bounds.
+#[test]
+fn mutated_fixtures_never_panic() {
+    let seeds: Vec<Vec<u8>> = [
+        "email/seeded.html",
+        "email/clean.html",
+        "message/bad.eml",
+        "page/landing.html",
+    ]
+    .iter()
+    .map(|p| fixture(p))
+    .collect();
+    let mut state: u64 = 0x5eed_cafe;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(state >> 33).unwrap_or(0)
+    };
+    let policy = Policy::default();
+    for round in 0..150 {
+        let mut bytes = seeds[round % seeds.len()].clone();
+        for _ in 0..(1 + next() % 8) {
+            if bytes.is_empty() {
+                break;
+            }
+            let at = next() % bytes.len();
+            match next() % 4 {
+                0 => bytes[at] = u8::try_from(next() % 256).unwrap_or(0),
+                1 => bytes.truncate(at),
+                2 => {
+                    let piece: Vec<u8> = bytes[at..].iter().take(next() % 64).copied().collect();
+                    let to = next() % bytes.len().max(1);
+                    bytes.splice(to..to, piece);
+                }
+                _ => bytes
+                    .splice(at..at, b"<style>@media{".iter().copied())
+                    .for_each(drop),
+            }
+        }
+        let _ = check_email(&bytes, &policy);
+        let _ = check_message(&bytes, &policy);
+        let _ = check_page(&bytes, &policy);
+    }
+}
