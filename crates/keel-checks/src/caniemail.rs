@@ -131,6 +131,16 @@ impl Data {
         self.by_slug.get(slug).copied()
     }
 
+    /// The index of the feature `prefix` + `name` (e.g. `css-` + `margin`) without allocating.
+    pub fn index_joined(&self, prefix: &str, name: &str) -> Option<usize> {
+        let mut buf = [0u8; 96];
+        let len = prefix.len() + name.len();
+        let slot = buf.get_mut(..len)?;
+        slot[..prefix.len()].copy_from_slice(prefix.as_bytes());
+        slot[prefix.len()..].copy_from_slice(name.as_bytes());
+        std::str::from_utf8(slot).ok().and_then(|s| self.index(s))
+    }
+
     /// A feature by index.
     pub fn feature_at(&self, index: usize) -> Option<&Feature> {
         self.features.get(index)

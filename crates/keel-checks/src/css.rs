@@ -41,7 +41,7 @@ pub struct Declaration {
 pub struct Scan {
     /// Features used.
     pub uses: Vec<Use>,
-    /// Declarations found (top-level and nested).
+    /// Declarations read by value (`display`, `flex-*`, `color-scheme`), top-level and nested.
     pub declarations: Vec<Declaration>,
     /// Media query preludes (lowercase) with offsets.
     pub media: Vec<(String, usize)>,
@@ -284,23 +284,26 @@ fn declarations<'i>(p: &mut Parser<'i, '_>, css: &str, base: usize, scan: &mut S
                   scan: &mut Scan,
                   important: &mut bool| {
         if let (Some((n, offset)), Some(vs)) = (name.take(), value_start.take()) {
-            let mut value = css.get(vs..end.max(vs)).unwrap_or("").trim().to_owned();
-            if let Some(i) = value.to_ascii_lowercase().find("!important") {
-                value.truncate(i);
-                value = value.trim().to_owned();
-            }
-            if let Some(slug) = property_slug(&n) {
-                scan.add(slug, offset);
+            if let Some(feature) = property_feature(&n) {
+                scan.uses.push(Use { feature, offset });
             }
             if *important {
                 scan.add("css-important", offset);
             }
-            value_keywords(&n, &value, offset, scan);
-            scan.declarations.push(Declaration {
-                name: n,
-                value,
-                offset,
-            });
+            // Only these properties are read by value; skipping the rest keeps scanning cheap.
+            if matches!(
+                n.as_str(),
+                "display" | "flex-direction" | "flex-flow" | "flex-wrap" | "color-scheme"
+            ) {
+                let raw = css.get(vs..end.max(vs)).unwrap_or("");
+                let value = raw.split('!').next().unwrap_or("").trim().to_owned();
+                value_keywords(&n, &value, offset, scan);
+                scan.declarations.push(Declaration {
+                    name: n,
+                    value,
+                    offset,
+                });
+            }
         }
         *important = false;
     };
@@ -315,7 +318,7 @@ fn declarations<'i>(p: &mut Parser<'i, '_>, css: &str, base: usize, scan: &mut S
             Token::WhiteSpace(_) => {}
             Token::Semicolon => finish(&mut name, &mut value_start, start, scan, &mut important),
             Token::Ident(n) if name.is_none() => {
-                name = Some((n.to_ascii_lowercase(), base + start))
+                name = Some((lower(&n).into_owned(), base + start))
             }
             Token::Colon if value_start.is_none() && name.is_some() => {
                 value_start = Some(p.position().byte_index())
@@ -342,28 +345,14 @@ fn declarations<'i>(p: &mut Parser<'i, '_>, css: &str, base: usize, scan: &mut S
 fn value_token<'i>(p: &mut Parser<'i, '_>, token: &Token<'_>, offset: usize, scan: &mut Scan) {
     match token {
         Token::Dimension { unit, .. } => {
-            let unit = unit.to_ascii_lowercase();
-            if matches!(
-                unit.as_str(),
-                "px" | "em"
-                    | "rem"
-                    | "pt"
-                    | "pc"
-                    | "cm"
-                    | "mm"
-                    | "in"
-                    | "ex"
-                    | "ch"
-                    | "vh"
-                    | "vw"
-                    | "vmin"
-                    | "vmax"
-            ) {
-                scan.add(format!("css-unit-{unit}"), offset);
+            let unit = lower(unit);
+            // Unknown units have no caniemail feature, so the lookup filters them.
+            if let Some(feature) = crate::caniemail::data().index_joined("css-unit-", &unit) {
+                scan.uses.push(Use { feature, offset });
             }
         }
         Token::Percentage { .. } => scan.add("css-unit-percent", offset),
-        Token::Ident(v) => match v.to_ascii_lowercase().as_str() {
+        Token::Ident(v) => match lower(v).as_ref() {
             "initial" => scan.add("css-unit-initial", offset),
             "fit-content" | "min-content" | "max-content" => scan.add("css-intrinsic-size", offset),
             "system-ui" | "ui-serif" | "ui-sans-serif" | "ui-rounded" | "ui-monospace" => {
@@ -372,7 +361,7 @@ fn value_token<'i>(p: &mut Parser<'i, '_>, token: &Token<'_>, offset: usize, sca
             _ => {}
         },
         Token::Function(name) => {
-            let slug = match name.to_ascii_lowercase().as_str() {
+            let slug = match lower(name).as_ref() {
                 "rgb" => Some("css-rgb"),
                 "rgba" => Some("css-rgba"),
                 "calc" => Some("css-unit-calc"),
@@ -439,23 +428,40 @@ fn value_keywords(name: &str, value: &str, offset: usize, scan: &mut Scan) {
     }
 }
 
+/// Lowercases only when needed: CSS in the wild is almost always lowercase already.
+fn lower(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 /// The caniemail slug for a property name.
 pub fn property_slug(name: &str) -> Option<String> {
+    property_feature(name)
+        .and_then(|i| crate::caniemail::data().feature_at(i))
+        .map(|f| f.slug.clone())
+}
+
+/// The caniemail feature index for a (lowercase) property name.
+pub fn property_feature(name: &str) -> Option<usize> {
+    let data = crate::caniemail::data();
     if name.starts_with("--") {
-        return Some("css-variables".into());
+        return data.index("css-variables");
     }
-    let parts: Vec<&str> = name.split('-').collect();
-    let logical = parts.iter().any(|p| *p == "inline" || *p == "block");
-    let first = parts.first().copied().unwrap_or("");
+    let first = name.split('-').next().unwrap_or("");
+    let parts = name.split('-').count();
+    let logical = name.split('-').any(|p| p == "inline" || p == "block");
     let special = match first {
         "border" if name.ends_with("-radius") => {
-            if parts.iter().any(|p| *p == "start" || *p == "end") {
+            if name.split('-').any(|p| p == "start" || p == "end") {
                 "css-border-radius-logical"
             } else {
                 "css-border-radius"
             }
         }
-        "border" if logical => match parts.len() {
+        "border" if logical => match parts {
             2 => "css-border-inline-block",
             3 => "css-border-inline-block-individual",
             _ => "css-border-inline-block-longhand",
@@ -463,15 +469,18 @@ pub fn property_slug(name: &str) -> Option<String> {
         "border" if !matches!(name, "border-collapse" | "border-spacing" | "border-image") => {
             "css-border"
         }
-        "margin" | "padding" if logical => match parts.get(1..) {
-            Some([_]) => return Some(format!("css-{first}-inline-block")),
-            Some(["inline", _]) => return Some(format!("css-{first}-inline-start-end")),
-            Some(["block", _]) => return Some(format!("css-{first}-block-start-end")),
+        "margin" | "padding" if logical => match (first, parts, name.contains("-inline")) {
+            ("margin", 2, _) => "css-margin-inline-block",
+            ("padding", 2, _) => "css-padding-inline-block",
+            ("margin", 3, true) => "css-margin-inline-start-end",
+            ("padding", 3, true) => "css-padding-inline-start-end",
+            ("margin", 3, false) => "css-margin-block-start-end",
+            ("padding", 3, false) => "css-padding-block-start-end",
             _ => return None,
         },
         "margin" => "css-margin",
         "padding" => "css-padding",
-        "gap" | "row-gap" => "css-gap",
+        "gap" | "row" if name == "gap" || name == "row-gap" => "css-gap",
         "column" if name == "column-gap" => "css-gap",
         "column" if name == "column-count" => "css-column-count",
         "column" | "columns" => "css-column-layout-properties",
@@ -488,11 +497,11 @@ pub fn property_slug(name: &str) -> Option<String> {
         "font" if name == "font" => "css-font",
         _ => "",
     };
-    if !special.is_empty() {
-        return Some(special.into());
+    if special.is_empty() {
+        data.index_joined("css-", name)
+    } else {
+        data.index(special)
     }
-    let slug = format!("css-{name}");
-    crate::caniemail::data().has(&slug).then_some(slug)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! markup costs no recursion anywhere in the checks.
 
 use crate::finding::Location;
-use crate::source::{LineIndex, decode_entities};
+use crate::source::{LineIndex, decode_entities_owned};
 use lol_html::html_content::TextType;
 use lol_html::{DocumentContentHandlers, ElementContentHandlers, HtmlRewriter, Selector, Settings};
 use std::cell::RefCell;
@@ -172,9 +172,11 @@ impl Builder {
                         });
                     }
                 }
-                (TextType::RCData, Some("title")) => self.title.push_str(&decode_entities(&text)),
+                (TextType::RCData, Some("title")) => {
+                    self.title.push_str(&decode_entities_owned(text))
+                }
                 (TextType::Data | TextType::RCData, _) => self.texts.push(Text {
-                    text: decode_entities(&text),
+                    text: decode_entities_owned(text),
                     offset,
                     parent,
                 }),
@@ -211,7 +213,7 @@ impl Document {
                                         style_offset =
                                             a.value_source_location().map(|l| l.bytes().start);
                                     }
-                                    (n, decode_entities(&a.value()))
+                                    (n, decode_entities_owned(a.value()))
                                 })
                                 .collect();
                             let mut b = on_element.borrow_mut();

@@ -150,6 +150,19 @@ pub fn decode_entities(s: &str) -> String {
     if !s.contains('&') {
         return s.to_owned();
     }
+    decode_entities_slow(s)
+}
+
+/// [`decode_entities`] that reuses the string when there is nothing to decode.
+pub fn decode_entities_owned(s: String) -> String {
+    if s.contains('&') {
+        decode_entities_slow(&s)
+    } else {
+        s
+    }
+}
+
+fn decode_entities_slow(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(pos) = rest.find('&') {

@@ -37,8 +37,8 @@ pub(crate) fn feature_uses(doc: &Document) -> (Vec<(usize, usize)>, Scan) {
 fn element_uses(e: &Element, uses: &mut Vec<(usize, usize)>) {
     let at = e.offset;
     let data = data();
-    let mut add = |slug: String| {
-        if let Some(f) = data.index(&slug) {
+    let mut add = |prefix: &str, name: &str| {
+        if let Some(f) = data.index_joined(prefix, name) {
             uses.push((f, at));
         }
     };
@@ -48,32 +48,32 @@ fn element_uses(e: &Element, uses: &mut Vec<(usize, usize)>) {
         | "code" | "del" | "dfn" | "dialog" | "div" | "form" | "hr" | "img" | "link"
         | "marquee" | "meter" | "object" | "p" | "picture" | "pre" | "progress" | "rp" | "rt"
         | "ruby" | "select" | "small" | "span" | "strike" | "strong" | "style" | "svg"
-        | "table" | "textarea" | "video" | "wbr" => add(format!("html-{name}")),
-        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => add("html-h1-h6".into()),
-        "ul" | "ol" | "dl" => add("html-lists".into()),
-        "map" | "area" => add("html-image-maps".into()),
+        | "table" | "textarea" | "video" | "wbr" => add("html-", name),
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => add("", "html-h1-h6"),
+        "ul" | "ol" | "dl" => add("", "html-lists"),
+        "map" | "area" => add("", "html-image-maps"),
         "article" | "aside" | "details" | "figcaption" | "figure" | "footer" | "header"
-        | "main" | "mark" | "nav" | "section" | "summary" | "time" => add("html-semantics".into()),
+        | "main" | "mark" | "nav" | "section" | "summary" | "time" => add("", "html-semantics"),
         "input" => {
             let t = e.attr("type").unwrap_or("text").to_ascii_lowercase();
             if matches!(
                 t.as_str(),
                 "checkbox" | "hidden" | "radio" | "reset" | "submit" | "text"
             ) {
-                add(format!("html-input-{t}"));
+                add("html-input-", &t);
             }
         }
         "button" => {
             let t = e.attr("type").unwrap_or("submit").to_ascii_lowercase();
             if matches!(t.as_str(), "submit" | "reset") {
-                add(format!("html-button-{t}"));
+                add("html-button-", &t);
             }
         }
         "meta"
             if e.attr("name")
                 .is_some_and(|n| n.eq_ignore_ascii_case("color-scheme")) =>
         {
-            add("html-meta-color-scheme".into())
+            add("", "html-meta-color-scheme")
         }
         _ => {}
     }
@@ -81,10 +81,10 @@ fn element_uses(e: &Element, uses: &mut Vec<(usize, usize)>) {
         match attr.as_str() {
             "align" | "background" | "cellpadding" | "cellspacing" | "dir" | "height"
             | "hidden" | "lang" | "loading" | "popover" | "required" | "role" | "target"
-            | "valign" | "width" => add(format!("html-{attr}")),
-            "srcset" | "sizes" => add("html-srcset".into()),
-            "usemap" => add("html-image-maps".into()),
-            "inert" => add("css-inert-attribute".into()),
+            | "valign" | "width" => add("html-", attr),
+            "srcset" | "sizes" => add("", "html-srcset"),
+            "usemap" => add("", "html-image-maps"),
+            "inert" => add("", "css-inert-attribute"),
             a if a.starts_with("aria-") => {
                 if matches!(
                     a,
@@ -94,23 +94,23 @@ fn element_uses(e: &Element, uses: &mut Vec<(usize, usize)>) {
                         | "aria-labelledby"
                         | "aria-live"
                 ) {
-                    add(format!("html-{a}"));
+                    add("html-", a);
                 }
             }
             "href" if name == "a" => {
                 let v = value.trim();
                 if v.len() > 1 && v.starts_with('#') {
-                    add("html-anchor-links".into());
+                    add("", "html-anchor-links");
                 } else if v
                     .get(..7)
                     .is_some_and(|s| s.eq_ignore_ascii_case("mailto:"))
                 {
-                    add("html-mailto-links".into());
+                    add("", "html-mailto-links");
                 }
             }
             "src" if name == "img" => {
                 if let Some(format) = image_format(value) {
-                    add(format.into());
+                    add("", format);
                 }
             }
             _ => {}

@@ -75,8 +75,7 @@ fn load_policy(path: Option<&PathBuf>, clients: &[String]) -> anyhow::Result<Pol
 /// Runs `keel check-email`.
 pub fn run_email(args: CheckEmailArgs) -> anyhow::Result<ExitCode> {
     let policy = load_policy(args.policy.as_ref(), &args.clients)?;
-    let mut reports = Vec::new();
-    for file in &args.files {
+    let reports = in_parallel(&args.files, |file| {
         let bytes =
             std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
         let is_eml = file
@@ -88,9 +87,42 @@ pub fn run_email(args: CheckEmailArgs) -> anyhow::Result<ExitCode> {
         } else {
             keel_checks::check_email(&bytes, &policy)
         };
-        reports.push((file.display().to_string(), report));
-    }
+        Ok((file.display().to_string(), report))
+    })?;
     print(&reports, args.format)
+}
+
+/// Runs `work` on every input on all cores, keeping input order; the first error wins.
+fn in_parallel<T: Sync, R: Send>(
+    inputs: &[T],
+    work: impl Fn(&T) -> anyhow::Result<R> + Sync,
+) -> anyhow::Result<Vec<R>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(inputs.len())
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, anyhow::Result<R>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(input) = inputs.get(i) else { break };
+                        done.push((i, work(input)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Runs `keel check-page`.
