@@ -40,6 +40,38 @@ fn main() {
     }
     println!("lol_html with * handler: {:?}", t.elapsed());
     let t = Instant::now();
+    for f in &files {
+        let mut rw = lol_html::HtmlRewriter::new(
+            lol_html::Settings::new().append_element_content_handler(lol_html::element!(
+                "*",
+                |el| {
+                    if el.can_have_content() {
+                        el.on_end_tag(lol_html::end_tag!(|_e| Ok(())))?;
+                    }
+                    Ok(())
+                }
+            )),
+            |_: &[u8]| {},
+        );
+        let _ = rw.write(f);
+        let _ = rw.end();
+    }
+    println!("lol_html with * and end-tag handlers: {:?}", t.elapsed());
+    let t = Instant::now();
+    for f in &files {
+        let mut n = 0usize;
+        let mut rw = lol_html::HtmlRewriter::new(
+            lol_html::Settings::new().append_document_content_handler(lol_html::doc_text!(|t| {
+                n += t.as_str().len();
+                Ok(())
+            })),
+            |_: &[u8]| {},
+        );
+        let _ = rw.write(f);
+        let _ = rw.end();
+    }
+    println!("lol_html with doc text handler: {:?}", t.elapsed());
+    let t = Instant::now();
     let mut docs = Vec::new();
     for f in &files {
         let text = String::from_utf8_lossy(f).into_owned();

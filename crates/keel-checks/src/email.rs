@@ -55,6 +55,26 @@ const UNSUBSCRIBE_WORDS: &[&str] = &[
     "manage your subscription",
 ];
 
+/// How much of the document the enabled rules need: client support, dark mode and clipping
+/// work from elements and styles alone, every other rule needs the full tree and text.
+pub(crate) fn detail_needed(ctx: &Ctx<'_>) -> crate::html::Detail {
+    let light = [
+        rules::CLIENT_SUPPORT,
+        rules::DARK_MODE,
+        rules::GMAIL_CLIPPING,
+        rules::GMAIL_CLIPPING_NEAR,
+    ];
+    let needs_full = rules::ALL
+        .iter()
+        .filter(|r| !light.iter().any(|l| l.id == r.id))
+        .any(|r| ctx.on(r));
+    if needs_full {
+        crate::html::Detail::Full
+    } else {
+        crate::html::Detail::Features
+    }
+}
+
 /// Runs every email rule on a document. `subject` is the message subject, if known.
 pub(crate) fn check(doc: &Document, subject: Option<&str>, html_bytes: usize, ctx: &mut Ctx<'_>) {
     use rules::*;

@@ -111,6 +111,17 @@ struct Builder {
     doctype: Option<usize>,
     title: String,
     pending: Option<(String, usize, TextType)>,
+    pending_style: Option<(String, usize)>,
+}
+
+/// How much of the document to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Everything: parents, text runs, scripts, title. Needed by most rules.
+    Full,
+    /// Elements (without parents), `<style>` blocks, comments and the doctype: all that client
+    /// support needs, and several times faster to build.
+    Features,
 }
 
 /// Elements closed implicitly by a following start tag (a simplified form of the HTML tree
@@ -189,108 +200,148 @@ impl Builder {
 impl Document {
     /// Parses decoded HTML. Never panics; fails only if the parser reports an internal error.
     pub fn parse(source: String) -> Result<Document, ParseFailure> {
+        Document::parse_with(source, Detail::Full)
+    }
+
+    /// Parses decoded HTML, recording only what `detail` asks for.
+    pub fn parse_with(source: String, detail: Detail) -> Result<Document, ParseFailure> {
+        let full = detail == Detail::Full;
         let state = Rc::new(RefCell::new(Builder::default()));
         let all: Selector = "*".parse().map_err(|e| ParseFailure(format!("{e}")))?;
+        let style: Selector = "style".parse().map_err(|e| ParseFailure(format!("{e}")))?;
         {
             let on_element = Rc::clone(&state);
             let on_text = Rc::clone(&state);
+            let on_style = Rc::clone(&state);
             let on_comment = Rc::clone(&state);
             let on_doctype = Rc::clone(&state);
-            let settings = Settings::new()
-                .append_element_content_handler((
-                    std::borrow::Cow::Owned(all),
-                    ElementContentHandlers::default().element(
-                        move |el: &mut lol_html::html_content::Element<'_, '_>| {
-                            let range = el.source_location().bytes();
-                            let name = el.tag_name();
-                            let mut style_offset = None;
-                            let attrs = el
-                                .attributes()
-                                .iter()
-                                .map(|a| {
-                                    let n = a.name();
-                                    if n == "style" {
-                                        style_offset =
-                                            a.value_source_location().map(|l| l.bytes().start);
-                                    }
-                                    (n, decode_entities_owned(a.value()))
-                                })
-                                .collect();
-                            let mut b = on_element.borrow_mut();
+            let element_handler = move |el: &mut lol_html::html_content::Element<'_, '_>| {
+                let range = el.source_location().bytes();
+                let name = el.tag_name();
+                let mut style_offset = None;
+                let attrs = el
+                    .attributes()
+                    .iter()
+                    .map(|a| {
+                        let n = a.name();
+                        if n == "style" {
+                            style_offset = a.value_source_location().map(|l| l.bytes().start);
+                        }
+                        (n, decode_entities_owned(a.value()))
+                    })
+                    .collect();
+                let mut b = on_element.borrow_mut();
+                if !full {
+                    b.elements.push(Element {
+                        name,
+                        attrs,
+                        offset: range.start,
+                        tag_len: range.end - range.start,
+                        parent: None,
+                        style_offset,
+                    });
+                    return Ok(());
+                }
+                b.flush_text();
+                while let Some(&top) = b.stack.last() {
+                    if b.elements
+                        .get(top)
+                        .is_some_and(|e| closes_implicitly(&e.name, &name))
+                    {
+                        b.stack.pop();
+                    } else {
+                        break;
+                    }
+                }
+                let index = b.elements.len();
+                let parent = b.stack.last().copied();
+                let opens = el.can_have_content()
+                    && !el.is_self_closing()
+                    && !VOID.contains(&name.as_str());
+                b.elements.push(Element {
+                    name,
+                    attrs,
+                    offset: range.start,
+                    tag_len: range.end - range.start,
+                    parent,
+                    style_offset,
+                });
+                if opens {
+                    b.stack.push(index);
+                    drop(b);
+                    let on_end = Rc::clone(&on_element);
+                    el.on_end_tag(Box::new(
+                        move |_end: &mut lol_html::html_content::EndTag<'_>| {
+                            let mut b = on_end.borrow_mut();
                             b.flush_text();
-                            while let Some(&top) = b.stack.last() {
-                                if b.elements
-                                    .get(top)
-                                    .is_some_and(|e| closes_implicitly(&e.name, &name))
-                                {
-                                    b.stack.pop();
-                                } else {
-                                    break;
-                                }
-                            }
-                            let index = b.elements.len();
-                            let parent = b.stack.last().copied();
-                            let opens = el.can_have_content()
-                                && !el.is_self_closing()
-                                && !VOID.contains(&name.as_str());
-                            b.elements.push(Element {
-                                name,
-                                attrs,
-                                offset: range.start,
-                                tag_len: range.end - range.start,
-                                parent,
-                                style_offset,
-                            });
-                            if opens {
-                                b.stack.push(index);
-                                drop(b);
-                                let on_end = Rc::clone(&on_element);
-                                el.on_end_tag(Box::new(
-                                    move |_end: &mut lol_html::html_content::EndTag<'_>| {
-                                        let mut b = on_end.borrow_mut();
-                                        b.flush_text();
-                                        if let Some(pos) = b.stack.iter().rposition(|&i| i == index)
-                                        {
-                                            b.stack.truncate(pos);
-                                        }
-                                        Ok(())
-                                    },
-                                ))?;
+                            if let Some(pos) = b.stack.iter().rposition(|&i| i == index) {
+                                b.stack.truncate(pos);
                             }
                             Ok(())
                         },
-                    ),
-                ))
-                .append_document_content_handler(
-                    DocumentContentHandlers::default()
-                        .text(move |t: &mut lol_html::html_content::TextChunk<'_>| {
-                            let mut b = on_text.borrow_mut();
-                            let offset = t.source_location().bytes().start;
-                            let kind = t.text_type();
-                            match &mut b.pending {
-                                Some((text, _, _)) => text.push_str(t.as_str()),
-                                None => b.pending = Some((t.as_str().to_owned(), offset, kind)),
-                            }
-                            if t.last_in_text_node() {
-                                b.flush_text();
-                            }
-                            Ok(())
-                        })
-                        .comments(move |c: &mut lol_html::html_content::Comment<'_>| {
-                            let mut b = on_comment.borrow_mut();
+                    ))?;
+                }
+                Ok(())
+            };
+            let doc_handlers = DocumentContentHandlers::default()
+                .comments(move |c: &mut lol_html::html_content::Comment<'_>| {
+                    let mut b = on_comment.borrow_mut();
+                    b.flush_text();
+                    b.comments
+                        .push((c.source_location().bytes().start, c.text()));
+                    Ok(())
+                })
+                .doctype(move |d: &mut lol_html::html_content::Doctype<'_>| {
+                    let mut b = on_doctype.borrow_mut();
+                    if b.doctype.is_none() {
+                        b.doctype = Some(d.source_location().bytes().start);
+                    }
+                    Ok(())
+                });
+            let settings = Settings::new().append_element_content_handler((
+                std::borrow::Cow::Owned(all),
+                ElementContentHandlers::default().element(element_handler),
+            ));
+            let settings = if full {
+                settings.append_document_content_handler(doc_handlers.text(
+                    move |t: &mut lol_html::html_content::TextChunk<'_>| {
+                        let mut b = on_text.borrow_mut();
+                        let offset = t.source_location().bytes().start;
+                        let kind = t.text_type();
+                        match &mut b.pending {
+                            Some((text, _, _)) => text.push_str(t.as_str()),
+                            None => b.pending = Some((t.as_str().to_owned(), offset, kind)),
+                        }
+                        if t.last_in_text_node() {
                             b.flush_text();
-                            b.comments
-                                .push((c.source_location().bytes().start, c.text()));
-                            Ok(())
-                        })
-                        .doctype(move |d: &mut lol_html::html_content::Doctype<'_>| {
-                            let mut b = on_doctype.borrow_mut();
-                            if b.doctype.is_none() {
-                                b.doctype = Some(d.source_location().bytes().start);
-                            }
-                            Ok(())
-                        }),
-                );
+                        }
+                        Ok(())
+                    },
+                ))
+            } else {
+                // Only `<style>` text is needed; a selector-scoped handler skips all other text.
+                settings
+                    .append_document_content_handler(doc_handlers)
+                    .append_element_content_handler((
+                        std::borrow::Cow::Owned(style),
+                        ElementContentHandlers::default().text(
+                            move |t: &mut lol_html::html_content::TextChunk<'_>| {
+                                let mut b = on_style.borrow_mut();
+                                let offset = t.source_location().bytes().start;
+                                match &mut b.pending_style {
+                                    Some((css, _)) => css.push_str(t.as_str()),
+                                    None => b.pending_style = Some((t.as_str().to_owned(), offset)),
+                                }
+                                if t.last_in_text_node()
+                                    && let Some((css, offset)) = b.pending_style.take()
+                                {
+                                    b.styles.push(StyleBlock { css, offset });
+                                }
+                                Ok(())
+                            },
+                        ),
+                    ))
+            };
             let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
             rewriter
                 .write(source.as_bytes())

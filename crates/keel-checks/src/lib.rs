@@ -39,6 +39,7 @@ use html::Document;
 fn prepare(
     bytes: &[u8],
     charset: Option<&str>,
+    detail: html::Detail,
     ctx: &mut Ctx<'_>,
 ) -> Option<(Document, &'static str)> {
     let decoded = match source::decode_html(bytes, charset) {
@@ -61,7 +62,7 @@ fn prepare(
         );
     }
     let name = decoded.encoding.name();
-    match Document::parse(decoded.text) {
+    match Document::parse_with(decoded.text, detail) {
         Ok(doc) => Some((doc, name)),
         Err(e) => {
             ctx.whole(
@@ -76,7 +77,8 @@ fn prepare(
 /// Checks an HTML email (the HTML as it will be sent).
 pub fn check_email(html: &[u8], policy: &Policy) -> Report {
     let mut ctx = Ctx::new(policy);
-    let Some((doc, encoding)) = prepare(html, None, &mut ctx) else {
+    let detail = email::detail_needed(&ctx);
+    let Some((doc, encoding)) = prepare(html, None, detail, &mut ctx) else {
         return ctx.into_report(html.len(), "unknown");
     };
     let bytes = doc.source.len();
@@ -113,7 +115,12 @@ pub fn check_message(eml: &[u8], policy: &Policy) -> Report {
         Some(html) => {
             let html = html.into_owned();
             // mail-parser has already decoded the part's charset to UTF-8.
-            match prepare(html.as_bytes(), Some("utf-8"), &mut ctx) {
+            match prepare(
+                html.as_bytes(),
+                Some("utf-8"),
+                email::detail_needed(&ctx),
+                &mut ctx,
+            ) {
                 Some((doc, _)) => {
                     let bytes = doc.source.len();
                     email::check(&doc, subject.as_deref(), bytes, &mut ctx);
@@ -164,7 +171,7 @@ pub fn check_page_with(
     policy: &Policy,
 ) -> Report {
     let mut ctx = Ctx::new(policy);
-    let Some((doc, encoding)) = prepare(html, charset, &mut ctx) else {
+    let Some((doc, encoding)) = prepare(html, charset, html::Detail::Full, &mut ctx) else {
         return ctx.into_report(html.len(), "unknown");
     };
     let base = url.and_then(|u| url::Url::parse(u).ok());

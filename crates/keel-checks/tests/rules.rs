@@ -351,3 +351,29 @@ fn mutated_fixtures_never_panic() {
         let _ = check_page(&bytes, &policy);
     }
 }
+
+/// A policy that keeps only client support parses a lighter document; the client-support
+/// findings must be identical to a full run's.
+#[test]
+fn client_support_only_policy_gives_the_same_findings() {
+    let others: Vec<&str> = keel_checks::rules::ALL
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| *id != "client-support")
+        .collect();
+    let yaml = format!(
+        "apiVersion: keel/v1\nkind: QualityPolicy\nmetadata: {{name: p}}\nspec:\n  disabled: [{}]\n",
+        others.join(", ")
+    );
+    let light = Policy::from_yaml(&yaml).unwrap();
+    for path in ["email/seeded.html", "email/clean.html"] {
+        let full: Vec<_> = check_email(&fixture(path), &Policy::default())
+            .findings
+            .into_iter()
+            .filter(|f| f.rule == "client-support")
+            .collect();
+        let only = check_email(&fixture(path), &light).findings;
+        assert!(!full.is_empty());
+        assert_eq!(full, only, "{path}");
+    }
+}
