@@ -294,7 +294,7 @@ impl Feature {
                 let mut notes: Vec<String> = hits
                     .iter()
                     .flat_map(|(_, r)| r.split_whitespace().filter_map(|t| t.strip_prefix('#')))
-                    .filter_map(|n| self.notes.get(n).cloned())
+                    .filter_map(|n| self.notes.get(n).map(|note| first_sentence(note)))
                     .collect();
                 notes.dedup();
                 out.push(ClientImpact {
@@ -307,6 +307,20 @@ impl Feature {
             }
         }
         out
+    }
+}
+
+/// The first sentence of a caniemail note (at most 200 characters): notes can run to
+/// paragraphs, and every finding carries them per client.
+fn first_sentence(note: &str) -> String {
+    let end = note.find(". ").map_or(note.len(), |i| i + 1);
+    let sentence = note.get(..end).unwrap_or(note);
+    if sentence.chars().count() > 200 {
+        let mut cut: String = sentence.chars().take(199).collect();
+        cut.push('…');
+        cut
+    } else {
+        sentence.to_owned()
     }
 }
 

@@ -58,17 +58,33 @@ const UNSUBSCRIBE_WORDS: &[&str] = &[
 /// How much of the document the enabled rules need: client support, dark mode and clipping
 /// work from elements and styles alone, every other rule needs the full tree and text.
 pub(crate) fn detail_needed(ctx: &Ctx<'_>) -> crate::html::Detail {
-    let light = [
-        rules::CLIENT_SUPPORT,
-        rules::DARK_MODE,
-        rules::GMAIL_CLIPPING,
-        rules::GMAIL_CLIPPING_NEAR,
+    use rules::*;
+    let tree_rules = [
+        IMG_ALT,
+        IMG_DIMENSIONS,
+        IMG_HTTP,
+        LINK_MALFORMED,
+        LINK_HTTP,
+        LINK_EMPTY,
+        LINK_JAVASCRIPT,
+        LINK_UTM,
+        LINK_TEXT_MISMATCH,
+        LINK_DOMAIN,
+        UNSUBSCRIBE_LINK,
+        PREHEADER,
+        HTML_LANG,
+        HTML_DIR,
+        TABLE_ROLE,
+        HEADING_ORDER,
+        CONTRAST,
+        POSTAL_ADDRESS,
+        BRAND_FOOTER,
+        SPAM_IMAGE_ONLY,
+        SPAM_CAPS,
+        SPAM_EXCLAMATION,
+        URL_SHORTENER,
     ];
-    let needs_full = rules::ALL
-        .iter()
-        .filter(|r| !light.iter().any(|l| l.id == r.id))
-        .any(|r| ctx.on(r));
-    if needs_full {
+    if ctx.any(&tree_rules) {
         crate::html::Detail::Full
     } else {
         crate::html::Detail::Features

@@ -173,11 +173,16 @@ fn fetch(url: &str) -> anyhow::Result<(Vec<u8>, Option<String>)> {
 fn print(reports: &[(String, Report)], format: Format) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match format {
-        Format::Json => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&keel_checks::output::rows(reports))?
-        )?,
+        Format::Json => {
+            // Pretty for people, compact for pipes (reports can be large).
+            let rows = keel_checks::output::rows(reports);
+            if std::io::stdout().is_terminal() {
+                writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+            } else {
+                serde_json::to_writer(&mut out, &rows)?;
+                writeln!(out)?;
+            }
+        }
         Format::Sarif => writeln!(
             out,
             "{}",
