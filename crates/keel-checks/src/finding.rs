@@ -86,8 +86,9 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature: Option<String>,
     /// For client-support findings: the target clients that lack (or only partly have) support.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub clients: Vec<ClientImpact>,
+    /// Shared between findings of the same feature (computed once per policy).
+    #[serde(default, skip_serializing_if = "no_clients")]
+    pub clients: std::sync::Arc<[ClientImpact]>,
     /// Further occurrences of the same problem (grouped findings), in source order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more_locations: Vec<Location>,
@@ -106,7 +107,7 @@ impl Finding {
             why: rule.why.to_owned(),
             help: rule.help.to_owned(),
             feature: None,
-            clients: Vec::new(),
+            clients: std::sync::Arc::default(),
             more_locations: Vec::new(),
         }
     }
@@ -174,6 +175,10 @@ fn part_rank(part: Part) -> u8 {
         Part::Headers => 1,
         Part::Html => 2,
     }
+}
+
+fn no_clients(clients: &std::sync::Arc<[ClientImpact]>) -> bool {
+    clients.is_empty()
 }
 
 /// Shortens a snippet to one line of at most 120 characters.

@@ -24,7 +24,7 @@ mod context;
 mod email;
 mod message;
 mod page;
-mod support;
+pub(crate) mod support;
 
 pub use caniemail::ClientSet;
 pub use email::GMAIL_CLIP_BYTES;

@@ -187,7 +187,7 @@ pub struct Policy {
     /// The resolved target clients.
     pub clients: ClientSet,
     /// Client impacts of every caniemail feature for `clients`, computed on first use.
-    impacts: std::sync::OnceLock<Vec<Vec<crate::finding::ClientImpact>>>,
+    verdicts: std::sync::OnceLock<Vec<crate::support::Verdict>>,
 }
 
 impl Policy {
@@ -268,7 +268,7 @@ impl Policy {
             Ok(Policy {
                 spec,
                 clients,
-                impacts: std::sync::OnceLock::new(),
+                verdicts: std::sync::OnceLock::new(),
             })
         } else {
             Err(problems)
@@ -313,15 +313,16 @@ impl Policy {
     /// Replaces the target clients (e.g. from a `--clients` flag).
     pub fn with_clients(mut self, clients: ClientSet) -> Self {
         self.clients = clients;
-        self.impacts = std::sync::OnceLock::new();
+        self.verdicts = std::sync::OnceLock::new();
         self
     }
 
-    /// Client impacts of every caniemail feature (by index) for the target clients; computed
-    /// once per policy, so checking many templates costs one lookup per feature used.
-    pub fn impacts(&self) -> &[Vec<crate::finding::ClientImpact>] {
-        self.impacts
-            .get_or_init(|| crate::caniemail::data().all_impacts(&self.clients))
+    /// The client-support verdict of every caniemail feature (by index) for the target
+    /// clients; computed once per policy, so checking many templates costs one lookup per
+    /// feature used.
+    pub(crate) fn verdicts(&self) -> &[crate::support::Verdict] {
+        self.verdicts
+            .get_or_init(|| crate::support::verdicts(&self.clients))
     }
 
     /// True when a rule (or `client-support/<slug>`) is disabled.

@@ -8,6 +8,7 @@ use crate::css::{Scan, scan_declarations, scan_stylesheet};
 use crate::finding::{ClientImpact, Finding};
 use crate::html::{Document, Element};
 use crate::rules;
+use std::sync::Arc;
 
 /// Collects every feature use in the document: HTML from the element list, CSS from `<style>`
 /// blocks and `style` attributes.
@@ -146,17 +147,53 @@ fn image_format(src: &str) -> Option<&'static str> {
 }
 
 /// Reports unsupported features, one finding per feature, located at its first use.
+/// What client support says about one feature for a policy's target clients.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Verdict {
+    /// Affected clients; empty when every target client supports the feature.
+    pub clients: Arc<[ClientImpact]>,
+    /// "is not supported in …" (after the feature title and use count).
+    pub summary: String,
+    /// True when at least one client lacks support entirely (a warning, not a notice).
+    pub unsupported: bool,
+    /// The help text, with the caniemail URL.
+    pub help: String,
+}
+
+/// Computes the verdict of every feature for a set of target clients.
+pub(crate) fn verdicts(clients: &crate::caniemail::ClientSet) -> Vec<Verdict> {
+    let data = data();
+    (0..data.len())
+        .map(|i| {
+            let Some(feature) = data.feature_at(i) else {
+                return Verdict::default();
+            };
+            let impacts = feature.impacts(clients);
+            if impacts.is_empty() {
+                return Verdict::default();
+            }
+            Verdict {
+                summary: summary(&impacts),
+                unsupported: impacts.iter().any(|i| i.support == "unsupported"),
+                help: format!("{} See {}", rules::CLIENT_SUPPORT.help, feature.url),
+                clients: impacts.into(),
+            }
+        })
+        .collect()
+}
+
+/// Reports unsupported features, one finding per feature, located at its first use.
 pub(crate) fn check(doc: &Document, uses: &[(usize, usize)], ctx: &mut Ctx<'_>) {
     if !ctx.on(&rules::CLIENT_SUPPORT) {
         return;
     }
     let data = data();
-    let impacts_by_feature = ctx.policy.impacts();
+    let verdicts = ctx.policy.verdicts();
     let mut offsets: Vec<Vec<usize>> = vec![Vec::new(); data.len()];
     let mut order: Vec<usize> = Vec::new();
     for &(feature, offset) in uses {
         // Features every target client supports are dropped here, before any grouping work.
-        if impacts_by_feature.get(feature).is_none_or(Vec::is_empty) {
+        if verdicts.get(feature).is_none_or(|v| v.clients.is_empty()) {
             continue;
         }
         if let Some(list) = offsets.get_mut(feature) {
@@ -167,26 +204,28 @@ pub(crate) fn check(doc: &Document, uses: &[(usize, usize)], ctx: &mut Ctx<'_>) 
         }
     }
     for index in order {
-        let (Some(feature), Some(impacts)) =
-            (data.feature_at(index), impacts_by_feature.get(index))
-        else {
+        let (Some(feature), Some(verdict)) = (data.feature_at(index), verdicts.get(index)) else {
             continue;
         };
         let mut locs = std::mem::take(&mut offsets[index]);
         locs.sort_unstable();
         locs.dedup();
         let Some(&first) = locs.first() else { continue };
-        let unsupported = impacts.iter().any(|i| i.support == "unsupported");
+        let times = if locs.len() == 1 {
+            "used once".to_owned()
+        } else {
+            format!("used {} times", locs.len())
+        };
         let mut f = Finding::new(
             &rules::CLIENT_SUPPORT,
-            describe(&feature.title, impacts, locs.len()),
+            format!("`{}` ({times}) {}", feature.title, verdict.summary),
         )
         .at(Some(doc.locate(first)), snippet_at(doc, first));
-        if !unsupported {
+        if !verdict.unsupported {
             f.severity = crate::finding::Severity::Info;
         }
         f.feature = Some(feature.slug.clone());
-        f.help = format!("{} See {}", rules::CLIENT_SUPPORT.help, feature.url);
+        f.help.clone_from(&verdict.help);
         // Locations of one feature can repeat thousands of times; keep the report readable.
         f.more_locations = locs
             .iter()
@@ -194,12 +233,12 @@ pub(crate) fn check(doc: &Document, uses: &[(usize, usize)], ctx: &mut Ctx<'_>) 
             .take(50)
             .map(|&o| doc.locate(o))
             .collect();
-        f.clients = impacts.clone();
+        f.clients = Arc::clone(&verdict.clients);
         ctx.push(f);
     }
 }
 
-fn describe(title: &str, impacts: &[ClientImpact], uses: usize) -> String {
+fn summary(impacts: &[ClientImpact]) -> String {
     let list = |support: &str| -> String {
         impacts
             .iter()
@@ -219,16 +258,9 @@ fn describe(title: &str, impacts: &[ClientImpact], uses: usize) -> String {
             .join("; ")
     };
     let (n, a) = (list("unsupported"), list("partial"));
-    let times = if uses == 1 {
-        "used once".to_owned()
-    } else {
-        format!("used {uses} times")
-    };
     match (n.is_empty(), a.is_empty()) {
-        (false, false) => {
-            format!("`{title}` ({times}) is not supported in {n}; partly supported in {a}")
-        }
-        (false, true) => format!("`{title}` ({times}) is not supported in {n}"),
-        _ => format!("`{title}` ({times}) is only partly supported in {a}"),
+        (false, false) => format!("is not supported in {n}; partly supported in {a}"),
+        (false, true) => format!("is not supported in {n}"),
+        _ => format!("is only partly supported in {a}"),
     }
 }
