@@ -275,15 +275,16 @@ fn selector_tokens<'i>(
 }
 
 fn declarations<'i>(p: &mut Parser<'i, '_>, css: &str, base: usize, scan: &mut Scan) {
-    let mut name: Option<(String, usize)> = None;
+    let mut name: Option<(cssparser::CowRcStr<'i>, usize)> = None;
     let mut value_start: Option<usize> = None;
     let mut important = false;
-    let finish = |name: &mut Option<(String, usize)>,
+    let finish = |name: &mut Option<(cssparser::CowRcStr<'i>, usize)>,
                   value_start: &mut Option<usize>,
                   end: usize,
                   scan: &mut Scan,
                   important: &mut bool| {
-        if let (Some((n, offset)), Some(vs)) = (name.take(), value_start.take()) {
+        if let (Some((raw_name, offset)), Some(vs)) = (name.take(), value_start.take()) {
+            let n = lower(&raw_name);
             if let Some(feature) = property_feature(&n) {
                 scan.uses.push(Use { feature, offset });
             }
@@ -292,14 +293,14 @@ fn declarations<'i>(p: &mut Parser<'i, '_>, css: &str, base: usize, scan: &mut S
             }
             // Only these properties are read by value; skipping the rest keeps scanning cheap.
             if matches!(
-                n.as_str(),
+                n.as_ref(),
                 "display" | "flex-direction" | "flex-flow" | "flex-wrap" | "color-scheme"
             ) {
                 let raw = css.get(vs..end.max(vs)).unwrap_or("");
                 let value = raw.split('!').next().unwrap_or("").trim().to_owned();
                 value_keywords(&n, &value, offset, scan);
                 scan.declarations.push(Declaration {
-                    name: n,
+                    name: n.into_owned(),
                     value,
                     offset,
                 });
@@ -317,9 +318,7 @@ fn declarations<'i>(p: &mut Parser<'i, '_>, css: &str, base: usize, scan: &mut S
             Token::Comment(_) => scan.add("css-comments", base + start),
             Token::WhiteSpace(_) => {}
             Token::Semicolon => finish(&mut name, &mut value_start, start, scan, &mut important),
-            Token::Ident(n) if name.is_none() => {
-                name = Some((lower(&n).into_owned(), base + start))
-            }
+            Token::Ident(n) if name.is_none() => name = Some((n, base + start)),
             Token::Colon if value_start.is_none() && name.is_some() => {
                 value_start = Some(p.position().byte_index())
             }
