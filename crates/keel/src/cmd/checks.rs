@@ -1,21 +1,260 @@
-//! `keel check-email` and `keel check-page`.
+//! `keel check-email` and `keel check-page`: read files (or fetch URLs), run the checks from
+//! `keel-checks`, print text, JSON or SARIF. Exit 1 when any error-level finding exists.
 
+use anyhow::{Context, bail};
+use keel_checks::{ClientSet, Policy, Report, Severity};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable, grouped by severity (coloured on a terminal).
+    Text,
+    /// `[{file, rule, severity, line, column, message, help, clients, …}]`.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+}
 
 /// Arguments of `keel check-email`.
 #[derive(Debug, clap::Args)]
-pub struct CheckEmailArgs {}
+pub struct CheckEmailArgs {
+    /// HTML files or whole messages (.eml).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Target clients, comma-separated caniemail ids (`gmail`, `outlook.windows`, …).
+    #[arg(long, value_delimiter = ',')]
+    clients: Vec<String>,
+    /// A `QualityPolicy` YAML document.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
 
 /// Arguments of `keel check-page`.
 #[derive(Debug, clap::Args)]
-pub struct CheckPageArgs {}
+pub struct CheckPageArgs {
+    /// HTML files or http(s) URLs.
+    #[arg(required = true)]
+    inputs: Vec<String>,
+    /// A `QualityPolicy` YAML document.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+fn load_policy(path: Option<&PathBuf>, clients: &[String]) -> anyhow::Result<Policy> {
+    let mut policy = match path {
+        None => Policy::default(),
+        Some(p) => {
+            let yaml = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read policy {}", p.display()))?;
+            Policy::from_yaml(&yaml).map_err(|problems| {
+                let list: Vec<String> = problems
+                    .iter()
+                    .map(|pr| format!("  {}: {}: {}", p.display(), pr.path, pr.message))
+                    .collect();
+                anyhow::anyhow!("invalid policy:\n{}", list.join("\n"))
+            })?
+        }
+    };
+    if !clients.is_empty() {
+        let set = ClientSet::parse(clients.iter().map(String::as_str))
+            .map_err(|unknown| anyhow::anyhow!("unknown email client(s): {} (use caniemail ids such as gmail, outlook.windows, apple-mail.ios)", unknown.join(", ")))?;
+        policy = policy.with_clients(set);
+    }
+    Ok(policy)
+}
 
 /// Runs `keel check-email`.
-pub fn run_email(_args: CheckEmailArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("this command is not available in this build yet")
+pub fn run_email(args: CheckEmailArgs) -> anyhow::Result<ExitCode> {
+    let policy = load_policy(args.policy.as_ref(), &args.clients)?;
+    let reports = in_parallel(&args.files, |file| {
+        let bytes =
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let is_eml = file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("eml"))
+            || keel_checks::looks_like_message(&bytes);
+        let report = if is_eml {
+            keel_checks::check_message(&bytes, &policy)
+        } else {
+            keel_checks::check_email(&bytes, &policy)
+        };
+        Ok((file.display().to_string(), report))
+    })?;
+    print(&reports, args.format)
+}
+
+/// Runs `work` on every input on all cores, keeping input order; the first error wins.
+fn in_parallel<T: Sync, R: Send>(
+    inputs: &[T],
+    work: impl Fn(&T) -> anyhow::Result<R> + Sync,
+) -> anyhow::Result<Vec<R>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(inputs.len())
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, anyhow::Result<R>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(input) = inputs.get(i) else { break };
+                        done.push((i, work(input)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Runs `keel check-page`.
-pub fn run_page(_args: CheckPageArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("this command is not available in this build yet")
+pub fn run_page(args: CheckPageArgs) -> anyhow::Result<ExitCode> {
+    let policy = load_policy(args.policy.as_ref(), &[])?;
+    let mut reports = Vec::new();
+    for input in &args.inputs {
+        let report = if input.starts_with("http://") || input.starts_with("https://") {
+            let (bytes, charset) = fetch(input)?;
+            keel_checks::check_page_with(&bytes, Some(input), charset.as_deref(), &policy)
+        } else {
+            let bytes = std::fs::read(input).with_context(|| format!("cannot read {input}"))?;
+            keel_checks::check_page(&bytes, &policy)
+        };
+        reports.push((input.clone(), report));
+    }
+    print(&reports, args.format)
+}
+
+/// Fetches a page (at most 20 MB), returning its body and the Content-Type charset.
+fn fetch(url: &str) -> anyhow::Result<(Vec<u8>, Option<String>)> {
+    let mut response = ureq::get(url)
+        .call()
+        .with_context(|| format!("cannot fetch {url}"))?;
+    let charset = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| {
+            ct.split(';').find_map(|p| {
+                p.trim()
+                    .strip_prefix("charset=")
+                    .map(|c| c.trim_matches('"').to_owned())
+            })
+        });
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(20 * 1024 * 1024)
+        .read_to_vec()
+        .with_context(|| format!("cannot read the body of {url}"))?;
+    if body.is_empty() {
+        bail!("{url} returned an empty body");
+    }
+    Ok((body, charset))
+}
+
+fn print(reports: &[(String, Report)], format: Format) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            // Pretty for people, compact for pipes (reports can be large).
+            let rows = keel_checks::output::rows(reports);
+            if std::io::stdout().is_terminal() {
+                writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+            } else {
+                serde_json::to_writer(&mut out, &rows)?;
+                writeln!(out)?;
+            }
+        }
+        Format::Sarif => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&keel_checks::output::sarif(reports))?
+        )?,
+        Format::Text => text(&mut out, reports, std::io::stdout().is_terminal())?,
+    }
+    let failed = reports.iter().any(|(_, r)| r.has_errors());
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn text(out: &mut impl Write, reports: &[(String, Report)], colour: bool) -> anyhow::Result<()> {
+    let paint = |code: &str, s: &str| {
+        if colour {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    };
+    let (mut errors, mut warnings, mut infos) = (0, 0, 0);
+    for (file, report) in reports {
+        writeln!(out, "{}", paint("1", file))?;
+        if report.findings.is_empty() {
+            writeln!(out, "  no findings")?;
+        }
+        for severity in [Severity::Error, Severity::Warning, Severity::Info] {
+            for f in report.findings.iter().filter(|f| f.severity == severity) {
+                let (label, code) = match severity {
+                    Severity::Error => ("error", "1;31"),
+                    Severity::Warning => ("warning", "1;33"),
+                    Severity::Info => ("info", "1;36"),
+                };
+                let at = match f.location {
+                    Some(l) if f.part == keel_checks::Part::Headers => {
+                        format!("header line {}", l.line)
+                    }
+                    Some(l) => format!("{}:{}", l.line, l.column),
+                    None => "-".to_owned(),
+                };
+                let more = if f.more_locations.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (+{} more)", f.more_locations.len())
+                };
+                writeln!(
+                    out,
+                    "  {} {:>9}  {}  {}{}",
+                    paint(code, &format!("{label:<7}")),
+                    at,
+                    paint("2", &f.rule),
+                    f.message,
+                    more
+                )?;
+                if !f.snippet.is_empty() {
+                    writeln!(out, "{:>22}{}", "", paint("2", &f.snippet))?;
+                }
+                writeln!(out, "{:>22}why: {}", "", f.why)?;
+                writeln!(out, "{:>22}fix: {}", "", f.help)?;
+            }
+        }
+        errors += report.count(Severity::Error);
+        warnings += report.count(Severity::Warning);
+        infos += report.count(Severity::Info);
+    }
+    writeln!(
+        out,
+        "{errors} errors, {warnings} warnings, {infos} notes in {} input(s)",
+        reports.len()
+    )?;
+    Ok(())
 }

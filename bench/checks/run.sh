@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Benchmark: Keel's email checks vs the npm linter doiuse-email, on the same seeded corpus,
+# in the same run. Prints templates/second, failures to process, peak memory and the ratio.
+#
+#   bench/checks/run.sh            # 1000 generated templates + 100 compiled with mjml
+#   COUNT=3000 MJML=300 bench/checks/run.sh
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$here"
+COUNT="${COUNT:-1000}"
+MJML="${MJML:-100}"
+SEED="${SEED:-42}"
+target="${CARGO_TARGET_DIR:-$root/target}"
+
+# Peers, installed locally (git-ignored).
+if [ ! -d .peers/node_modules/doiuse-email ] || [ ! -d .peers/node_modules/mjml ]; then
+  mkdir -p .peers
+  (cd .peers && [ -f package.json ] || echo '{"name":"keel-bench-peers","private":true}' > package.json
+   npm install --no-audit --no-fund --silent doiuse-email@0.4.1 mjml@5.4.1)
+fi
+
+# Corpus: seeded templates (about 3% hostile inputs) plus MJML sources compiled by mjml.
+rm -rf out && mkdir -p out
+python3 gen.py --seed "$SEED" --count "$COUNT" --mjml "$MJML" --out out
+if [ "$MJML" -gt 0 ]; then
+  node .peers/node_modules/mjml/bin/mjml out/mjml/*.mjml -o out/corpus/ >/dev/null 2>out/mjml.log || true
+fi
+n=$(find out/corpus -name '*.html' | wc -l)
+bytes=$(du -sb out/corpus | cut -f1)
+echo "corpus: $n templates, $((bytes / 1024)) KB (seed $SEED)"
+
+(cd "$root" && cargo build --release -q -p keel)
+keel="$target/release/keel"
+
+# Runs a command under /usr/bin/time; sets secs (wall), cpu (user+sys) and mem_kb (peak RSS).
+timed() {
+  local code=0
+  /usr/bin/time -f "%e %U %S %M" -o out/time.txt "$@" || code=$?
+  read -r secs user sys mem_kb < <(tail -1 out/time.txt)
+  cpu=$(python3 -c "print(f'{$user + $sys:.2f}')")
+  return $code
+}
+
+# Keel exits 1 when error-level findings exist; only 2 (or a crash) is a failure.
+run_keel() {
+  local label="$1"; shift
+  local code=0
+  timed "$keel" check-email out/corpus/*.html --format json "$@" > "out/keel-$label.json" 2> "out/keel-$label.err" || code=$?
+  local failures=0
+  if [ "$code" -gt 1 ]; then failures="$n (exit $code)"; fi
+  local tps cps
+  tps=$(python3 -c "print(f'{$n / max($secs, 1e-9):.0f}')")
+  cps=$(python3 -c "print(f'{$n / max($cpu, 1e-9):.0f}')")
+  local crashed
+  crashed=$(grep -c '"rule": "input-unreadable"' "out/keel-$label.json" || true)
+  printf '%-36s %7s templates/s wall  %7s templates/CPU-s  %6ss  %5s MB  failures: %s  (unreadable-input findings: %s)\n' \
+    "keel ($label)" "$tps" "$cps" "$secs" "$((mem_kb / 1024))" "$failures" "$crashed"
+  eval "keel_${label//-/_}_tps=$tps"
+  eval "keel_${label//-/_}_cps=$cps"
+}
+
+run_keel client-support --policy support-only.yaml
+run_keel all-rules
+
+timed node doiuse-run.mjs out/corpus > out/doiuse.json 2> out/doiuse.err
+read -r d_tps d_fail <<<"$(python3 -c "
+import json; d = json.load(open('out/doiuse.json'))
+print(f\"{d['templates'] / max(d['seconds'], 1e-9):.1f} {d['failures']}\")")"
+d_cps=$(python3 -c "print(f'{$n / max($cpu, 1e-9):.1f}')")
+printf '%-36s %7s templates/s wall  %7s templates/CPU-s  %6ss  %5s MB  failures: %s\n' \
+  "doiuse-email 0.4.1 (client support)" "$d_tps" "$d_cps" "$secs" "$((mem_kb / 1024))" "$d_fail"
+head -3 out/doiuse.err | sed 's/^/  /'
+
+python3 -c "print(f'ratio, client support, keel / doiuse-email: {$keel_client_support_tps / max($d_tps, 1e-9):.0f}x wall, {$keel_client_support_cps / max($d_cps, 1e-9):.0f}x CPU')"
+python3 -c "print(f'ratio, all Keel rules / doiuse-email client support: {$keel_all_rules_tps / max($d_tps, 1e-9):.0f}x wall, {$keel_all_rules_cps / max($d_cps, 1e-9):.0f}x CPU')"
