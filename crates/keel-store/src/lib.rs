@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod checks;
 mod db;
 pub mod documents;
 pub mod events;

@@ -167,6 +167,23 @@ CREATE TABLE documents (
 );
 "#,
     },
+    Migration {
+        version: 4,
+        name: "stored email and page check runs",
+        sql: r#"
+CREATE TABLE check_runs (
+    id {id},
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    errors {int} NOT NULL,
+    warnings {int} NOT NULL,
+    infos {int} NOT NULL,
+    report {json} NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+"#,
+    },
 ];
 
 /// Turns a migration's placeholders into the column types of `backend`.

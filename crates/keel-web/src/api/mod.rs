@@ -7,6 +7,7 @@
 pub mod access;
 pub mod audit;
 pub mod catalog;
+pub mod checks;
 pub mod events;
 pub mod ingest;
 pub mod jobs;
@@ -111,6 +112,7 @@ impl Modify for Security {
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "jobs", description = "Background jobs"),
         (name = "catalog", description = "The martech stack: tools, integrations, contracts, scorecards, audits, impact"),
+        (name = "checks", description = "Pre-send email and pre-launch page checks"),
         (name = "events", description = "Event sources and ingested events"),
         (name = "ingestion", description = "Segment-compatible tracking API (write-key authentication)"),
     )
@@ -125,5 +127,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(jobs::router())
         .merge(events::router())
         .merge(catalog::router())
+        .merge(checks::router())
         .merge(ingest::router())
 }
