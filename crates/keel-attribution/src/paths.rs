@@ -1,0 +1,391 @@
+//! The aggregated journey table: one row per path with its conversions, value and non-converting
+//! count, in ChannelAttribution's layout (`path,total_conversions,total_conversion_value,total_null`).
+//!
+//! Rows are stored flattened (one touch array plus row offsets) so ten million paths fit in a few
+//! hundred megabytes and every model walks memory in order.
+
+use crate::Error;
+use rustc_hash::FxHashMap;
+
+/// A table of journeys. Channels (and campaigns, when known) are interned as small integers.
+#[derive(Debug, Clone, Default)]
+pub struct PathSet {
+    channel_names: Vec<String>,
+    channel_index: FxHashMap<String, u32>,
+    campaign_names: Vec<String>,
+    campaign_index: FxHashMap<String, u32>,
+    touches: Vec<u32>,
+    offsets: Vec<usize>,
+    conversions: Vec<f64>,
+    values: Vec<f64>,
+    nulls: Vec<f64>,
+    /// Per touch: how long before the conversion (or journey end) the touch happened, in the
+    /// unit of the time-decay half-life. `None` means "count touches" (paths files have no times).
+    ages: Option<Vec<f64>>,
+    /// Per touch: campaign id, `u32::MAX` when unknown.
+    campaigns: Option<Vec<u32>>,
+    /// Per row: index of the lead-creation touch, `u32::MAX` when unknown.
+    leads: Option<Vec<u32>>,
+}
+
+/// One journey to add to a [`PathSet`] built from events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JourneyRow<'a> {
+    /// Channel of each touch, oldest first.
+    pub channels: Vec<&'a str>,
+    /// Campaign of each touch, when known.
+    pub campaigns: Vec<Option<&'a str>>,
+    /// Age of each touch relative to the conversion (or journey end), in half-life units.
+    pub ages: Vec<f64>,
+    /// Index of the touch during which the person first identified (became a lead).
+    pub lead: Option<usize>,
+    /// Conversions at the end of this journey (fractional allowed).
+    pub conversions: f64,
+    /// Conversion value.
+    pub value: f64,
+    /// Journeys of this shape that did not convert.
+    pub nulls: f64,
+}
+
+impl PathSet {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Interns a channel name and returns its id.
+    pub fn channel_id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.channel_index.get(name) {
+            return id;
+        }
+        let id = self.channel_names.len() as u32;
+        self.channel_names.push(name.to_owned());
+        self.channel_index.insert(name.to_owned(), id);
+        id
+    }
+
+    fn campaign_id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.campaign_index.get(name) {
+            return id;
+        }
+        let id = self.campaign_names.len() as u32;
+        self.campaign_names.push(name.to_owned());
+        self.campaign_index.insert(name.to_owned(), id);
+        id
+    }
+
+    /// Appends a row of already-interned channel ids. `channels` must not be empty.
+    pub fn push_ids(&mut self, channels: &[u32], conversions: f64, value: f64, nulls: f64) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        self.touches.extend_from_slice(channels);
+        self.offsets.push(self.touches.len());
+        self.conversions.push(conversions);
+        self.values.push(value);
+        self.nulls.push(nulls);
+        if let Some(ages) = &mut self.ages {
+            ages.extend(std::iter::repeat_n(f64::NAN, channels.len()));
+        }
+        if let Some(c) = &mut self.campaigns {
+            c.extend(std::iter::repeat_n(u32::MAX, channels.len()));
+        }
+        if let Some(l) = &mut self.leads {
+            l.push(u32::MAX);
+        }
+    }
+
+    /// Appends a journey built from events, with touch times, campaigns and lead milestone.
+    pub fn push_journey(&mut self, row: &JourneyRow<'_>) -> Result<(), Error> {
+        if row.channels.is_empty() {
+            return Err(Error::Model("a journey needs at least one touch".into()));
+        }
+        if row.ages.len() != row.channels.len() || row.campaigns.len() != row.channels.len() {
+            return Err(Error::Model(
+                "a journey needs one age and one campaign entry per touch".into(),
+            ));
+        }
+        let rows_before = self.len();
+        let touches_before = self.touches.len();
+        let ids: Vec<u32> = row.channels.iter().map(|c| self.channel_id(c)).collect();
+        self.push_ids(&ids, row.conversions, row.value, row.nulls);
+        let ages = self
+            .ages
+            .get_or_insert_with(|| vec![f64::NAN; touches_before]);
+        ages.truncate(touches_before);
+        ages.extend_from_slice(&row.ages);
+        let camp_ids: Vec<u32> = row
+            .campaigns
+            .iter()
+            .map(|c| c.map_or(u32::MAX, |c| self.campaign_id(c)))
+            .collect();
+        let campaigns = self
+            .campaigns
+            .get_or_insert_with(|| vec![u32::MAX; touches_before]);
+        campaigns.truncate(touches_before);
+        campaigns.extend_from_slice(&camp_ids);
+        let leads = self
+            .leads
+            .get_or_insert_with(|| vec![u32::MAX; rows_before]);
+        leads.truncate(rows_before);
+        leads.push(row.lead.map_or(u32::MAX, |l| l as u32));
+        Ok(())
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.conversions.len()
+    }
+
+    /// Whether the table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.conversions.is_empty()
+    }
+
+    /// Channel names, indexed by channel id.
+    pub fn channel_names(&self) -> &[String] {
+        &self.channel_names
+    }
+
+    /// Campaign names, indexed by campaign id.
+    pub fn campaign_names(&self) -> &[String] {
+        &self.campaign_names
+    }
+
+    /// The channel ids of row `i`, oldest touch first.
+    pub fn path(&self, i: usize) -> &[u32] {
+        &self.touches[self.offsets[i]..self.offsets[i + 1]]
+    }
+
+    /// Ages of the touches of row `i`, when the table was built from timed events.
+    pub fn ages(&self, i: usize) -> Option<&[f64]> {
+        self.ages
+            .as_ref()
+            .map(|a| &a[self.offsets[i]..self.offsets[i + 1]])
+            .filter(|a| a.iter().all(|x| x.is_finite()))
+    }
+
+    /// Campaign id of each touch of row `i` (`u32::MAX` when unknown), if campaigns are known.
+    pub fn campaigns(&self, i: usize) -> Option<&[u32]> {
+        self.campaigns
+            .as_ref()
+            .map(|c| &c[self.offsets[i]..self.offsets[i + 1]])
+    }
+
+    /// Index of the lead-creation touch of row `i`, when known.
+    pub fn lead(&self, i: usize) -> Option<usize> {
+        self.leads
+            .as_ref()
+            .and_then(|l| l.get(i).copied())
+            .filter(|&l| l != u32::MAX)
+            .map(|l| l as usize)
+    }
+
+    /// Conversions of row `i`.
+    pub fn conversions(&self, i: usize) -> f64 {
+        self.conversions[i]
+    }
+
+    /// Conversion value of row `i`.
+    pub fn value(&self, i: usize) -> f64 {
+        self.values[i]
+    }
+
+    /// Non-converting journeys of row `i`.
+    pub fn nulls(&self, i: usize) -> f64 {
+        self.nulls[i]
+    }
+
+    /// Sum of conversions over all rows.
+    pub fn total_conversions(&self) -> f64 {
+        self.conversions.iter().sum()
+    }
+
+    /// Sum of conversion value over all rows.
+    pub fn total_value(&self) -> f64 {
+        self.values.iter().sum()
+    }
+
+    /// Sum of non-converting journeys over all rows.
+    pub fn total_nulls(&self) -> f64 {
+        self.nulls.iter().sum()
+    }
+
+    /// Reads a paths table in ChannelAttribution's layout: a header row naming `path` and
+    /// `total_conversions`, optionally `total_conversion_value` and `total_null` (any order, extra
+    /// columns ignored). Channels in `path` are separated by `sep` and trimmed. Every row is
+    /// validated; the first problem is returned as `origin:row:column`. `progress` is called
+    /// with the number of bytes consumed every 64k rows.
+    pub fn read_csv<R: std::io::Read>(
+        reader: R,
+        sep: &str,
+        origin: &str,
+        mut progress: impl FnMut(u64),
+    ) -> Result<Self, Error> {
+        if sep.is_empty() {
+            return Err(Error::Model("the path separator must not be empty".into()));
+        }
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(reader);
+        let table_err = |message: String| Error::Table {
+            origin: origin.to_owned(),
+            message,
+        };
+        let headers = rdr
+            .byte_headers()
+            .map_err(|e| table_err(format!("cannot read the header row: {e}")))?
+            .clone();
+        let find = |name: &str| {
+            headers
+                .iter()
+                .position(|h| String::from_utf8_lossy(h).trim().eq_ignore_ascii_case(name))
+        };
+        let path_col = find("path").ok_or_else(|| {
+            table_err("missing column `path` (expected path,total_conversions[,total_conversion_value][,total_null])".into())
+        })?;
+        let conv_col = find("total_conversions")
+            .ok_or_else(|| table_err("missing column `total_conversions`".into()))?;
+        let value_col = find("total_conversion_value");
+        let null_col = find("total_null");
+        let mut set = PathSet::new();
+        set.offsets.push(0);
+        let mut record = csv::ByteRecord::new();
+        let mut ids: Vec<u32> = Vec::with_capacity(16);
+        let mut rows: u64 = 0;
+        loop {
+            match rdr.read_byte_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let row = e.position().map_or(0, |p| p.line());
+                    return Err(Error::Input {
+                        origin: origin.to_owned(),
+                        row,
+                        column: 0,
+                        field: "row".into(),
+                        message: e.to_string(),
+                    });
+                }
+            }
+            let line = record.position().map_or(0, |p| p.line());
+            let field_err = |col: usize, message: String| Error::Input {
+                origin: origin.to_owned(),
+                row: line,
+                column: col + 1,
+                field: String::from_utf8_lossy(headers.get(col).unwrap_or(b"?")).into_owned(),
+                message,
+            };
+            let number = |col: usize, required: bool| -> Result<f64, Error> {
+                let raw = record.get(col).unwrap_or(b"");
+                let text = std::str::from_utf8(raw)
+                    .map_err(|_| field_err(col, "not valid UTF-8".into()))?
+                    .trim();
+                if text.is_empty() {
+                    return if required {
+                        Err(field_err(col, "missing number".into()))
+                    } else {
+                        Ok(0.0)
+                    };
+                }
+                let v: f64 = text
+                    .parse()
+                    .map_err(|_| field_err(col, format!("`{text}` is not a number")))?;
+                if !v.is_finite() || v < 0.0 {
+                    return Err(field_err(
+                        col,
+                        format!("`{text}` must be a finite number ≥ 0"),
+                    ));
+                }
+                Ok(v)
+            };
+            let conversions = number(conv_col, true)?;
+            let value = match value_col {
+                Some(c) => number(c, false)?,
+                None => 0.0,
+            };
+            let nulls = match null_col {
+                Some(c) => number(c, false)?,
+                None => 0.0,
+            };
+            let raw_path = record.get(path_col).unwrap_or(b"");
+            let path = std::str::from_utf8(raw_path)
+                .map_err(|_| field_err(path_col, "not valid UTF-8".into()))?;
+            ids.clear();
+            for (k, part) in path.split(sep).enumerate() {
+                let name = part.trim();
+                if name.is_empty() {
+                    return Err(field_err(
+                        path_col,
+                        if path.trim().is_empty() {
+                            "empty path".to_owned()
+                        } else {
+                            format!("empty channel name at touch {} of `{path}`", k + 1)
+                        },
+                    ));
+                }
+                ids.push(set.channel_id(name));
+            }
+            set.touches.extend_from_slice(&ids);
+            set.offsets.push(set.touches.len());
+            set.conversions.push(conversions);
+            set.values.push(value);
+            set.nulls.push(nulls);
+            rows += 1;
+            if rows % 65_536 == 0 {
+                progress(record.position().map_or(0, |p| p.byte()));
+            }
+        }
+        Ok(set)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<PathSet, Error> {
+        PathSet::read_csv(text.as_bytes(), ">", "t.csv", |_| {})
+    }
+
+    #[test]
+    fn reads_channelattribution_layout() {
+        let set = read(
+            "path,total_conversions,total_conversion_value,total_null\n\"A > B\",1.5,10,2\nC,0,0,3\n",
+        )
+        .unwrap();
+        assert_eq!(set.len(), 2);
+        assert_eq!(set.channel_names(), ["A", "B", "C"]);
+        assert_eq!(set.path(0), [0, 1]);
+        assert_eq!(set.conversions(0), 1.5);
+        assert_eq!(set.total_nulls(), 5.0);
+    }
+
+    #[test]
+    fn optional_columns_and_order() {
+        let set = read("total_conversions,path\n2,A>B\n").unwrap();
+        assert_eq!(set.value(0), 0.0);
+        assert_eq!(set.nulls(0), 0.0);
+    }
+
+    #[test]
+    fn errors_name_file_row_column() {
+        let err = read("path,total_conversions\nA>B,1\nA,abc\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv:3:2: total_conversions: `abc` is not a number"
+        );
+        let err = read("path,total_conversions\nA>>B,1\n").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("t.csv:2:1: path: empty channel name at touch 2")
+        );
+        let err = read("path,total_conversions\n,1\n").unwrap_err();
+        assert!(err.to_string().contains("empty path"), "{err}");
+        let err = read("path,total_conversions\nA,-1\n").unwrap_err();
+        assert!(err.to_string().contains("≥ 0"), "{err}");
+        let err = read("path,conv\nA,1\n").unwrap_err();
+        assert!(err.to_string().contains("total_conversions"), "{err}");
+    }
+}
