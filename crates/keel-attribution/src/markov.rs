@@ -98,6 +98,9 @@ pub struct MarkovFit {
 
 const NONE: u32 = u32::MAX;
 
+/// P(conversion), expected value and how the system was solved, or why it could not be.
+type Evaluation = Result<(f64, f64, SolveReport), Error>;
+
 fn pack(window: &[u32]) -> u128 {
     let mut key: u128 = window.len() as u128;
     for &c in window {
@@ -242,8 +245,7 @@ pub fn fit(paths: &PathSet, options: MarkovOptions) -> Result<MarkovFit, Error> 
     let threads = std::thread::available_parallelism()
         .map_or(1, |t| t.get())
         .min(n_channels.max(1));
-    let mut results: Vec<Option<Result<(f64, f64, SolveReport), Error>>> =
-        (0..n_channels).map(|_| None).collect();
+    let mut results: Vec<Option<Evaluation>> = (0..n_channels).map(|_| None).collect();
     std::thread::scope(|scope| {
         let chunks: Vec<_> = results
             .chunks_mut(n_channels.div_ceil(threads).max(1))

@@ -333,7 +333,7 @@ impl PathSet {
             set.values.push(value);
             set.nulls.push(nulls);
             rows += 1;
-            if rows % 65_536 == 0 {
+            if rows.is_multiple_of(65_536) {
                 progress(record.position().map_or(0, |p| p.byte()));
             }
         }
