@@ -101,12 +101,13 @@ const NONE: u32 = u32::MAX;
 /// P(conversion), expected value and how the system was solved, or why it could not be.
 type Evaluation = Result<(f64, f64, SolveReport), Error>;
 
+/// A window of up to four channels as one hash key. Ids are stored plus one so that an empty slot
+/// (0) never equals a channel and windows of different lengths never collide.
 fn pack(window: &[u32]) -> u128 {
-    let mut key: u128 = window.len() as u128;
-    for &c in window {
-        key = (key << 32) | c as u128;
-    }
-    key
+    window
+        .iter()
+        .enumerate()
+        .fold(0u128, |key, (j, &c)| key | (u128::from(c) + 1) << (32 * j))
 }
 
 /// Fits the model on a paths table.
