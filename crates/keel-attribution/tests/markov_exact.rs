@@ -1,6 +1,8 @@
 //! Markov removal effects checked against an independent dense solution: the chain is rebuilt
 //! here from the paths with the documented conventions and solved by Gaussian elimination.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failure here is a test failure
+
 use keel_attribution::PathSet;
 use keel_attribution::markov::{self, MarkovOptions};
 use std::collections::HashMap;
@@ -52,8 +54,9 @@ fn gauss(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
         for r in col + 1..n {
             let f = a[r][col] / a[col][col];
             if f != 0.0 {
-                for c in col..n {
-                    a[r][c] -= f * a[col][c];
+                let (top, rest) = a.split_at_mut(r);
+                for (x, y) in rest[0][col..].iter_mut().zip(&top[col][col..]) {
+                    *x -= f * y;
                 }
                 b[r] -= f * b[col];
             }
@@ -114,8 +117,8 @@ fn reference(paths: &PathSet, k: usize, collapse: bool) -> (HashMap<String, (f64
     for (&(a, _), &w) in &edge {
         out[a] += w;
     }
-    for s in 0..n {
-        out[s] += conv.get(&s).copied().unwrap_or(0.0) + null.get(&s).copied().unwrap_or(0.0);
+    for (s, o) in out.iter_mut().enumerate() {
+        *o += conv.get(&s).copied().unwrap_or(0.0) + null.get(&s).copied().unwrap_or(0.0);
     }
     let start_total: f64 = start.values().sum();
     let solve = |removed: &dyn Fn(usize) -> bool| -> (f64, f64) {

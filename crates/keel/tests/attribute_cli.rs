@@ -1,5 +1,7 @@
 //! End-to-end tests of `keel attribute` on small files.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failure here is a test failure
+
 use std::path::PathBuf;
 use std::process::Command;
 
