@@ -483,6 +483,33 @@ fn leaf(op: &Op, value: Option<&str>) -> bool {
     }
 }
 
+impl ChannelRulesDocument {
+    /// Every problem in the document: header fields and the spec.
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if self.api_version != "keel/v1" {
+            problems.push(Problem {
+                path: "apiVersion".into(),
+                message: format!("expected `keel/v1`, got `{}`", self.api_version),
+            });
+        }
+        if self.kind != "ChannelRules" {
+            problems.push(Problem {
+                path: "kind".into(),
+                message: format!("expected `ChannelRules`, got `{}`", self.kind),
+            });
+        }
+        if self.metadata.name.trim().is_empty() {
+            problems.push(Problem {
+                path: "metadata.name".into(),
+                message: "must not be empty".into(),
+            });
+        }
+        problems.extend(self.spec.validate());
+        problems
+    }
+}
+
 impl ChannelRules {
     /// Validates and compiles a spec; every problem is returned at once.
     pub fn compile(spec: &ChannelRulesSpec) -> Result<ChannelRules, Error> {
@@ -1091,6 +1118,10 @@ spec:
       regex: '^paid'
 "#;
         let doc: ChannelRulesDocument = serde_yaml::from_str(yaml).unwrap();
+        assert!(doc.validate().is_empty());
+        let mut wrong = doc.clone();
+        wrong.kind = "Tool".into();
+        assert_eq!(wrong.validate()[0].path, "kind");
         let rules = ChannelRules::compile(&doc.spec).unwrap();
         let t = TouchSource::resolve(
             None,

@@ -222,13 +222,140 @@ impl PathSet {
         origin: &str,
         mut progress: impl FnMut(u64),
     ) -> Result<Self, Error> {
-        if sep.is_empty() {
-            return Err(Error::Model("the path separator must not be empty".into()));
-        }
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
             .from_reader(reader);
+        let cols = Columns::read(&mut rdr, sep, origin)?;
+        parse_rows(&mut rdr, &cols, sep, origin, 0, &mut progress)
+    }
+
+    /// Like [`PathSet::read_csv`] over a table already in memory, parsed on `threads` threads:
+    /// the bytes are cut at line ends outside quoted fields and the pieces merged in order, so
+    /// the result (ids, row order, errors) is the same as reading sequentially.
+    pub fn parse_csv(
+        bytes: &[u8],
+        sep: &str,
+        origin: &str,
+        threads: usize,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<Self, Error> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(bytes);
+        let cols = Columns::read(&mut rdr, sep, origin)?;
+        let body_start = rdr.position().byte() as usize;
+        let body = &bytes[body_start.min(bytes.len())..];
+        let header_lines = rdr.position().line().saturating_sub(1);
+        // Cut points: after a newline that is outside quotes, near each 1/threads of the body.
+        let threads = threads.clamp(1, 64);
+        let mut cuts = vec![0usize];
+        let mut in_quotes = false;
+        let mut lines_before = vec![header_lines];
+        let mut lines = header_lines;
+        let mut target = 1;
+        for (i, &b) in body.iter().enumerate() {
+            match b {
+                b'"' => in_quotes = !in_quotes,
+                b'\n' => {
+                    lines += 1;
+                    if !in_quotes && target < threads && i + 1 >= body.len() * target / threads {
+                        cuts.push(i + 1);
+                        lines_before.push(lines);
+                        target += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        cuts.push(body.len());
+        let done = std::sync::atomic::AtomicU64::new(body_start as u64);
+        let parts: Vec<Result<PathSet, Error>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = cuts
+                .windows(2)
+                .zip(&lines_before)
+                .map(|(w, &line_offset)| {
+                    let chunk = &body[w[0]..w[1]];
+                    let cols = &cols;
+                    let done = &done;
+                    scope.spawn(move || {
+                        let mut rdr = csv::ReaderBuilder::new()
+                            .has_headers(false)
+                            .flexible(true)
+                            .from_reader(chunk);
+                        let mut last = 0u64;
+                        let mut report = |pos: u64| {
+                            let total = done
+                                .fetch_add(pos - last, std::sync::atomic::Ordering::Relaxed)
+                                + (pos - last);
+                            last = pos;
+                            progress(total);
+                        };
+                        parse_rows(&mut rdr, cols, sep, origin, line_offset, &mut report)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(Error::Table {
+                            origin: origin.to_owned(),
+                            message: "a parsing thread failed".into(),
+                        })
+                    })
+                })
+                .collect()
+        });
+        let mut set = PathSet::new();
+        set.offsets.push(0);
+        for part in parts {
+            set.append(part?);
+        }
+        Ok(set)
+    }
+
+    /// Appends the rows of another plain table (no ages, campaigns or leads), remapping its
+    /// channel ids to this table's.
+    fn append(&mut self, other: PathSet) {
+        let map: Vec<u32> = other
+            .channel_names
+            .iter()
+            .map(|name| self.channel_id(name))
+            .collect();
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        let base = self.touches.len();
+        self.touches
+            .extend(other.touches.iter().map(|&c| map[c as usize]));
+        self.offsets
+            .extend(other.offsets.iter().skip(1).map(|&o| o + base));
+        self.conversions.extend_from_slice(&other.conversions);
+        self.values.extend_from_slice(&other.values);
+        self.nulls.extend_from_slice(&other.nulls);
+    }
+}
+
+/// Where the columns of a paths table are.
+struct Columns {
+    headers: csv::ByteRecord,
+    path: usize,
+    conv: usize,
+    value: Option<usize>,
+    null: Option<usize>,
+}
+
+impl Columns {
+    fn read<R: std::io::Read>(
+        rdr: &mut csv::Reader<R>,
+        sep: &str,
+        origin: &str,
+    ) -> Result<Columns, Error> {
+        if sep.is_empty() {
+            return Err(Error::Model("the path separator must not be empty".into()));
+        }
         let table_err = |message: String| Error::Table {
             origin: origin.to_owned(),
             message,
@@ -242,103 +369,123 @@ impl PathSet {
                 .iter()
                 .position(|h| String::from_utf8_lossy(h).trim().eq_ignore_ascii_case(name))
         };
-        let path_col = find("path").ok_or_else(|| {
+        let path = find("path").ok_or_else(|| {
             table_err("missing column `path` (expected path,total_conversions[,total_conversion_value][,total_null])".into())
         })?;
-        let conv_col = find("total_conversions")
+        let conv = find("total_conversions")
             .ok_or_else(|| table_err("missing column `total_conversions`".into()))?;
-        let value_col = find("total_conversion_value");
-        let null_col = find("total_null");
-        let mut set = PathSet::new();
-        set.offsets.push(0);
-        let mut record = csv::ByteRecord::new();
-        let mut ids: Vec<u32> = Vec::with_capacity(16);
-        let mut rows: u64 = 0;
-        loop {
-            match rdr.read_byte_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    let row = e.position().map_or(0, |p| p.line());
-                    return Err(Error::Input {
-                        origin: origin.to_owned(),
-                        row,
-                        column: 0,
-                        field: "row".into(),
-                        message: e.to_string(),
-                    });
-                }
-            }
-            let line = record.position().map_or(0, |p| p.line());
-            let field_err = |col: usize, message: String| Error::Input {
-                origin: origin.to_owned(),
-                row: line,
-                column: col + 1,
-                field: String::from_utf8_lossy(headers.get(col).unwrap_or(b"?")).into_owned(),
-                message,
-            };
-            let number = |col: usize, required: bool| -> Result<f64, Error> {
-                let raw = record.get(col).unwrap_or(b"");
-                let text = std::str::from_utf8(raw)
-                    .map_err(|_| field_err(col, "not valid UTF-8".into()))?
-                    .trim();
-                if text.is_empty() {
-                    return if required {
-                        Err(field_err(col, "missing number".into()))
-                    } else {
-                        Ok(0.0)
-                    };
-                }
-                let v: f64 = text
-                    .parse()
-                    .map_err(|_| field_err(col, format!("`{text}` is not a number")))?;
-                if !v.is_finite() || v < 0.0 {
-                    return Err(field_err(
-                        col,
-                        format!("`{text}` must be a finite number ≥ 0"),
-                    ));
-                }
-                Ok(v)
-            };
-            let conversions = number(conv_col, true)?;
-            let value = match value_col {
-                Some(c) => number(c, false)?,
-                None => 0.0,
-            };
-            let nulls = match null_col {
-                Some(c) => number(c, false)?,
-                None => 0.0,
-            };
-            let raw_path = record.get(path_col).unwrap_or(b"");
-            let path = std::str::from_utf8(raw_path)
-                .map_err(|_| field_err(path_col, "not valid UTF-8".into()))?;
-            ids.clear();
-            for (k, part) in path.split(sep).enumerate() {
-                let name = part.trim();
-                if name.is_empty() {
-                    return Err(field_err(
-                        path_col,
-                        if path.trim().is_empty() {
-                            "empty path".to_owned()
-                        } else {
-                            format!("empty channel name at touch {} of `{path}`", k + 1)
-                        },
-                    ));
-                }
-                ids.push(set.channel_id(name));
-            }
-            set.touches.extend_from_slice(&ids);
-            set.offsets.push(set.touches.len());
-            set.conversions.push(conversions);
-            set.values.push(value);
-            set.nulls.push(nulls);
-            rows += 1;
-            if rows.is_multiple_of(65_536) {
-                progress(record.position().map_or(0, |p| p.byte()));
+        let value = find("total_conversion_value");
+        let null = find("total_null");
+        Ok(Columns {
+            headers,
+            path,
+            conv,
+            value,
+            null,
+        })
+    }
+}
+
+/// Parses data rows into a new table. `line_offset` is added to reported line numbers (for
+/// pieces of a larger file); `progress` gets the bytes consumed by this reader.
+fn parse_rows<R: std::io::Read>(
+    rdr: &mut csv::Reader<R>,
+    cols: &Columns,
+    sep: &str,
+    origin: &str,
+    line_offset: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<PathSet, Error> {
+    let headers = &cols.headers;
+    let mut set = PathSet::new();
+    set.offsets.push(0);
+    let mut record = csv::ByteRecord::new();
+    let mut ids: Vec<u32> = Vec::with_capacity(16);
+    let mut rows: u64 = 0;
+    loop {
+        match rdr.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let row = e.position().map_or(0, |p| p.line()) + line_offset;
+                return Err(Error::Input {
+                    origin: origin.to_owned(),
+                    row,
+                    column: 0,
+                    field: "row".into(),
+                    message: e.to_string(),
+                });
             }
         }
-        Ok(set)
+        let line = record.position().map_or(0, |p| p.line()) + line_offset;
+        let field_err = |col: usize, message: String| Error::Input {
+            origin: origin.to_owned(),
+            row: line,
+            column: col + 1,
+            field: String::from_utf8_lossy(headers.get(col).unwrap_or(b"?")).into_owned(),
+            message,
+        };
+        let number = |col: usize, required: bool| -> Result<f64, Error> {
+            let raw = record.get(col).unwrap_or(b"");
+            let text = std::str::from_utf8(raw)
+                .map_err(|_| field_err(col, "not valid UTF-8".into()))?
+                .trim();
+            if text.is_empty() {
+                return if required {
+                    Err(field_err(col, "missing number".into()))
+                } else {
+                    Ok(0.0)
+                };
+            }
+            let v: f64 = text
+                .parse()
+                .map_err(|_| field_err(col, format!("`{text}` is not a number")))?;
+            if !v.is_finite() || v < 0.0 {
+                return Err(field_err(
+                    col,
+                    format!("`{text}` must be a finite number ≥ 0"),
+                ));
+            }
+            Ok(v)
+        };
+        let conversions = number(cols.conv, true)?;
+        let value = match cols.value {
+            Some(c) => number(c, false)?,
+            None => 0.0,
+        };
+        let nulls = match cols.null {
+            Some(c) => number(c, false)?,
+            None => 0.0,
+        };
+        let raw_path = record.get(cols.path).unwrap_or(b"");
+        let path = std::str::from_utf8(raw_path)
+            .map_err(|_| field_err(cols.path, "not valid UTF-8".into()))?;
+        ids.clear();
+        for (k, part) in path.split(sep).enumerate() {
+            let name = part.trim();
+            if name.is_empty() {
+                return Err(field_err(
+                    cols.path,
+                    if path.trim().is_empty() {
+                        "empty path".to_owned()
+                    } else {
+                        format!("empty channel name at touch {} of `{path}`", k + 1)
+                    },
+                ));
+            }
+            ids.push(set.channel_id(name));
+        }
+        set.touches.extend_from_slice(&ids);
+        set.offsets.push(set.touches.len());
+        set.conversions.push(conversions);
+        set.values.push(value);
+        set.nulls.push(nulls);
+        rows += 1;
+        if rows.is_multiple_of(65_536) {
+            progress(record.position().map_or(0, |p| p.byte()));
+        }
     }
+    Ok(set)
 }
 
 #[cfg(test)]
@@ -367,6 +514,34 @@ mod tests {
         let set = read("total_conversions,path\n2,A>B\n").unwrap();
         assert_eq!(set.value(0), 0.0);
         assert_eq!(set.nulls(0), 0.0);
+    }
+
+    #[test]
+    fn parallel_parse_matches_sequential() {
+        let mut text = String::from("path,total_conversions,total_conversion_value,total_null\n");
+        for i in 0..500 {
+            let path = match i % 4 {
+                0 => "A > B".to_owned(),
+                1 => format!("\"C{} > A\"", i % 7),
+                2 => "B".to_owned(),
+                _ => format!("D > C{} > B", i % 5),
+            };
+            text.push_str(&format!("{path},{},{},{}\n", i % 2, i, (i + 1) % 2));
+        }
+        let seq = read(&text).unwrap();
+        for threads in [1, 2, 3, 7] {
+            let par = PathSet::parse_csv(text.as_bytes(), ">", "t.csv", threads, &|_| {}).unwrap();
+            assert_eq!(par.channel_names(), seq.channel_names());
+            assert_eq!(par.touches, seq.touches);
+            assert_eq!(par.offsets, seq.offsets);
+            assert_eq!(par.values, seq.values);
+        }
+        // Errors keep their line numbers in every piece.
+        let bad = text.replace("D > C0 > B,1,495,0", "D > C0 > B,1,oops,0");
+        let err = PathSet::parse_csv(bad.as_bytes(), ">", "t.csv", 3, &|_| {}).unwrap_err();
+        let want = read(&bad).unwrap_err().to_string();
+        assert_eq!(err.to_string(), want);
+        assert!(want.starts_with("t.csv:497:3:"), "{want}");
     }
 
     #[test]

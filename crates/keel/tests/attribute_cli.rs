@@ -202,3 +202,46 @@ fn segment_events_with_costs() {
         "{err}"
     );
 }
+
+#[test]
+fn custom_channel_rules() {
+    let d = dir("rules");
+    let input = d.join("events.jsonl");
+    std::fs::write(
+        &input,
+        [
+            r#"{"type":"page","anonymousId":"a1","timestamp":"2026-03-01T10:00:00Z","context":{"campaign":{"source":"google","medium":"cpc"}}}"#,
+            r#"{"type":"track","anonymousId":"a1","event":"Order Completed","timestamp":"2026-03-01T10:05:00Z"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let rules = d.join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "apiVersion: keel/v1\nkind: ChannelRules\nmetadata: {name: ours}\nspec:\n  rules:\n    - channel: Search Ads\n      field: medium\n      one_of: [cpc, ppc]\n",
+    )
+    .unwrap();
+    let (code, out, err) = keel(&[
+        "--events",
+        input.to_str().unwrap(),
+        "--channel-rules",
+        rules.to_str().unwrap(),
+        "--model",
+        "first_touch",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("first_touch,Search Ads,1,0"), "{out}");
+    std::fs::write(&rules, "apiVersion: keel/v2\nkind: ChannelRules\nmetadata: {name: ours}\nspec:\n  rules:\n    - channel: X\n      field: medium\n      regex: '(('\n").unwrap();
+    let (code, _, err) = keel(&[
+        "--events",
+        input.to_str().unwrap(),
+        "--channel-rules",
+        rules.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("apiVersion: expected `keel/v1`") && err.contains("spec.rules[0].regex"),
+        "{err}"
+    );
+}

@@ -170,15 +170,15 @@ fn params(args: &AttributeArgs) -> anyhow::Result<ModelParams> {
 
 fn load_paths(args: &AttributeArgs) -> anyhow::Result<PathSet> {
     if let Some(path) = &args.paths {
-        let (file, len) = open(path)?;
+        let (_, len) = open(path)?;
         let progress = bar(len, "reading paths");
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let origin = path.display().to_string();
-        let set = PathSet::read_csv(
-            std::io::BufReader::with_capacity(1 << 20, file),
-            &args.sep,
-            &origin,
-            |b| progress.set_position(b),
-        )?;
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+        let set = PathSet::parse_csv(&bytes, &args.sep, &origin, threads, &|b| {
+            progress.set_position(b)
+        })?;
         progress.finish_and_clear();
         return Ok(set);
     }
@@ -225,6 +225,10 @@ fn load_paths(args: &AttributeArgs) -> anyhow::Result<PathSet> {
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let doc: ChannelRulesDocument = serde_norway::from_str(&text)
                 .map_err(|e| Error::Model(format!("{}: {e}", file.display())))?;
+            let problems = doc.validate();
+            if !problems.is_empty() {
+                return Err(Error::Rules(problems)).with_context(|| file.display().to_string());
+            }
             ChannelRules::compile(&doc.spec)
                 .map_err(|e| Error::Model(format!("{}: {e}", file.display())))?
         }
