@@ -15,6 +15,7 @@ import sys
 from collections import defaultdict
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
@@ -27,36 +28,33 @@ def main():
     conv_w = defaultdict(float)
     null_w = defaultdict(float)
     value_w = defaultdict(float)
-    total_conv = 0.0
-    total_value = 0.0
-    with open(src, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header = next(reader)
-        ip, ic, iv, inull = (header.index(c) for c in ("path", "total_conversions", "total_conversion_value", "total_null"))
-        for row in reader:
-            ch = tuple(x.strip() for x in row[ip].split(">"))
-            c, v, nl = float(row[ic]), float(row[iv]), float(row[inull])
-            total_conv += c
-            total_value += v
-            w = c + nl
-            if w <= 0:
+    # Identical paths add up in every count of the chain, so aggregate them first (pandas).
+    data = pd.read_csv(src, usecols=["path", "total_conversions", "total_conversion_value", "total_null"])
+    total_conv = float(data["total_conversions"].sum())
+    total_value = float(data["total_conversion_value"].sum())
+    grouped = data.groupby("path", sort=False).sum()
+    for path, c, v, nl in zip(grouped.index, grouped["total_conversions"], grouped["total_conversion_value"],
+                              grouped["total_null"]):
+        ch = tuple(x.strip() for x in path.split(">"))
+        w = c + nl
+        if w <= 0:
+            continue
+        if len(ch) <= order:
+            wins = [ch]
+        else:
+            wins = [ch[j:j + order] for j in range(len(ch) - order + 1)]
+        seq = []
+        for win in wins:
+            s = state_id.setdefault(win, len(state_id))
+            if seq and seq[-1] == s:
                 continue
-            if len(ch) <= order:
-                wins = [ch]
-            else:
-                wins = [ch[j:j + order] for j in range(len(ch) - order + 1)]
-            seq = []
-            for win in wins:
-                s = state_id.setdefault(win, len(state_id))
-                if seq and seq[-1] == s:
-                    continue
-                seq.append(s)
-            start[seq[0]] += w
-            for a, b in zip(seq, seq[1:]):
-                edges[(a, b)] += w
-            conv_w[seq[-1]] += c
-            null_w[seq[-1]] += nl
-            value_w[seq[-1]] += v
+            seq.append(s)
+        start[seq[0]] += w
+        for a, b in zip(seq, seq[1:]):
+            edges[(a, b)] += w
+        conv_w[seq[-1]] += c
+        null_w[seq[-1]] += nl
+        value_w[seq[-1]] += v
     n = len(state_id)
     out = np.zeros(n)
     for (a, _), w in edges.items():

@@ -6,8 +6,9 @@
 #
 # Installs ChannelAttribution, numpy, scipy and pandas into bench/attribution/.peers (a venv),
 # builds Keel in release mode, generates data into bench/attribution/out, and prints for each
-# size and model: wall time and peak memory (/usr/bin/time -v) of both, ChannelAttribution's
-# model call alone (excluding its CSV read), the speed ratio, the largest difference between the
+# size and model: wall time, CPU time and peak memory (/usr/bin/time -v) of both, ChannelAttribution's
+# model call alone (wall and CPU, excluding its CSV read), the speed ratios (CA call ÷ whole Keel
+# process, which includes reading the CSV), the largest difference between the
 # two results, and Keel's difference from an independent scipy sparse direct solution.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -25,7 +26,7 @@ PY=.peers/bin/python
 (cd "$root" && cargo build --release -q -p keel)
 KEEL="${CARGO_TARGET_DIR:-$root/target}/release/keel"
 
-# measure NAME CMD... → appends "NAME wall_seconds max_rss_mb" to out/measure.txt, keeps stdout.
+# measure NAME CMD... → appends "NAME wall_s max_rss_mb cpu_s" to out/measure.txt, keeps stdout.
 measure() {
   local name="$1"; shift
   /usr/bin/time -v "$@" >"out/$name.stdout" 2>"out/$name.time"
@@ -33,7 +34,8 @@ measure() {
   wall=$(grep "Elapsed (wall clock)" "out/$name.time" | awk -F': ' '{print $2}' |
     awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
   rss=$(grep "Maximum resident set size" "out/$name.time" | awk -F': ' '{printf "%.0f", $2/1024}')
-  echo "$name $wall $rss" >>out/measure.txt
+  cpu=$(grep -E "(User|System) time \(seconds\)" "out/$name.time" | awk -F': ' '{s += $2} END {printf "%.2f", s}')
+  echo "$name $wall $rss $cpu" >>out/measure.txt
 }
 
 diff_results() { # KEEL.csv CA.csv MODEL → max abs and relative difference of conversions
@@ -47,7 +49,9 @@ PY
 }
 
 : >out/measure.txt
-printf "%-9s %-15s %12s %10s %12s %10s %10s %8s  %-22s %s\n" rows model keel_s keel_MB ca_call_s ca_wall_s ca_MB speedup "keel-vs-CA max diff" "keel-vs-scipy exact"
+row() { printf "%-9s %-17s %7s %7s %7s | %8s %8s %8s %7s | %8s %8s | %-22s %s\n" "$@" | tee -a out/results.txt; }
+: >out/results.txt
+row rows model keel_s keel_cpu keel_MB ca_call_s ca_cpu ca_proc_s ca_MB "x(wall)" "x(cpu)" "keel-vs-CA max diff" "keel-vs-scipy exact"
 for n in $SIZES; do
   data="out/paths_$n.csv"
   [ -s "$data" ] || $PY generate.py "$n" "$data" 42
@@ -59,15 +63,17 @@ for n in $SIZES; do
   done
   for spec in h m1 m3; do
     case $spec in h) model=linear; label="first/last/linear";; m1) model=markov_order_1; label="markov order 1";; m3) model=markov_order_3; label="markov order 3";; esac
-    read -r _ kw km < <(grep "^keel_${spec}_$n " out/measure.txt)
-    read -r _ cw cm < <(grep "^ca_${spec}_$n " out/measure.txt)
-    call=$(grep -o 'seconds=[0-9.]*' "out/ca_${spec}_$n.stdout" | cut -d= -f2)
+    read -r _ kw km kc < <(grep "^keel_${spec}_$n " out/measure.txt)
+    read -r _ cw cm _ < <(grep "^ca_${spec}_$n " out/measure.txt)
+    call=$(grep -o '^seconds=[0-9.]*' "out/ca_${spec}_$n.stdout" | cut -d= -f2)
+    callcpu=$(grep -o '^cpu_seconds=[0-9.]*' "out/ca_${spec}_$n.stdout" | cut -d= -f2)
     speed=$(awk -v a="$call" -v b="$kw" 'BEGIN { printf "%.1fx", a / (b > 0.005 ? b : 0.005) }')
+    speedcpu=$(awk -v a="$callcpu" -v b="$kc" 'BEGIN { printf "%.1fx", a / (b > 0.005 ? b : 0.005) }')
     d=$(diff_results "out/keel_${spec}_$n.csv" "out/ca_${spec}_$n.csv" "$model")
     exact="-"
     if [ "$spec" != h ] && [ "${SKIP_EXACT:-0}" != 1 ]; then
       exact=$($PY check_exact.py "$data" "${spec#m}" "out/keel_${spec}_$n.csv")
     fi
-    printf "%-9s %-15s %12s %10s %12s %10s %10s %8s  %-22s %s\n" "$n" "$label" "$kw" "$km" "$call" "$cw" "$cm" "$speed" "$d" "$exact"
+    row "$n" "$label" "$kw" "$kc" "$km" "$call" "$callcpu" "$cw" "$cm" "$speed" "$speedcpu" "$d" "$exact"
   done
 done

@@ -127,7 +127,15 @@ pub fn fit(paths: &PathSet, options: MarkovOptions) -> Result<MarkovFit, Error> 
     let mut null_w: Vec<f64> = Vec::new();
     let mut value_w: Vec<f64> = Vec::new();
     let mut edges: FxHashMap<u64, f64> = FxHashMap::default();
+    // With few channels every window has a small code (digits base n+1, 0 = empty slot), so
+    // states and transitions are counted in plain arrays instead of hash maps.
+    let base = n_channels as u64 + 1;
+    let code_space = base.checked_pow(k as u32).filter(|&c| c <= 1 << 22);
+    let mut dense_state: Vec<u32> = vec![NONE; code_space.unwrap_or(0) as usize];
+    let edge_space = code_space.filter(|&c| c * c <= 1 << 23);
+    let mut dense_edges: Vec<f64> = vec![0.0; edge_space.map_or(0, |c| c * c) as usize];
     let mut seq: Vec<u32> = Vec::with_capacity(32);
+    let mut seq_code: Vec<u64> = Vec::with_capacity(32);
     for i in 0..paths.len() {
         let conv = paths.conversions(i);
         let null = paths.nulls(i);
@@ -137,6 +145,7 @@ pub fn fit(paths: &PathSet, options: MarkovOptions) -> Result<MarkovFit, Error> 
         }
         let path = paths.path(i);
         seq.clear();
+        seq_code.clear();
         let windows = if path.len() <= k {
             1
         } else {
@@ -144,40 +153,67 @@ pub fn fit(paths: &PathSet, options: MarkovOptions) -> Result<MarkovFit, Error> 
         };
         for j in 0..windows {
             let win = &path[j..(j + k).min(path.len())];
-            let key = pack(win);
-            let id = match state_of.get(&key) {
-                Some(&id) => id,
-                None => {
-                    let id = window.len() as u32;
-                    let mut arr = [NONE; 4];
-                    arr[..win.len()].copy_from_slice(win);
-                    window.push(arr);
-                    window_len.push(win.len() as u8);
-                    start.push(0.0);
-                    conv_w.push(0.0);
-                    null_w.push(0.0);
-                    value_w.push(0.0);
-                    state_of.insert(key, id);
-                    id
+            let code = win
+                .iter()
+                .rev()
+                .fold(0u64, |acc, &c| acc * base + u64::from(c) + 1);
+            let known = if code_space.is_some() {
+                dense_state[code as usize]
+            } else {
+                state_of.get(&pack(win)).copied().unwrap_or(NONE)
+            };
+            let id = if known != NONE {
+                known
+            } else {
+                let id = window.len() as u32;
+                let mut arr = [NONE; 4];
+                arr[..win.len()].copy_from_slice(win);
+                window.push(arr);
+                window_len.push(win.len() as u8);
+                start.push(0.0);
+                conv_w.push(0.0);
+                null_w.push(0.0);
+                value_w.push(0.0);
+                if code_space.is_some() {
+                    dense_state[code as usize] = id;
+                } else {
+                    state_of.insert(pack(win), id);
                 }
+                id
             };
             if options.collapse && seq.last() == Some(&id) {
                 continue;
             }
             seq.push(id);
+            seq_code.push(code);
         }
         let (Some(&first), Some(&last)) = (seq.first(), seq.last()) else {
             continue;
         };
         start[first as usize] += w;
-        for pair in seq.windows(2) {
-            *edges
-                .entry(((pair[0] as u64) << 32) | pair[1] as u64)
-                .or_insert(0.0) += w;
+        if let Some(space) = edge_space {
+            for pair in seq_code.windows(2) {
+                dense_edges[(pair[0] * space + pair[1]) as usize] += w;
+            }
+        } else {
+            for pair in seq.windows(2) {
+                *edges
+                    .entry(((pair[0] as u64) << 32) | pair[1] as u64)
+                    .or_insert(0.0) += w;
+            }
         }
         conv_w[last as usize] += conv;
         null_w[last as usize] += null;
         value_w[last as usize] += paths.value(i);
+    }
+    if let Some(space) = edge_space {
+        for (cell, &w) in dense_edges.iter().enumerate() {
+            if w != 0.0 {
+                let (from, to) = (cell as u64 / space, cell as u64 % space);
+                let (s, t) = (dense_state[from as usize], dense_state[to as usize]);
+                edges.insert(((s as u64) << 32) | t as u64, w);
+            }
+        }
     }
     let n = window.len();
     if n == 0 {

@@ -427,6 +427,11 @@ fn parse_rows<R: std::io::Read>(
         };
         let number = |col: usize, required: bool| -> Result<f64, Error> {
             let raw = record.get(col).unwrap_or(b"");
+            // Fast path for the common case of a plain small integer ("0", "1", "17"): exact,
+            // and several times cheaper than the general float parser on tens of millions of rows.
+            if !raw.is_empty() && raw.len() <= 15 && raw.iter().all(u8::is_ascii_digit) {
+                return Ok(raw.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')) as f64);
+            }
             let text = std::str::from_utf8(raw)
                 .map_err(|_| field_err(col, "not valid UTF-8".into()))?
                 .trim();

@@ -224,3 +224,12 @@ fn iterative_solver_matches_on_larger_chains() {
     assert!(!fit.solve.direct);
     check(9, 1500, 8, 6, 3, true);
 }
+
+#[test]
+fn sparse_bookkeeping_for_many_channels() {
+    // 8 channels at order 4 count transitions in a hash map; 50 channels at order 4 also
+    // look states up in a hash map (the window codes no longer fit an array).
+    check(21, 100, 8, 5, 4, true);
+    check(22, 60, 50, 5, 4, true);
+    check(23, 60, 50, 5, 2, false);
+}

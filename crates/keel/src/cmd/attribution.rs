@@ -93,6 +93,9 @@ pub struct AttributeArgs {
     /// Which table to write.
     #[arg(long, value_enum, default_value_t = Report::Attribution)]
     report: Report,
+    /// Threads for reading paths files [default: all cores].
+    #[arg(long)]
+    threads: Option<usize>,
     /// Output CSV file (`-` or absent: standard output).
     #[arg(long)]
     output: Option<PathBuf>,
@@ -175,7 +178,9 @@ fn load_paths(args: &AttributeArgs) -> anyhow::Result<PathSet> {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let origin = path.display().to_string();
-        let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
+        let threads = args
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |t| t.get()));
         let set = PathSet::parse_csv(&bytes, &args.sep, &origin, threads, &|b| {
             progress.set_position(b)
         })?;
