@@ -173,17 +173,23 @@ fn params(args: &AttributeArgs) -> anyhow::Result<ModelParams> {
 
 fn load_paths(args: &AttributeArgs) -> anyhow::Result<PathSet> {
     if let Some(path) = &args.paths {
-        let (_, len) = open(path)?;
+        let (file, len) = open(path)?;
         let progress = bar(len, "reading paths");
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let origin = path.display().to_string();
         let threads = args
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |t| t.get()));
-        let set = PathSet::parse_csv(&bytes, &args.sep, &origin, threads, &|b| {
-            progress.set_position(b)
-        })?;
+        let set = if threads <= 1 {
+            // One thread: stream the file instead of holding it in memory.
+            let reader = std::io::BufReader::with_capacity(1 << 20, file);
+            PathSet::read_csv(reader, &args.sep, &origin, |b| progress.set_position(b))?
+        } else {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            PathSet::parse_csv(&bytes, &args.sep, &origin, threads, &|b| {
+                progress.set_position(b)
+            })?
+        };
         progress.finish_and_clear();
         return Ok(set);
     }
