@@ -179,14 +179,21 @@ fn load_paths(args: &AttributeArgs) -> anyhow::Result<PathSet> {
         let threads = args
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |t| t.get()));
+        // Explanations number journeys by file row; everything else may merge identical paths.
+        let aggregate = args.report != Report::Explain;
         let set = if threads <= 1 {
             // One thread: stream the file instead of holding it in memory.
             let reader = std::io::BufReader::with_capacity(1 << 20, file);
-            PathSet::read_csv(reader, &args.sep, &origin, |b| progress.set_position(b))?
+            let tick = |b| progress.set_position(b);
+            if aggregate {
+                PathSet::read_csv_aggregated(reader, &args.sep, &origin, tick)?
+            } else {
+                PathSet::read_csv(reader, &args.sep, &origin, tick)?
+            }
         } else {
             let bytes =
                 std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            PathSet::parse_csv(&bytes, &args.sep, &origin, threads, &|b| {
+            PathSet::parse_csv(&bytes, &args.sep, &origin, threads, aggregate, &|b| {
                 progress.set_position(b)
             })?
         };
