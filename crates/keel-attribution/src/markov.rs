@@ -132,7 +132,7 @@ pub fn fit(paths: &PathSet, options: MarkovOptions) -> Result<MarkovFit, Error> 
     let base = n_channels as u64 + 1;
     let code_space = base.checked_pow(k as u32).filter(|&c| c <= 1 << 22);
     let mut dense_state: Vec<u32> = vec![NONE; code_space.unwrap_or(0) as usize];
-    let edge_space = code_space.filter(|&c| c * c <= 1 << 23);
+    let edge_space = code_space.filter(|&c| c * c <= 1 << 20);
     let mut dense_edges: Vec<f64> = vec![0.0; edge_space.map_or(0, |c| c * c) as usize];
     let mut seq: Vec<u32> = Vec::with_capacity(32);
     let mut seq_code: Vec<u64> = Vec::with_capacity(32);
