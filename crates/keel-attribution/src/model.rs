@@ -186,7 +186,8 @@ pub struct Attribution {
     pub model: String,
     /// Credit per channel, in channel-id order (first seen first).
     pub channels: Vec<ChannelCredit>,
-    /// Credit per channel and campaign (empty when the journeys carry no campaigns).
+    /// Credit per channel and campaign (empty when the journeys carry no campaigns); touches
+    /// without a campaign are grouped as `(not set)`.
     pub campaigns: Vec<ChannelCredit>,
     /// The conventions used, in words.
     pub conventions: String,
@@ -414,7 +415,13 @@ impl Fit {
                     if c != 0.0 || v != 0.0 {
                         campaigns.push(ChannelCredit {
                             channel: names[ch].clone(),
-                            campaign: paths.campaign_names().get(k).cloned(),
+                            campaign: Some(
+                                paths
+                                    .campaign_names()
+                                    .get(k)
+                                    .cloned()
+                                    .unwrap_or_else(|| "(not set)".into()),
+                            ),
                             conversions: c,
                             value: v,
                         });

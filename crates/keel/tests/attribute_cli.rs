@@ -245,3 +245,42 @@ fn custom_channel_rules() {
         "{err}"
     );
 }
+
+#[test]
+fn parallel_reading_gives_the_same_result() {
+    let d = dir("threads");
+    let input = d.join("paths.csv");
+    let mut text = String::from("path,total_conversions,total_conversion_value,total_null\n");
+    for i in 0..2000 {
+        let path = ["A > B", "\"B > C > A\"", "C", "A > C > C > B"][i % 4];
+        text.push_str(&format!("{path},{},{},{}\n", i % 3 % 2, i % 7, (i + 1) % 2));
+    }
+    std::fs::write(&input, text).unwrap();
+    let p = input.to_str().unwrap();
+    let (code, one, _) = keel(&["--paths", p, "--model", "all", "--order", "2"]);
+    assert_eq!(code, 0);
+    let (code, two, _) = keel(&[
+        "--paths",
+        p,
+        "--model",
+        "all",
+        "--order",
+        "2",
+        "--threads",
+        "3",
+    ]);
+    assert_eq!(code, 0);
+    let parse = |s: &str| -> Vec<(String, f64)> {
+        s.lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (format!("{}/{}", f[0], f[1]), f[2].parse().unwrap())
+            })
+            .collect()
+    };
+    for ((ka, va), (kb, vb)) in parse(&one).iter().zip(parse(&two).iter()) {
+        assert_eq!(ka, kb);
+        assert!((va - vb).abs() < 1e-9, "{ka}: {va} vs {vb}");
+    }
+}
