@@ -93,6 +93,10 @@ pub struct AttributeArgs {
     /// Which table to write.
     #[arg(long, value_enum, default_value_t = Report::Attribution)]
     report: Report,
+    /// Merge rows with identical paths while reading a paths file: much less memory on large
+    /// files with repeated paths, somewhat more CPU (ignored by `--report explain`).
+    #[arg(long)]
+    merge_paths: bool,
     /// Threads for reading paths files; above 1 the file is held in memory and parsed in
     /// pieces (faster on an idle multi-core machine, more memory).
     #[arg(long, default_value_t = 1)]
@@ -178,8 +182,8 @@ fn load_paths(args: &AttributeArgs) -> anyhow::Result<PathSet> {
         let progress = bar(len, "reading paths");
         let origin = path.display().to_string();
         let threads = args.threads;
-        // Explanations number journeys by file row; everything else may merge identical paths.
-        let aggregate = args.report != Report::Explain;
+        // Explanations number journeys by file row, so they never merge identical paths.
+        let aggregate = args.merge_paths && args.report != Report::Explain;
         let set = if threads <= 1 {
             // One thread: stream the file instead of holding it in memory.
             let reader = std::io::BufReader::with_capacity(1 << 20, file);
