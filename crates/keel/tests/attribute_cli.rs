@@ -247,7 +247,7 @@ fn custom_channel_rules() {
 }
 
 #[test]
-fn parallel_reading_gives_the_same_result() {
+fn parallel_and_merged_reading_give_the_same_result() {
     let d = dir("threads");
     let input = d.join("paths.csv");
     let mut text = String::from("path,total_conversions,total_conversion_value,total_null\n");
@@ -270,6 +270,16 @@ fn parallel_reading_gives_the_same_result() {
         "3",
     ]);
     assert_eq!(code, 0);
+    let (code, merged, _) = keel(&[
+        "--paths",
+        p,
+        "--model",
+        "all",
+        "--order",
+        "2",
+        "--merge-paths",
+    ]);
+    assert_eq!(code, 0);
     let parse = |s: &str| -> Vec<(String, f64)> {
         s.lines()
             .skip(1)
@@ -279,8 +289,12 @@ fn parallel_reading_gives_the_same_result() {
             })
             .collect()
     };
-    for ((ka, va), (kb, vb)) in parse(&one).iter().zip(parse(&two).iter()) {
-        assert_eq!(ka, kb);
-        assert!((va - vb).abs() < 1e-9, "{ka}: {va} vs {vb}");
+    for other in [&two, &merged] {
+        let (a, b) = (parse(&one), parse(other));
+        assert_eq!(a.len(), b.len());
+        for ((ka, va), (kb, vb)) in a.iter().zip(b.iter()) {
+            assert_eq!(ka, kb);
+            assert!((va - vb).abs() < 1e-9, "{ka}: {va} vs {vb}");
+        }
     }
 }
