@@ -43,7 +43,7 @@ enum Command {
     /// Find duplicate records in a CSV file (or link two files) with a probabilistic model.
     Match(cmd::matching::MatchArgs),
     /// Attribute conversions to channels from journeys (paths file or Segment events).
-    Attribute(cmd::attribution::AttributeArgs),
+    Attribute(Box<cmd::attribution::AttributeArgs>),
     /// Check email HTML or .eml files before sending.
     CheckEmail(cmd::checks::CheckEmailArgs),
     /// Check landing pages (files or URLs) before launch.
@@ -68,7 +68,7 @@ fn main() -> std::process::ExitCode {
         Command::Apply(args) => cmd::ops::apply(args),
         Command::Export(args) => cmd::ops::export(args),
         Command::Match(args) => cmd::matching::run(args),
-        Command::Attribute(args) => cmd::attribution::run(args),
+        Command::Attribute(args) => cmd::attribution::run(*args),
         Command::CheckEmail(args) => cmd::checks::run_email(args),
         Command::CheckPage(args) => cmd::checks::run_page(args),
         Command::Consent(command) => cmd::consent::run(command),
