@@ -102,8 +102,19 @@ impl Preview {
             "--no-first-run".to_owned(),
             "--disable-extensions".to_owned(),
             "--mute-audio".to_owned(),
+            // Without these, Chromium keeps trying to reach Google's services from a closed
+            // network; a preview never needs them.
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
             format!("--window-size={},{}", self.width, self.height),
             format!("--screenshot={}", shot.display()),
+            // A profile of its own, so several previews can render at once (Chromium otherwise
+            // hands a second launch over to the first and exits without a screenshot).
+            format!(
+                "--user-data-dir={}",
+                shot.with_extension("profile").display()
+            ),
         ];
         if self.images_off {
             args.push("--blink-settings=imagesEnabled=false".to_owned());

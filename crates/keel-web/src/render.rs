@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("error.html", include_str!("../templates/error.html")),
     ("events.html", include_str!("../templates/events.html")),
     ("catalog.html", include_str!("../templates/catalog.html")),
+    ("checks.html", include_str!("../templates/checks.html")),
     ("tool.html", include_str!("../templates/tool.html")),
     ("audits.html", include_str!("../templates/audits.html")),
     ("graph.html", include_str!("../templates/graph.html")),
@@ -121,6 +122,12 @@ pub const AREAS: &[(&str, &str, &str, Action)] = &[
         Action::CatalogRead,
     ),
     ("Stack", "Audits", "/catalog/audits", Action::CatalogRead),
+    (
+        "Quality",
+        "Email & page checks",
+        "/checks",
+        Action::ChecksRun,
+    ),
     ("Measure", "Events", "/events", Action::EventsRead),
     ("Admin", "People", "/admin/users", Action::UsersManage),
     (

@@ -3,6 +3,7 @@
 
 mod admin;
 mod catalog;
+mod checks;
 mod events;
 mod session;
 
@@ -210,4 +211,5 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(events::router())
         .merge(catalog::router())
+        .merge(checks::router())
 }

@@ -1,0 +1,121 @@
+//! Email and page checks over HTTP: findings with locations, stored runs, policy errors.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use keel_accounts::{EmailAddress, Role, new_api_token};
+use keel_store::accounts::{self, NewUser};
+use keel_store::{Actor, Store, migrations};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn checks_run_store_and_explain() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(dir.path().join("keel.db").to_str().unwrap())
+        .await
+        .unwrap();
+    migrations::migrate(&store).await.unwrap();
+    let mut tokens = Vec::new();
+    for (email, role) in [
+        ("req@example.com", Role::Requester),
+        ("fin@example.com", Role::Finance),
+    ] {
+        let u = accounts::create_user(
+            &store,
+            &Actor::System("t"),
+            &NewUser {
+                email: EmailAddress::parse(email).unwrap(),
+                name: email.into(),
+                password_hash: None,
+                roles: vec![role],
+            },
+        )
+        .await
+        .unwrap();
+        let t = new_api_token();
+        accounts::create_token(&store, &Actor::System("t"), u.user.id, "t", &[role], &t)
+            .await
+            .unwrap();
+        tokens.push(t.secret);
+    }
+    let state = keel_web::AppState::new(store.clone(), Default::default()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(keel_web::serve(state, listener, std::future::pending()));
+    let c = reqwest::Client::new();
+    let seeded = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../keel-checks/testdata/email/seeded.html"
+    ))
+    .unwrap();
+    let r = c
+        .post(format!("{base}/api/v1/checks/email"))
+        .bearer_auth(&tokens[1])
+        .json(&json!({"content": seeded}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "finance does not run checks"
+    );
+    let r = c
+        .post(format!("{base}/api/v1/checks/email"))
+        .bearer_auth(&tokens[0])
+        .json(&json!({"name": "seeded.html", "content": seeded}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let run: Value = r.json().await.unwrap();
+    assert!(run["errors"].as_i64().unwrap() > 0);
+    let findings = run["report"]["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["rule"].is_string() && f["why"].is_string() && f["help"].is_string())
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["location"]["line"].as_u64().unwrap_or(0) > 1),
+        "findings carry source lines"
+    );
+    let listed: Value = c
+        .get(format!("{base}/api/v1/checks"))
+        .bearer_auth(&tokens[0])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["total"], 1);
+    let again: Value = c
+        .get(format!("{base}/api/v1/checks/{}", run["id"]))
+        .bearer_auth(&tokens[0])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["errors"], run["errors"]);
+    let r = c.post(format!("{base}/api/v1/checks/page")).bearer_auth(&tokens[0]).json(&json!({"content": "<html><body><form><input name=email></form></body></html>", "policy": "apiVersion: keel/v1\nkind: QualityPolicy\nmetadata: {name: p}\nspec: {surprise: 1}\n"})).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a bad policy is refused with its problems"
+    );
+    let r = c
+        .post(format!("{base}/api/v1/checks/page"))
+        .bearer_auth(&tokens[0])
+        .json(&json!({"content": "<html><body><form><input name=email></form></body></html>"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let page: Value = r.json().await.unwrap();
+    assert_eq!(page["kind"], "page");
+}
