@@ -36,6 +36,9 @@ async fn sign_in_and_navigate() {
         eprintln!("SKIPPED browser test: chromedriver not installed");
         return;
     };
+    // Several TLS providers are linked into the test binary; chromedriver is plain HTTP, but the
+    // WebDriver client still wants one chosen.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let server = common::serve(&dir.path().join("keel.db"), &["--demo"]);
     let port = free_port();
