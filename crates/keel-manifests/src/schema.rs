@@ -136,6 +136,9 @@ fn unknown_field_message(key: &str, known: &[&str]) -> String {
     if let Some(best) = closest(key, known.iter().copied()) {
         message.push_str(&format!(" (did you mean `{best}`?)"));
     } else if !known.is_empty() {
+        // Sorted, so the message is the same whatever order the schema's map keeps.
+        let mut known = known.to_vec();
+        known.sort_unstable();
         message.push_str(&format!("; expected one of: {}", known.join(", ")));
     }
     message

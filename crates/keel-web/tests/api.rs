@@ -218,6 +218,10 @@ async fn every_endpoint_is_in_the_openapi_document() {
             .map(|seg| {
                 if seg.chars().all(|c| c.is_ascii_digit()) && !seg.is_empty() {
                     "{id}"
+                } else if seg == "Tool" {
+                    "{kind}"
+                } else if seg == "none" {
+                    "{name}"
                 } else {
                     seg
                 }
