@@ -101,7 +101,6 @@ pub fn app(state: AppState) -> Router {
                 async move { axum::Json((*doc).clone()) }
             }),
         )
-        .merge(metrics::router())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(auth::csrf_form_field))
         .layer(DefaultBodyLimit::max(json::MAX_JSON_BODY))

@@ -1,12 +1,10 @@
 //! Health checks and Prometheus metrics.
 
 use crate::AppState;
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -49,10 +47,15 @@ pub async fn count_requests(State(state): State<AppState>, req: Request, next: N
     response
 }
 
+/// Liveness: the process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()), responses((status = 200, description = "`ok`", body = String)))]
 async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses((status = 200, description = "`ready`", body = String), (status = 503, description = "database unavailable", body = String)))]
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
@@ -64,6 +67,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Prometheus metrics (OpenMetrics text): requests by method and status class, jobs by status.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()), responses((status = 200, description = "OpenMetrics text", body = String)))]
 async fn metrics(State(state): State<AppState>) -> Response {
     if let Ok(counts) = keel_store::jobs::counts(&state.store).await {
         for (status, n) in counts {
@@ -99,10 +104,10 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// `/healthz`, `/readyz` and `/metrics`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+/// `/healthz`, `/readyz` and `/metrics`, described in the OpenAPI document like every endpoint.
+pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(healthz))
+        .routes(utoipa_axum::routes!(readyz))
+        .routes(utoipa_axum::routes!(metrics))
 }

@@ -211,6 +211,12 @@ async fn every_endpoint_is_in_the_openapi_document() {
         .await
         .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in ["/healthz", "/readyz", "/metrics", "/v1/{kind}"] {
+        assert!(
+            doc["paths"][path]["get"].is_object() || doc["paths"][path]["post"].is_object(),
+            "{path} missing from OpenAPI"
+        );
+    }
     for (method, path, _, _) in role_table() {
         let path = path.split('?').next().unwrap();
         let templated = path

@@ -111,6 +111,7 @@ impl Modify for Security {
         (name = "access", description = "Users, teams, roles and API tokens"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "jobs", description = "Background jobs"),
+        (name = "operations", description = "Health checks and metrics (no authentication)"),
         (name = "catalog", description = "The martech stack: tools, integrations, contracts, scorecards, audits, impact"),
         (name = "checks", description = "Pre-send email and pre-launch page checks"),
         (name = "events", description = "Event sources and ingested events"),
@@ -129,4 +130,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(catalog::router())
         .merge(checks::router())
         .merge(ingest::router())
+        .merge(crate::metrics::router())
 }
