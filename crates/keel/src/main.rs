@@ -18,7 +18,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Find duplicate records in a CSV file (or link two files) with a probabilistic model.
-    Match(cmd::matching::MatchArgs),
+    Match(Box<cmd::matching::MatchArgs>),
     /// Attribute conversions to channels from journeys (paths file or Segment events).
     Attribute(cmd::attribution::AttributeArgs),
     /// Check email HTML or .eml files before sending.
@@ -33,7 +33,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Match(args) => cmd::matching::run(args),
+        Command::Match(args) => cmd::matching::run(*args),
         Command::Attribute(args) => cmd::attribution::run(args),
         Command::CheckEmail(args) => cmd::checks::run_email(args),
         Command::CheckPage(args) => cmd::checks::run_page(args),
