@@ -1,4 +1,5 @@
 //! End-to-end tests of `keel match` on generated leads with known duplicates.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
