@@ -16,15 +16,15 @@ THREADS="${THREADS:-2}"
 THRESHOLD="${THRESHOLD:-0.9}"
 mkdir -p "$PEERS" "$OUT"
 
-if [ ! -x "$PEERS/venv/bin/python" ] || ! "$PEERS/venv/bin/python" -c "import splink" 2>/dev/null; then
+if [ ! -x "$PEERS/venv/bin/python" ] || ! "$PEERS/venv/bin/python" -c "import splink, pandas" 2>/dev/null; then
   echo "Installing Splink into $PEERS/venv ..."
   python3 -m venv "$PEERS/venv"
-  "$PEERS/venv/bin/pip" install -q "splink==5.0.0"
+  "$PEERS/venv/bin/pip" install -q "splink==5.0.0" pandas
 fi
 PY="$PEERS/venv/bin/python"
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-(cd "$ROOT" && cargo build --release -q -p keel -p keel-match --example gen_leads)
+(cd "$ROOT" && cargo build --release -q -p keel --bin keel && cargo build --release -q -p keel-match --example gen_leads)
 KEEL="$CARGO_TARGET_DIR/release/keel"
 GEN="$CARGO_TARGET_DIR/release/examples/gen_leads"
 

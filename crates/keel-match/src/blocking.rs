@@ -148,14 +148,12 @@ pub fn default_rules(fields: &[FieldSpec]) -> Vec<String> {
     let full = col(FieldKind::Name);
     if let Some(e) = col(FieldKind::Email) {
         rules.push(e.clone());
-        rules.push(format!("{e}:local"));
     }
     if let Some(p) = col(FieldKind::Phone) {
         rules.push(format!("{p}:suffix7"));
     }
     if let (Some(f), Some(l)) = (&first, &last) {
         rules.push(format!("{f}:formal & {l}"));
-        rules.push(format!("{l} & {f}:prefix1"));
         rules.push(format!("{f}:formal & {l}:prefix3"));
         if let Some(d) = col(FieldKind::Date) {
             rules.push(format!("{f}:prefix1 & {d}"));

@@ -150,10 +150,12 @@ impl Comparison {
                 level(&jw(t1), false, false),
                 level("different", true, false),
             ],
+            // No "same local part, other domain" level: local parts are built from names
+            // (jane.smith@…), so for namesakes at different companies that agreement only
+            // repeats the name evidence.
             FieldKind::Email => vec![
                 level("exact", false, tf),
-                level("same local part, other domain", false, false),
-                level(&format!("{} (typo)", jw(t0)), false, false),
+                level("one edit apart (typo)", false, false),
                 level("same domain only", true, false),
                 level("different", true, false),
             ],
@@ -266,16 +268,14 @@ impl Comparison {
                 }
             }
             FieldKind::Email => {
-                let (la, da) = x.rsplit_once('@').unwrap_or((x, ""));
-                let (lb, db) = y.rsplit_once('@').unwrap_or((y, ""));
-                if la == lb {
+                let (_, da) = x.rsplit_once('@').unwrap_or((x, ""));
+                let (_, db) = y.rsplit_once('@').unwrap_or((y, ""));
+                if within_one_edit(x, y) {
                     2
-                } else if jaro_winkler(x, y) >= t0 {
-                    3
                 } else if da == db {
-                    4
+                    3
                 } else {
-                    5
+                    4
                 }
             }
             FieldKind::Phone => {

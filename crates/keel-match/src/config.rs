@@ -254,7 +254,9 @@ pub struct MatchSpec {
 }
 
 fn default_max_block() -> usize {
-    5000
+    // Larger groups are almost always a switchboard number, a shared mailbox or a placeholder:
+    // thousands of colleagues compared with each other at quadratic cost for no matches.
+    300
 }
 fn default_threshold() -> f64 {
     0.9
