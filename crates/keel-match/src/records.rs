@@ -134,6 +134,8 @@ pub struct Records {
     pub sources: Vec<u8>,
     /// One column per configured field.
     pub columns: Vec<Column>,
+    /// Whether any record comes from a second input (cached: asked for every block).
+    link: bool,
 }
 
 impl Records {
@@ -167,7 +169,7 @@ impl Records {
 
     /// Whether records from two inputs are being linked (rather than one deduplicated).
     pub fn is_link(&self) -> bool {
-        self.sources.iter().any(|&s| s != 0)
+        self.link
     }
 }
 
@@ -190,6 +192,7 @@ impl RecordsBuilder {
                 ids: Vec::new(),
                 sources: Vec::new(),
                 columns: kinds.iter().map(|&k| Column::new(k)).collect(),
+                link: false,
             },
             kinds,
             region: Some(region),
@@ -254,6 +257,7 @@ impl RecordsBuilder {
 
     /// Finishes the records, counting value frequencies.
     pub fn finish(mut self) -> Records {
+        self.records.link = self.records.sources.iter().any(|&s| s != 0);
         self.records.columns.par_iter_mut().for_each(|col| {
             let counts = col.value_counts();
             col.non_null = counts.values().sum();
