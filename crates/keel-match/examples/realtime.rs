@@ -9,14 +9,23 @@ use keel_match::synthetic::{COLUMNS, generate};
 use keel_match::{MatchIndex, MatchSpec, RawRecord, TrainOptions, block, build_records, train};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
     let columns: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
     let spec = MatchSpec::infer(&columns, "id");
     let leads = generate(n, 42);
     let held = 10_000.min(leads.len() / 10);
     let (existing, incoming) = leads.split_at(leads.len() - held);
     let rows = |ls: &[keel_match::synthetic::Lead]| -> Vec<RawRecord> {
-        ls.iter().map(|l| RawRecord { id: l.id.clone(), source: 0, values: l.values.to_vec() }).collect()
+        ls.iter()
+            .map(|l| RawRecord {
+                id: l.id.clone(),
+                source: 0,
+                values: l.values.to_vec(),
+            })
+            .collect()
     };
     let records = build_records(&spec, rows(existing))?;
     let blocks = block(&records, &spec)?;
@@ -24,7 +33,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(blocks);
     let t = Instant::now();
     let index = MatchIndex::build(&model, records)?;
-    println!("index of {} records built in {:.1}s", index.len(), t.elapsed().as_secs_f64());
+    println!(
+        "index of {} records built in {:.1}s",
+        index.len(),
+        t.elapsed().as_secs_f64()
+    );
     let t = Instant::now();
     let mut candidates = 0;
     let mut correct = 0;
@@ -32,7 +45,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let found = index.query(l.values.to_vec(), spec.threshold)?;
         candidates += found.len();
         if let Some(best) = found.first() {
-            correct += usize::from(existing.get(best.index).is_some_and(|e| e.entity == l.entity));
+            correct += usize::from(
+                existing
+                    .get(best.index)
+                    .is_some_and(|e| e.entity == l.entity),
+            );
         }
     }
     let per = t.elapsed().as_secs_f64() / incoming.len() as f64;

@@ -436,6 +436,13 @@ const LAST: &[&str] = &[
     "zhang",
 ];
 
+/// Endings that make the long tail of rarer family names (most people do not have one of the
+/// 250 most common names).
+const LAST_TAIL: &[&str] = &[
+    "son", "ley", "ton", "er", "man", "ford", "wood", "field", "berg", "stein", "ski", "ez", "ini",
+    "ova", "well", "by", "more", "ham", "dale", "worth",
+];
+
 const NICK: &[(&str, &str)] = &[
     ("robert", "bob"),
     ("robert", "rob"),
@@ -625,6 +632,14 @@ impl Rng {
             .copied()
             .unwrap_or("")
     }
+    /// A family name: common names Zipf-distributed, half of people from a long tail.
+    fn surname(&mut self) -> String {
+        if self.chance(0.5) {
+            self.zipf(LAST).to_string()
+        } else {
+            format!("{}{}", self.pick(LAST), self.pick(LAST_TAIL))
+        }
+    }
     fn digits(&mut self, n: usize) -> String {
         (0..n)
             .map(|_| char::from(b'0' + (self.below(10) as u8)))
@@ -799,7 +814,7 @@ pub fn generate(n: usize, seed: u64) -> Vec<Lead> {
                 .get(idx.min(n_companies - 1))
                 .cloned()
                 .unwrap_or_else(|| new_place(&mut rng, None));
-            let last = rng.zipf(LAST).to_string();
+            let last = rng.surname();
             let email = work_email(&mut rng, &first, &last, &place.domain);
             let phone = if rng.chance(0.5) {
                 place.phone.clone()
@@ -826,7 +841,7 @@ pub fn generate(n: usize, seed: u64) -> Vec<Lead> {
                     (l, p)
                 }
                 _ => {
-                    let l = rng.zipf(LAST).to_string();
+                    let l = rng.surname();
                     let p = new_place(&mut rng, None);
                     household = Some((l.clone(), p.clone(), rng.below(4) as u32));
                     (l, p)

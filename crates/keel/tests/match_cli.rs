@@ -83,8 +83,9 @@ fn deduplicates_generated_leads_with_high_precision_and_recall() {
     let precision = tp as f64 / predicted.len() as f64;
     let recall = tp as f64 / true_pairs as f64;
     eprintln!("precision {precision:.3} recall {recall:.3}");
-    assert!(precision > 0.6, "precision {precision}");
-    assert!(recall > 0.7, "recall {recall}");
+    // Measured: precision 0.974, recall 0.830.
+    assert!(precision > 0.9, "precision {precision}");
+    assert!(recall > 0.75, "recall {recall}");
 
     let mut c = csv::Reader::from_path(&clusters).unwrap();
     assert_eq!(c.headers().unwrap(), vec!["id", "cluster_id"]);
