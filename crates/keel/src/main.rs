@@ -41,7 +41,7 @@ enum Command {
     /// Write the running state as ops-as-code files.
     Export(cmd::ops::ExportArgs),
     /// Find duplicate records in a CSV file (or link two files) with a probabilistic model.
-    Match(cmd::matching::MatchArgs),
+    Match(Box<cmd::matching::MatchArgs>),
     /// Attribute conversions to channels from journeys (paths file or Segment events).
     Attribute(Box<cmd::attribution::AttributeArgs>),
     /// Check email HTML or .eml files before sending.
@@ -67,7 +67,7 @@ fn main() -> std::process::ExitCode {
         Command::Plan(args) => cmd::ops::plan(args),
         Command::Apply(args) => cmd::ops::apply(args),
         Command::Export(args) => cmd::ops::export(args),
-        Command::Match(args) => cmd::matching::run(args),
+        Command::Match(args) => cmd::matching::run(*args),
         Command::Attribute(args) => cmd::attribution::run(*args),
         Command::CheckEmail(args) => cmd::checks::run_email(args),
         Command::CheckPage(args) => cmd::checks::run_page(args),
