@@ -40,6 +40,8 @@ enum Command {
     Apply(cmd::ops::PlanArgs),
     /// Write the running state as ops-as-code files.
     Export(cmd::ops::ExportArgs),
+    /// Show everything downstream of a tool or field (the blast radius of a change).
+    Impact(cmd::ops::ImpactArgs),
     /// Find duplicate records in a CSV file (or link two files) with a probabilistic model.
     Match(Box<cmd::matching::MatchArgs>),
     /// Attribute conversions to channels from journeys (paths file or Segment events).
@@ -67,6 +69,7 @@ fn main() -> std::process::ExitCode {
         Command::Plan(args) => cmd::ops::plan(args),
         Command::Apply(args) => cmd::ops::apply(args),
         Command::Export(args) => cmd::ops::export(args),
+        Command::Impact(args) => cmd::ops::impact(args),
         Command::Match(args) => cmd::matching::run(*args),
         Command::Attribute(args) => cmd::attribution::run(*args),
         Command::CheckEmail(args) => cmd::checks::run_email(args),

@@ -253,3 +253,50 @@ async fn demo_serves_and_a_person_can_sign_in() {
         .await
         .unwrap();
 }
+
+#[test]
+fn impact_from_files_and_from_the_database() {
+    let ops = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/ops");
+    let (code, out, err) = run(
+        &[
+            "impact",
+            "--dir",
+            ops,
+            "--field",
+            "salesforce.Lead.Email",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(v["impacted"].as_array().unwrap().len() > 5);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("keel.db");
+    let db = db.to_str().unwrap();
+    let (code, _, err) = run(&["apply", ops, "--db", db], None);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run(&["plan", ops, "--db", db], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("No changes"), "{out}");
+    let (code, from_db, _) = run(
+        &[
+            "impact",
+            "--db",
+            db,
+            "--field",
+            "salesforce.Lead.Email",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<Value>(&from_db).unwrap(),
+        v,
+        "files and database agree"
+    );
+    let (code, _, err) = run(&["impact", "--db", db, "--tool", "nope"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("not in the stack graph"), "{err}");
+}

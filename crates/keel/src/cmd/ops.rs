@@ -123,3 +123,63 @@ pub fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     })
 }
+
+/// Arguments of `keel impact`.
+#[derive(Debug, clap::Args)]
+pub struct ImpactArgs {
+    /// A tool name.
+    #[arg(long, conflicts_with = "field", required_unless_present = "field")]
+    tool: Option<String>,
+    /// A field as `tool.Object.Field`.
+    #[arg(long)]
+    field: Option<String>,
+    /// Read the stack from this directory of ops-as-code files instead of the database.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `keel impact`: everything downstream of a tool or field, with the path to each.
+pub fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
+    use keel_catalog::impact::{Graph, Node};
+    let catalog = match &args.dir {
+        Some(dir) => keel_catalog::Catalog::from_loaded(&load_checked(dir)?),
+        None => super::runtime()?.block_on(async {
+            let store = super::open_store(&args.db.db).await?;
+            let catalog = keel_web::ops::catalog(&store).await;
+            store.close().await;
+            anyhow::Ok(catalog?)
+        })?,
+    };
+    let start = match (&args.tool, &args.field) {
+        (Some(t), _) => Node::Tool(t.clone()),
+        (None, Some(f)) => Node::Field(f.clone()),
+        (None, None) => bail!("give --tool or --field"),
+    };
+    let graph = Graph::build(&catalog);
+    if !graph.contains(&start) {
+        bail!("{start} is not in the stack graph");
+    }
+    let impacted = graph.downstream(&start);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"start": start, "impacted": impacted})
+            )?
+        );
+    } else if impacted.is_empty() {
+        println!("Nothing depends on {start}.");
+    } else {
+        println!("{} item(s) depend on {start}:", impacted.len());
+        for i in &impacted {
+            let path: Vec<String> = i.path.iter().map(ToString::to_string).collect();
+            println!("  {:<40} via {}", i.node.to_string(), path.join(" → "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
