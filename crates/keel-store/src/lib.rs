@@ -18,6 +18,7 @@ pub mod documents;
 pub mod events;
 pub mod jobs;
 pub mod migrations;
+pub mod notifications;
 
 pub use db::{Backend, DbRef, Record, Scalar, Sql, Store, Tx, Value, sql};
 

@@ -184,6 +184,26 @@ CREATE TABLE check_runs (
 );
 "#,
     },
+    Migration {
+        version: 5,
+        name: "outgoing webhooks and sent notifications",
+        sql: r#"
+CREATE TABLE webhooks (
+    id {id},
+    name TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL,
+    format TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE TABLE notifications (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    payload {json} NOT NULL,
+    created_at {ts} NOT NULL
+);
+"#,
+    },
 ];
 
 /// Turns a migration's placeholders into the column types of `backend`.

@@ -149,6 +149,7 @@ async fn run_tour(c: &fantoccini::Client, base: &str) -> Result<(), String> {
         .click()
         .await
         .map_err(err)?;
+    arrive(c, "/audit").await?;
     c.wait()
         .for_element(Locator::Css(".notice.ok"))
         .await
@@ -169,6 +170,7 @@ async fn run_tour(c: &fantoccini::Client, base: &str) -> Result<(), String> {
         .click()
         .await
         .map_err(err)?;
+    arrive(c, "/admin/tokens").await?;
     c.find(Locator::Id("label"))
         .await
         .map_err(err)?
@@ -198,6 +200,7 @@ async fn run_tour(c: &fantoccini::Client, base: &str) -> Result<(), String> {
         .click()
         .await
         .map_err(err)?;
+    arrive(c, "/catalog").await?;
     c.wait()
         .for_element(Locator::Css("a[href='/catalog/tools/salesforce']"))
         .await
@@ -205,6 +208,7 @@ async fn run_tour(c: &fantoccini::Client, base: &str) -> Result<(), String> {
         .click()
         .await
         .map_err(err)?;
+    arrive(c, "/catalog/tools/salesforce").await?;
     let page = c
         .wait()
         .for_element(Locator::Css("main"))
@@ -222,6 +226,7 @@ async fn run_tour(c: &fantoccini::Client, base: &str) -> Result<(), String> {
         .click()
         .await
         .map_err(err)?;
+    arrive(c, "/catalog/graph").await?;
     c.wait()
         .for_element(Locator::Css(".chart svg"))
         .await
@@ -237,6 +242,7 @@ async fn run_tour(c: &fantoccini::Client, base: &str) -> Result<(), String> {
         .click()
         .await
         .map_err(err)?;
+    arrive(c, "/").await?;
     let h1 = c
         .wait()
         .for_element(Locator::Css("h1"))
@@ -259,6 +265,11 @@ async fn run_tour(c: &fantoccini::Client, base: &str) -> Result<(), String> {
         .click()
         .await
         .map_err(err)?;
+    // Wait for the sign-in form rather than reading the URL while the navigation is in flight.
+    c.wait()
+        .for_element(Locator::Id("password"))
+        .await
+        .map_err(err)?;
     let url = c.current_url().await.map_err(err)?;
     if !url.path().starts_with("/login") {
         return Err(format!(
@@ -266,4 +277,18 @@ async fn run_tour(c: &fantoccini::Client, base: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Waits until the browser shows `path`, so nothing is read from the page being left.
+async fn arrive(c: &fantoccini::Client, path: &str) -> Result<(), String> {
+    for _ in 0..100 {
+        if let Ok(url) = c.current_url().await
+            && url.path() == path
+            && c.find(Locator::Css("h1")).await.is_ok()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Err(format!("the browser never arrived at {path}"))
 }

@@ -11,6 +11,7 @@ pub mod checks;
 pub mod events;
 pub mod ingest;
 pub mod jobs;
+pub mod webhooks;
 
 use crate::AppState;
 use crate::error::{ApiError, FieldError};
@@ -111,6 +112,7 @@ impl Modify for Security {
         (name = "access", description = "Users, teams, roles and API tokens"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "jobs", description = "Background jobs"),
+        (name = "notifications", description = "Outgoing webhooks (generic JSON or Slack)"),
         (name = "operations", description = "Health checks and metrics (no authentication)"),
         (name = "catalog", description = "The martech stack: tools, integrations, contracts, scorecards, audits, impact"),
         (name = "checks", description = "Pre-send email and pre-launch page checks"),
@@ -131,4 +133,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(checks::router())
         .merge(ingest::router())
         .merge(crate::metrics::router())
+        .merge(webhooks::router())
 }

@@ -7,6 +7,7 @@ pub mod consent;
 pub mod events;
 pub mod manifests;
 pub mod matching;
+pub mod notify;
 pub mod ops;
 pub mod server;
 

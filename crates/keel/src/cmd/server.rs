@@ -89,6 +89,14 @@ pub fn register_jobs(runner: &mut Runner) {
             .map(|n| tracing::info!("purged {n} expired sessions"))
             .map_err(|e| e.to_string())
     });
+    runner.register("catalog.notifications", |ctx| async move {
+        super::notify::raise_catalog_notifications(&ctx.store)
+            .await
+            .map(|n| tracing::info!("raised {n} new catalog notifications"))
+    });
+    runner.register("webhook.deliver", |ctx| async move {
+        super::notify::deliver(&ctx.store, &ctx.job.payload.0).await
+    });
     runner.register("audit.verify", |ctx| async move {
         let v = keel_store::audit::verify(&ctx.store)
             .await
