@@ -300,3 +300,141 @@ fn impact_from_files_and_from_the_database() {
     assert_eq!(code, 2);
     assert!(err.contains("not in the stack graph"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn renewal_reminders_reach_a_slack_webhook_once() {
+    use std::sync::{Arc, Mutex};
+    // A loopback receiver standing in for Slack.
+    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let sink = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let sink = sink.clone();
+            async move {
+                sink.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    // A stack with one contract whose notice deadline is 25 days away (the 30-day reminder).
+    let dir = tempfile::tempdir().unwrap();
+    let ops = dir.path().join("ops");
+    std::fs::create_dir_all(&ops).unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let end = today + chrono::Duration::days(35);
+    std::fs::write(
+        ops.join("stack.yaml"),
+        format!(
+            "apiVersion: keel/v1\nkind: Person\nmetadata: {{name: ana}}\nspec: {{full_name: Ana Ops, email: ana@example.com, status: active}}\n---\n\
+             apiVersion: keel/v1\nkind: Tool\nmetadata: {{name: mailer}}\nspec: {{display_name: Mailer, vendor: Acme, lifecycle: live, owners: {{platform: [ana], service: [ana]}}}}\n---\n\
+             apiVersion: keel/v1\nkind: Contract\nmetadata: {{name: mailer-term}}\nspec: {{vendor: Acme, tools: [mailer], cost: {{amount_minor: 120000, currency: EUR}}, billing_period: annual, start: {start}, end: {end}, auto_renew: true, notice_days: 10, dpa_signed: true}}\n",
+            start = end - chrono::Duration::days(365)
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("keel.db");
+    let db_s = db.to_str().unwrap();
+    let (code, _, err) = run(&["apply", ops.to_str().unwrap(), "--db", db_s], None);
+    assert_eq!(code, 0, "{err}");
+    run(
+        &[
+            "user",
+            "add",
+            "--db",
+            db_s,
+            "--email",
+            "admin@example.com",
+            "--name",
+            "Admin",
+            "--role",
+            "admin",
+        ],
+        None,
+    );
+    let (_, token, _) = run(
+        &[
+            "token",
+            "create",
+            "--db",
+            db_s,
+            "--email",
+            "admin@example.com",
+        ],
+        None,
+    );
+    let token = token.trim().to_string();
+
+    // Configure the webhook before the first start, as an operator would.
+    {
+        let store = keel_store::Store::connect(db_s).await.unwrap();
+        keel_store::notifications::create_webhook(
+            &store,
+            &keel_store::Actor::System("test"),
+            "mops-slack",
+            &hook_url,
+            "slack",
+        )
+        .await
+        .unwrap();
+        store.close().await;
+    }
+    // The daily schedule fires on start; a second start a "day" later must not resend.
+    let server = serve(&db, &[]);
+    let c = reqwest::Client::new();
+    let bad = c
+        .post(format!("{}/api/v1/webhooks", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "x", "url": "ftp://nope", "format": "teams"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let listed: Value = c
+        .get(format!("{}/api/v1/webhooks", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["format"], "slack");
+    let mut waited = 0;
+    while received.lock().unwrap().is_empty() && waited < 100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    drop(server);
+    keel_store_reset_schedule(db_s).await;
+    let server = serve(&db, &[]);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    drop(server);
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "one reminder, delivered once: {got:?}");
+    let text = got[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("mailer-term") && text.contains("renews automatically"),
+        "{text}"
+    );
+    assert!(got[0]["blocks"].is_array(), "Slack incoming-webhook layout");
+}
+
+/// Makes the daily notification schedule due now, as if a day had passed.
+async fn keel_store_reset_schedule(db: &str) {
+    let store = keel_store::Store::connect(db).await.unwrap();
+    keel_store::sql(
+        "UPDATE job_schedules SET next_run_at = $1 WHERE name = 'daily-catalog-notifications'",
+    )
+    .bind(keel_store::now() - chrono::Duration::seconds(1))
+    .execute(&store)
+    .await
+    .unwrap();
+    store.close().await;
+}

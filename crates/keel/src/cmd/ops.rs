@@ -64,13 +64,8 @@ fn print_plan(plan: &keel_manifests::Plan, json: bool) -> anyhow::Result<()> {
     } else if plan.is_empty() {
         println!("No changes: the running state matches the files.");
     } else {
-        print!("{plan}");
-        println!(
-            "Plan: {} to create, {} to change, {} to delete.",
-            plan.create.len(),
-            plan.change.len(),
-            plan.delete.len()
-        );
+        // The plan's own rendering ends with its summary line.
+        println!("{plan}");
     }
     Ok(())
 }

@@ -121,6 +121,14 @@ async fn ensure_schedules(store: &keel_store::Store) -> anyhow::Result<()> {
     .await?;
     ensure_schedule(
         store,
+        "daily-catalog-notifications",
+        "catalog.notifications",
+        serde_json::json!({}),
+        Duration::days(1),
+    )
+    .await?;
+    ensure_schedule(
+        store,
         "nightly-audit-verification",
         "audit.verify",
         serde_json::json!({}),
