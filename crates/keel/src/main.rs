@@ -42,6 +42,8 @@ enum Command {
     Export(cmd::ops::ExportArgs),
     /// Show everything downstream of a tool or field (the blast radius of a change).
     Impact(cmd::ops::ImpactArgs),
+    /// Add the tools and contracts of a SaaS-management inventory CSV to the catalog.
+    ImportInventory(cmd::ops::ImportInventoryArgs),
     /// Find duplicate records in a CSV file (or link two files) with a probabilistic model.
     Match(Box<cmd::matching::MatchArgs>),
     /// Attribute conversions to channels from journeys (paths file or Segment events).
@@ -70,6 +72,7 @@ fn main() -> std::process::ExitCode {
         Command::Apply(args) => cmd::ops::apply(args),
         Command::Export(args) => cmd::ops::export(args),
         Command::Impact(args) => cmd::ops::impact(args),
+        Command::ImportInventory(args) => cmd::ops::import_inventory(args),
         Command::Match(args) => cmd::matching::run(*args),
         Command::Attribute(args) => cmd::attribution::run(*args),
         Command::CheckEmail(args) => cmd::checks::run_email(args),

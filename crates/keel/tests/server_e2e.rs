@@ -438,3 +438,36 @@ async fn keel_store_reset_schedule(db: &str) {
     .unwrap();
     store.close().await;
 }
+
+#[test]
+fn inventory_import_adds_good_rows_and_names_bad_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("keel.db");
+    let db = db.to_str().unwrap();
+    let ops = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/ops");
+    assert_eq!(run(&["apply", ops, "--db", db], None).0, 0);
+    let csv = dir.path().join("inventory.csv");
+    std::fs::write(
+        &csv,
+        "Application,Vendor,Owner Email,Annual Cost,Seats,Renewal Date\nMailchimp,Intuit,dana.reyes@northwind.example,\"$12,000\",25,2027-03-31\nBroken Row,Acme,nobody@x,lots,-3,someday\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(
+        &["import-inventory", csv.to_str().unwrap(), "--db", db],
+        None,
+    );
+    assert_eq!(code, 1, "a rejected row makes the exit code 1: {out}{err}");
+    assert!(
+        err.contains("inventory.csv:3:cost: error: `lots` is not an amount"),
+        "{err}"
+    );
+    assert!(
+        out.contains("Imported 1 row(s)") && out.contains("1 row(s) rejected"),
+        "{out}"
+    );
+    let (_, plan, _) = run(&["plan", ops, "--db", db], None);
+    assert!(
+        plan.contains("- Tool/mailchimp"),
+        "the imported tool is in the running state: {plan}"
+    );
+}

@@ -178,3 +178,67 @@ pub fn impact(args: ImpactArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Arguments of `keel import-inventory`.
+#[derive(Debug, clap::Args)]
+pub struct ImportInventoryArgs {
+    /// A SaaS-management export as CSV (name, vendor, owner email, cost, seats, renewal date).
+    pub file: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Show what would change without changing anything.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// `keel import-inventory`: adds the tools (and contracts) of an inventory CSV to the catalog as
+/// one recorded change. Bad rows are reported with line and column and skipped; the exit code is
+/// 1 when any row was rejected.
+pub fn import_inventory(args: ImportInventoryArgs) -> anyhow::Result<ExitCode> {
+    super::runtime()?.block_on(async move {
+        let file = std::fs::File::open(&args.file)
+            .with_context(|| format!("cannot open {}", args.file.display()))?;
+        let store = super::open_store(&args.db.db).await?;
+        let mut catalog = keel_web::ops::catalog(&store).await?;
+        let people = keel_catalog::import::people_by_email(&catalog);
+        let inventory = keel_catalog::import::read_inventory(file, &people)
+            .with_context(|| format!("reading {}", args.file.display()))?;
+        for e in &inventory.errors {
+            eprintln!(
+                "{}:{}:{}: error: {}",
+                args.file.display(),
+                e.line,
+                e.column,
+                e.message
+            );
+        }
+        inventory.merge_into(&mut catalog);
+        let current = keel_web::ops::current_documents(&store).await?;
+        let mut desired: Vec<keel_manifests::Document> = current
+            .iter()
+            .filter(|d| !keel_web::ops::is_catalog_kind(&d.kind))
+            .cloned()
+            .collect();
+        desired.extend(catalog.to_documents()?);
+        let plan = keel_manifests::plan(&current, &desired);
+        print_plan(&plan, false)?;
+        if !args.dry_run {
+            let reason = format!("keel import-inventory {}", args.file.display());
+            let n =
+                keel_web::ops::apply_plan(&store, &Actor::System("cli"), &plan, &reason).await?;
+            let rejected: std::collections::BTreeSet<u64> =
+                inventory.errors.iter().map(|e| e.line).collect();
+            println!(
+                "Imported {} row(s) ({n} change(s)); {} row(s) rejected.",
+                inventory.rows.len(),
+                rejected.len()
+            );
+        }
+        store.close().await;
+        Ok(if inventory.errors.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    })
+}
