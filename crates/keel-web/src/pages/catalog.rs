@@ -463,8 +463,22 @@ async fn audits_page(State(state): State<AppState>, PageCaller(caller): PageCall
         }
         .render()
     });
+    // The renewal calendar: every notice deadline in the next year, one cell per day.
+    let deadlines: Vec<(chrono::NaiveDate, f64)> =
+        keel_catalog::audit::renewals_due(&c, today(), 365)
+            .into_iter()
+            .map(|r| (r.notice_deadline, 1.0))
+            .collect();
+    let calendar = (!deadlines.is_empty()).then(|| {
+        keel_charts::Heatmap::calendar("Notice deadlines over the next 12 months", &deadlines)
+            .render()
+    });
+    let all_renewals = keel_catalog::audit::renewals_due(&c, today(), 365);
     let frame = Frame::new(&state, &caller, "Stack audits", "/catalog/audits");
-    Ok(state.pages.render("audits.html", minijinja::context! { report, window, seat_chart, ..minijinja::Value::from_serialize(&frame) }))
+    Ok(state.pages.render(
+        "audits.html",
+        minijinja::context! { report, window, seat_chart, calendar, all_renewals, ..minijinja::Value::from_serialize(&frame) },
+    ))
 }
 
 fn form_values(body: &[u8]) -> Vec<(String, String)> {
