@@ -471,3 +471,133 @@ fn inventory_import_adds_good_rows_and_names_bad_cells() {
         "the imported tool is in the running state: {plan}"
     );
 }
+
+#[test]
+fn plan_apply_export_against_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("keel.db");
+    let db_s = db.to_str().unwrap();
+    run(
+        &[
+            "user",
+            "add",
+            "--db",
+            db_s,
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops",
+            "--role",
+            "ops",
+        ],
+        None,
+    );
+    run(
+        &[
+            "user",
+            "add",
+            "--db",
+            db_s,
+            "--email",
+            "viewer@example.com",
+            "--name",
+            "Viewer",
+            "--role",
+            "viewer",
+        ],
+        None,
+    );
+    let (_, ops_token, _) = run(
+        &[
+            "token",
+            "create",
+            "--db",
+            db_s,
+            "--email",
+            "ops@example.com",
+        ],
+        None,
+    );
+    let (_, viewer_token, _) = run(
+        &[
+            "token",
+            "create",
+            "--db",
+            db_s,
+            "--email",
+            "viewer@example.com",
+        ],
+        None,
+    );
+    let server = serve(&db, &[]);
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/ops");
+    let (code, _, err) = run(
+        &[
+            "apply",
+            examples,
+            "--server",
+            &server.base,
+            "--token",
+            viewer_token.trim(),
+        ],
+        None,
+    );
+    assert_eq!(code, 2, "a viewer may not apply");
+    assert!(err.contains("403"), "{err}");
+    let (code, out, err) = run(
+        &[
+            "apply",
+            examples,
+            "--server",
+            &server.base,
+            "--token",
+            ops_token.trim(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Applied 165 change(s)"), "{out}");
+    let (code, out, _) = run(
+        &[
+            "plan",
+            examples,
+            "--server",
+            &server.base,
+            "--token",
+            ops_token.trim(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("No changes"), "{out}");
+    let exported = dir.path().join("exported");
+    let (code, _, err) = run(
+        &[
+            "export",
+            exported.to_str().unwrap(),
+            "--server",
+            &server.base,
+            "--token",
+            ops_token.trim(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&["check", exported.to_str().unwrap()], None);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run(
+        &[
+            "plan",
+            exported.to_str().unwrap(),
+            "--server",
+            &server.base,
+            "--token",
+            ops_token.trim(),
+        ],
+        None,
+    );
+    assert!(
+        out.contains("No changes"),
+        "export → check → plan is empty: {out}"
+    );
+}

@@ -11,6 +11,7 @@ pub mod checks;
 pub mod events;
 pub mod ingest;
 pub mod jobs;
+pub mod ops;
 pub mod webhooks;
 
 use crate::AppState;
@@ -134,4 +135,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(ingest::router())
         .merge(crate::metrics::router())
         .merge(webhooks::router())
+        .merge(ops::router())
 }

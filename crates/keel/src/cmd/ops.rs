@@ -14,9 +14,77 @@ pub struct PlanArgs {
     pub dir: PathBuf,
     #[command(flatten)]
     db: DbArgs,
+    #[command(flatten)]
+    remote: RemoteArgs,
     /// Print the plan as JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// Talking to a running Keel instead of its database.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RemoteArgs {
+    /// A running Keel's address, e.g. https://keel.example.com (instead of --db).
+    #[arg(long, env = "KEEL_SERVER")]
+    server: Option<String>,
+    /// An API token for --server (see `keel token create`).
+    #[arg(long, env = "KEEL_TOKEN", requires = "server")]
+    token: Option<String>,
+}
+
+impl RemoteArgs {
+    /// Calls the server's API with the token; a problem document becomes a readable error.
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> anyhow::Result<serde_json::Value> {
+        let (Some(server), Some(token)) = (&self.server, &self.token) else {
+            bail!("--server needs --token (or KEEL_TOKEN)");
+        };
+        let url = format!("{}{path}", server.trim_end_matches('/'));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let auth = format!("Bearer {token}");
+        let mut response = match body {
+            Some(b) => agent
+                .post(&url)
+                .header("authorization", &auth)
+                .header("content-type", "application/json")
+                .send(b.to_string())
+                .with_context(|| format!("POST {url}"))?,
+            None => agent
+                .get(&url)
+                .header("authorization", &auth)
+                .call()
+                .with_context(|| format!("{method} {url}"))?,
+        };
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .read_to_string()
+            .with_context(|| format!("reading the answer of {url}"))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        if status >= 400 {
+            let mut message = format!(
+                "{url} answered {status}: {}",
+                value["detail"].as_str().unwrap_or("(no detail)")
+            );
+            for e in value["errors"].as_array().into_iter().flatten() {
+                message.push_str(&format!(
+                    "\n  {}: {}",
+                    e["field"].as_str().unwrap_or(""),
+                    e["message"].as_str().unwrap_or("")
+                ));
+            }
+            bail!(message);
+        }
+        Ok(value)
+    }
 }
 
 /// Arguments of `keel export`.
@@ -29,6 +97,8 @@ pub struct ExportArgs {
     /// One file per object instead of one file per kind.
     #[arg(long)]
     file_per_object: bool,
+    #[command(flatten)]
+    remote: RemoteArgs,
 }
 
 fn load_checked(dir: &Path) -> anyhow::Result<Loaded> {
@@ -72,6 +142,16 @@ fn print_plan(plan: &keel_manifests::Plan, json: bool) -> anyhow::Result<()> {
 
 /// `keel plan`: shows what `apply` would do (exit 0 either way; `--json` for scripts).
 pub fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    if args.remote.server.is_some() {
+        let documents = serde_json::to_value(load_checked(&args.dir)?.documents())?;
+        let plan: keel_manifests::Plan = serde_json::from_value(args.remote.call(
+            "POST",
+            "/api/v1/ops/plan",
+            Some(serde_json::json!({"documents": documents})),
+        )?)?;
+        print_plan(&plan, args.json)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     super::runtime()?.block_on(async move {
         let (store, plan) = plan_for(&args).await?;
         print_plan(&plan, args.json)?;
@@ -82,6 +162,22 @@ pub fn plan(args: PlanArgs) -> anyhow::Result<ExitCode> {
 
 /// `keel apply`: applies the plan as one recorded change.
 pub fn apply(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    if args.remote.server.is_some() {
+        let documents = serde_json::to_value(load_checked(&args.dir)?.documents())?;
+        let reason = format!("keel apply {}", args.dir.display());
+        let applied = args.remote.call(
+            "POST",
+            "/api/v1/ops/apply",
+            Some(serde_json::json!({"documents": documents, "reason": reason})),
+        )?;
+        let plan: keel_manifests::Plan = serde_json::from_value(applied["plan"].clone())?;
+        print_plan(&plan, args.json)?;
+        let n = applied["changes"].as_u64().unwrap_or(0);
+        if n > 0 {
+            println!("Applied {n} change(s) as one recorded change.");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     super::runtime()?.block_on(async move {
         let (store, plan) = plan_for(&args).await?;
         print_plan(&plan, args.json)?;
@@ -97,6 +193,25 @@ pub fn apply(args: PlanArgs) -> anyhow::Result<ExitCode> {
 
 /// `keel export`: writes the running state as files that `keel check` accepts.
 pub fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let layout = if args.file_per_object {
+        Layout::FilePerObject
+    } else {
+        Layout::FilePerKind
+    };
+    if args.remote.server.is_some() {
+        let docs: Vec<keel_manifests::Document> =
+            serde_json::from_value(args.remote.call("GET", "/api/v1/ops/export", None)?)?;
+        let files = keel_manifests::export(&keel_web::ops::registry(), &docs, layout)?;
+        keel_manifests::fs::write_tree(&args.dir, &files)
+            .with_context(|| format!("writing {}", args.dir.display()))?;
+        println!(
+            "Exported {} document(s) in {} file(s) to {}",
+            docs.len(),
+            files.len(),
+            args.dir.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     super::runtime()?.block_on(async move {
         let store = super::open_store(&args.db.db).await?;
         let docs = keel_web::ops::current_documents(&store).await?;
