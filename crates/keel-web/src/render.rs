@@ -27,6 +27,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("error.html", include_str!("../templates/error.html")),
     ("events.html", include_str!("../templates/events.html")),
     ("catalog.html", include_str!("../templates/catalog.html")),
+    ("changes.html", include_str!("../templates/changes.html")),
     ("checks.html", include_str!("../templates/checks.html")),
     ("tool.html", include_str!("../templates/tool.html")),
     ("audits.html", include_str!("../templates/audits.html")),
@@ -122,6 +123,12 @@ pub const AREAS: &[(&str, &str, &str, Action)] = &[
         Action::CatalogRead,
     ),
     ("Stack", "Audits", "/catalog/audits", Action::CatalogRead),
+    (
+        "Stack",
+        "Changes & incidents",
+        "/catalog/changes",
+        Action::CatalogRead,
+    ),
     (
         "Quality",
         "Email & page checks",

@@ -314,6 +314,79 @@ async fn a_person_adds_a_tool_and_a_contract_in_the_ui() {
         doc["spec"]["cost"],
         json!({"amount_minor": 120050, "currency": "USD"})
     );
+    // Release management and incidents from the UI.
+    let r = c
+        .post(format!("{}/catalog/changes/new", s.base))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "chg-2026-099"),
+            ("what", "Add a lead source value"),
+            ("why", "New webinar channel"),
+            ("risk", "low"),
+            ("approver", "elena-garcia"),
+            ("planned_for", "2026-12-01"),
+            ("tools", "salesforce"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    let r = c
+        .post(format!("{}/catalog/incidents/new", s.base))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "inc-2026-099"),
+            ("title", "Form fills not syncing"),
+            ("severity", "sev2"),
+            ("integrations", "salesforce-marketo-sync"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    let bad = c
+        .post(format!("{}/catalog/changes/new", s.base))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "chg-2026-100"),
+            ("what", "x"),
+            ("why", "y"),
+            ("risk", "extreme"),
+            ("planned_for", "soon"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        bad.status(),
+        StatusCode::OK,
+        "refused with the reasons shown"
+    );
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("Please fix the following")
+    );
+    let page = c
+        .get(format!("{}/catalog/changes", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("chg-2026-099") && page.contains("Form fills not syncing"));
     for path in [
         "/catalog",
         "/catalog/graph",

@@ -704,4 +704,104 @@ pub fn router() -> Router<AppState> {
         .route("/catalog/graph", get(graph_page))
         .route("/catalog/audits", get(audits_page))
         .route("/catalog/new/{kind}", get(new_form).post(create))
+        .route("/catalog/changes", get(changes_page))
+        .route("/catalog/{kind}/new", axum::routing::post(new_record))
+}
+
+async fn changes_page(State(state): State<AppState>, PageCaller(caller): PageCaller) -> PageResult {
+    render_changes(&state, &caller, Vec::new()).await
+}
+
+async fn render_changes(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    errors: Vec<FieldError>,
+) -> PageResult {
+    caller.require(state, Action::CatalogRead)?;
+    let c = load(state).await?;
+    let mut changes: Vec<serde_json::Value> = c
+        .changes
+        .iter()
+        .map(|(n, e)| serde_json::json!({"name": n, "spec": e.spec}))
+        .collect();
+    changes.sort_by(|a, b| {
+        b["spec"]["planned_for"]
+            .as_str()
+            .cmp(&a["spec"]["planned_for"].as_str())
+    });
+    let mut incidents: Vec<serde_json::Value> = c
+        .incidents
+        .iter()
+        .map(|(n, e)| serde_json::json!({"name": n, "spec": e.spec}))
+        .collect();
+    incidents.sort_by(|a, b| {
+        b["spec"]["started_at"]
+            .as_str()
+            .cmp(&a["spec"]["started_at"].as_str())
+    });
+    let people: Vec<&String> = c
+        .people
+        .iter()
+        .filter(|(n, _)| c.is_active_person(n))
+        .map(|(n, _)| n)
+        .collect();
+    let mut frame = Frame::new(state, caller, "Changes and incidents", "/catalog/changes");
+    frame.errors = errors;
+    Ok(state.pages.render(
+        "changes.html",
+        minijinja::context! { changes, incidents, people, tools => c.tools.keys().collect::<Vec<_>>(),
+            integration_names => c.integrations.keys().collect::<Vec<_>>(), can_write => caller.can(state, Action::CatalogWrite),
+            ..minijinja::Value::from_serialize(&frame) },
+    ))
+}
+
+async fn new_record(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path(kind): Path<String>,
+    body: axum::body::Bytes,
+) -> PageResult {
+    caller.require(&state, Action::CatalogWrite)?;
+    let v = form_values(&body);
+    let name = one(&v, "name");
+    let (kind, spec) = match kind.as_str() {
+        "changes" => {
+            let mut spec = serde_json::json!({"what": one(&v, "what"), "why": one(&v, "why"), "risk": one(&v, "risk"), "status": "planned",
+                "planned_for": one(&v, "planned_for"), "affects": {"tools": many(&v, "tools")}});
+            for key in ["approver", "rollback_plan"] {
+                let value = one(&v, key);
+                if !value.is_empty() {
+                    spec[key] = serde_json::json!(value);
+                }
+            }
+            ("ChangeRecord", spec)
+        }
+        "incidents" => {
+            let mut spec = serde_json::json!({"title": one(&v, "title"), "severity": one(&v, "severity"),
+                "started_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "affects": {"integrations": many(&v, "integrations")}});
+            let owner = one(&v, "owner");
+            if !owner.is_empty() {
+                spec["owner"] = serde_json::json!(owner);
+            }
+            ("Incident", spec)
+        }
+        _ => return Err(ApiError::NotFound(format!("cannot record {kind} here")).into()),
+    };
+    if keel_store::documents::get(&state.store, kind, &name)
+        .await?
+        .is_some()
+    {
+        return render_changes(
+            &state,
+            &caller,
+            vec![FieldError::new("name", format!("{name} already exists"))],
+        )
+        .await;
+    }
+    let document = serde_json::json!({"apiVersion": "keel/v1", "kind": kind, "metadata": {"name": name}, "spec": spec});
+    match store_document(&state, &caller, kind, &name, &document, None).await {
+        Ok(_) => Ok(Redirect::to("/catalog/changes").into_response()),
+        Err(ApiError::Validation { errors, .. }) => render_changes(&state, &caller, errors).await,
+        Err(e) => Err(e.into()),
+    }
 }
