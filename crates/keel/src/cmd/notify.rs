@@ -1,10 +1,10 @@
-//! Background jobs that raise notifications (renewal reminders, owner gaps) and deliver them to
+//! Background jobs that raise notifications (renewal reminders, audit findings) and deliver them to
 //! outgoing webhooks as Keel's generic JSON or as Slack incoming-webhook payloads.
 
 use keel_store::Store;
 use keel_store::notifications::{self, Notification, Webhook};
 
-/// Raises today's renewal reminders and "tool without active owner" findings; each is sent once.
+/// Raises today's renewal reminders and new audit findings; each is sent once.
 pub async fn raise_catalog_notifications(store: &Store) -> Result<usize, String> {
     let catalog = keel_web::ops::catalog(store)
         .await
@@ -31,14 +31,53 @@ pub async fn raise_catalog_notifications(store: &Store) -> Result<usize, String>
             raised += 1;
         }
     }
+    // New audit findings, each keyed by what it is about so it is raised once, not daily.
+    let mut findings: Vec<(String, String, serde_json::Value)> = Vec::new();
     for gap in keel_catalog::audit::tools_without_active_owners(&catalog) {
-        let key = format!("owner-gap:{}:{}", gap.tool, gap.missing.join("|"));
-        let title = format!(
-            "{} has no active owner: {}",
-            gap.tool,
-            gap.missing.join("; ")
-        );
-        let payload = serde_json::to_value(&gap).map_err(|e| e.to_string())?;
+        findings.push((
+            format!("owner-gap:{}:{}", gap.tool, gap.missing.join("|")),
+            format!(
+                "{} has no active owner: {}",
+                gap.tool,
+                gap.missing.join("; ")
+            ),
+            serde_json::to_value(&gap).unwrap_or_default(),
+        ));
+    }
+    for gap in keel_catalog::audit::pii_without_dpa(&catalog, today) {
+        findings.push((
+            format!("pii-without-dpa:{}", gap.tool),
+            format!("{} holds personal data without a signed DPA", gap.tool),
+            serde_json::to_value(&gap).unwrap_or_default(),
+        ));
+    }
+    for flow in keel_catalog::audit::flows_without_owner_or_docs(&catalog) {
+        let what = match (flow.no_owner, flow.no_docs) {
+            (true, true) => "has no owner and no documentation",
+            (true, false) => "has no owner",
+            _ => "has no documentation",
+        };
+        findings.push((
+            format!(
+                "undocumented:{}:{}:{}",
+                flow.object, flow.no_owner, flow.no_docs
+            ),
+            format!("{} {what}", flow.object),
+            serde_json::to_value(&flow).unwrap_or_default(),
+        ));
+    }
+    for overlap in keel_catalog::audit::capability_overlaps(&catalog, today) {
+        findings.push((
+            format!("overlap:{}", overlap.tools.join("+")),
+            format!(
+                "Overlapping tools: {} (keep {})",
+                overlap.tools.join(", "),
+                overlap.keep
+            ),
+            serde_json::to_value(&overlap).unwrap_or_default(),
+        ));
+    }
+    for (key, title, payload) in findings {
         if notifications::raise(store, &key, "audit_finding", &title, payload)
             .await
             .map_err(|e| e.to_string())?
