@@ -359,7 +359,7 @@ mod tests {
 
     fn people() -> BTreeMap<String, String> {
         BTreeMap::from([(
-            "dana.reyes@northwind.example".to_string(),
+            "dana.reyes@halyard.example".to_string(),
             "dana-reyes".to_string(),
         )])
     }
@@ -367,7 +367,7 @@ mod tests {
     #[test]
     fn reads_good_rows_and_reports_bad_ones_by_line_and_column() {
         let csv = "Application,Vendor,Owner Email,Annual Cost,Licenses,Renewal Date\n\
-                   Monday.com,monday.com,Dana.Reyes@northwind.example,\"$11,400.00\",50,2027-01-14\n\
+                   Monday.com,monday.com,Dana.Reyes@halyard.example,\"$11,400.00\",50,2027-01-14\n\
                    Canva,Canva,,5000,40,04/14/2027\n\
                    Mystery,,nobody@example.com,12.345,many,2027-13-01\n\
                    Monday.com,monday.com,,1,1,2027-01-01\n";
@@ -423,7 +423,7 @@ mod tests {
 
     #[test]
     fn merging_adds_tools_and_contracts() {
-        let csv = "Name,Vendor,Owner Email,Cost,Seats,Renewal Date\nCanva,Canva,dana.reyes@northwind.example,5000,40,2027-04-14\n";
+        let csv = "Name,Vendor,Owner Email,Cost,Seats,Renewal Date\nCanva,Canva,dana.reyes@halyard.example,5000,40,2027-04-14\n";
         let inv = read_inventory(csv.as_bytes(), &people()).unwrap();
         let mut catalog = Catalog::default();
         inv.merge_into(&mut catalog);

@@ -381,7 +381,10 @@ pub fn date(raw: &str) -> Option<String> {
     let parts: Vec<&str> = raw.split(['-', '/', '.']).collect();
     let num = |s: &str| s.parse::<u32>().ok();
     let (y, m, d) = match parts.as_slice() {
-        [a] if a.len() == 8 => (num(&a[..4])?, num(&a[4..6])?, num(&a[6..])?),
+        // Only all-digit text is sliced by byte position (other text could split a character).
+        [a] if a.len() == 8 && a.bytes().all(|b| b.is_ascii_digit()) => {
+            (num(&a[..4])?, num(&a[4..6])?, num(&a[6..])?)
+        }
         [a, b, c] if a.len() == 4 => (num(a)?, num(b)?, num(c)?),
         [a, b, c] if c.len() == 4 => {
             let (a, b) = (num(a)?, num(b)?);

@@ -449,7 +449,7 @@ fn inventory_import_adds_good_rows_and_names_bad_cells() {
     let csv = dir.path().join("inventory.csv");
     std::fs::write(
         &csv,
-        "Application,Vendor,Owner Email,Annual Cost,Seats,Renewal Date\nMailchimp,Intuit,dana.reyes@northwind.example,\"$12,000\",25,2027-03-31\nBroken Row,Acme,nobody@x,lots,-3,someday\n",
+        "Application,Vendor,Owner Email,Annual Cost,Seats,Renewal Date\nMailchimp,Intuit,dana.reyes@halyard.example,\"$12,000\",25,2027-03-31\nBroken Row,Acme,nobody@x,lots,-3,someday\n",
     )
     .unwrap();
     let (code, out, err) = run(
