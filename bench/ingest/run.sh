@@ -9,7 +9,8 @@ cd "$(dirname "$0")/../.."
 SECONDS_RUN=${1:-15}; CLIENTS=${2:-16}; BATCH=${3:-100}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/keel/target}"
 PG=${KEEL_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}
-cargo build --release -q -p keel -p keel-web --example ingest_load
+cargo build --release -q -p keel --bin keel
+cargo build --release -q -p keel-web --example ingest_load
 BIN="$CARGO_TARGET_DIR/release/keel"
 LOAD="$CARGO_TARGET_DIR/release/examples/ingest_load"
 OUT=bench/ingest/out; mkdir -p "$OUT"
