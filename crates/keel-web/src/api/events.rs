@@ -42,7 +42,8 @@ pub struct RejectCount {
     pub count: i64,
 }
 
-async fn source_out(state: &AppState, s: Source) -> ApiResult<SourceOut> {
+/// A source with its event and reject counts.
+pub async fn source_out(state: &AppState, s: Source) -> ApiResult<SourceOut> {
     let (_, total) = events::list_events(&state.store, s.id, 1, 0).await?;
     let rejected = events::reject_counts(&state.store, s.id)
         .await?

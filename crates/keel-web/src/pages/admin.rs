@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::api::access::{CreateUser, validate_new_user, validate_token_request};
 use crate::error::{ApiError, FieldError};
-use crate::pages::{PageCaller, PageResult};
+use crate::pages::{PageCaller, PageResult, field, fields, form_values};
 use crate::render::Frame;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -15,27 +15,6 @@ use keel_store::accounts::{self, UserChanges};
 use keel_store::audit::{self, AuditFilter};
 use keel_store::jobs;
 use serde::{Deserialize, Serialize};
-
-/// Reads repeated form fields (`roles=a&roles=b`), which `axum::Form` cannot.
-fn form_values(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn field<'a>(values: &'a [(String, String)], name: &str) -> &'a str {
-    values
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
-}
-
-fn fields(values: &[(String, String)], name: &str) -> Vec<String> {
-    values
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .collect()
-}
 
 #[derive(Debug, Default, Deserialize)]
 struct UsersQuery {
@@ -110,7 +89,11 @@ async fn create_user(
 ) -> PageResult {
     caller.require(&state, Action::UsersManage)?;
     let values = form_values(&body);
-    let password = field(&values, "password");
+    // Passwords are taken exactly as typed, spaces included.
+    let password = fields(&values, "password")
+        .into_iter()
+        .next()
+        .unwrap_or_default();
     let input = CreateUser {
         email: field(&values, "email").to_string(),
         name: field(&values, "name").to_string(),

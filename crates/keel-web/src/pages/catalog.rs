@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::api::catalog::{audit_report, store_document};
 use crate::error::{ApiError, FieldError};
-use crate::pages::{PageCaller, PageResult};
+use crate::pages::{PageCaller, PageResult, field as one, fields as many, form_values};
 use crate::render::Frame;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -479,26 +479,6 @@ async fn audits_page(State(state): State<AppState>, PageCaller(caller): PageCall
         "audits.html",
         minijinja::context! { report, window, seat_chart, calendar, all_renewals, ..minijinja::Value::from_serialize(&frame) },
     ))
-}
-
-fn form_values(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn one(values: &[(String, String)], key: &str) -> String {
-    values
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default()
-}
-
-fn many(values: &[(String, String)], key: &str) -> Vec<String> {
-    values
-        .iter()
-        .filter(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .collect()
 }
 
 async fn render_new(

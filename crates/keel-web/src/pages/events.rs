@@ -42,20 +42,7 @@ async fn render(
 ) -> PageResult {
     let mut sources: Vec<SourceOut> = Vec::new();
     for s in events::sources(&state.store).await? {
-        let (_, total) = events::list_events(&state.store, s.id, 1, 0).await?;
-        let rejected = events::reject_counts(&state.store, s.id)
-            .await?
-            .into_iter()
-            .map(|(reason, count)| crate::api::events::RejectCount { reason, count })
-            .collect();
-        sources.push(SourceOut {
-            id: s.id,
-            name: s.name,
-            write_key_prefix: s.write_key_prefix,
-            created_at: s.created_at,
-            events: total,
-            rejected,
-        });
+        sources.push(crate::api::events::source_out(state, s).await?);
     }
     let now = keel_store::now();
     let since = now - Duration::hours(24);

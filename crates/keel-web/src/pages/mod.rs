@@ -164,6 +164,30 @@ async fn home(State(state): State<AppState>, PageCaller(caller): PageCaller) -> 
 
 pub mod charts;
 
+/// Reads a URL-encoded form body, keeping repeated fields (`roles=a&roles=b`), which `axum::Form`
+/// cannot.
+pub fn form_values(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// The first value of a form field, trimmed (empty when absent).
+pub fn field(values: &[(String, String)], name: &str) -> String {
+    values
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Every value of a repeated form field.
+pub fn fields(values: &[(String, String)], name: &str) -> Vec<String> {
+    values
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
 /// Fallback for unknown paths: a problem document under `/api`, a page elsewhere.
 pub async fn not_found(State(state): State<AppState>, OriginalUri(uri): OriginalUri) -> Response {
     if uri.path().starts_with("/api/") {
