@@ -27,6 +27,7 @@
 pub mod bar;
 pub mod donut;
 pub mod format;
+pub mod gantt;
 pub mod gauge;
 pub mod graph;
 pub mod heatmap;
@@ -40,6 +41,7 @@ pub mod ticks;
 pub use bar::{BarChart, Orientation, Series};
 pub use donut::{Donut, Slice};
 pub use format::ValueFormat;
+pub use gantt::{Gantt, GanttTask};
 pub use gauge::Gauge;
 pub use graph::{Direction, Edge, Graph, Node, NodeKind};
 pub use heatmap::Heatmap;

@@ -204,6 +204,99 @@ CREATE TABLE notifications (
 );
 "#,
     },
+    Migration {
+        version: 6,
+        name: "work: requests, transitions, decisions, approvals, escalations, calendar feeds",
+        sql: r#"
+CREATE TABLE work_requests (
+    id {id},
+    request_type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    fields {json} NOT NULL,
+    requester_id {int} NOT NULL,
+    requester TEXT NOT NULL,
+    requested_launch TEXT,
+    planned_launch TEXT,
+    plan {json},
+    version {int} NOT NULL,
+    rework_count {int} NOT NULL,
+    created_at {ts} NOT NULL,
+    updated_at {ts} NOT NULL
+);
+CREATE INDEX work_requests_status ON work_requests (status);
+CREATE INDEX work_requests_requester ON work_requests (requester_id);
+CREATE TABLE work_transitions (
+    id {id},
+    request_id {int} NOT NULL REFERENCES work_requests (id),
+    from_status TEXT NOT NULL,
+    to_status TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    reason TEXT,
+    at {ts} NOT NULL
+);
+CREATE INDEX work_transitions_request ON work_transitions (request_id, at);
+CREATE TABLE work_decisions (
+    id {id},
+    request_id {int} NOT NULL REFERENCES work_requests (id),
+    outcome TEXT NOT NULL,
+    policy TEXT,
+    rule TEXT,
+    decided_by TEXT NOT NULL,
+    record {json} NOT NULL,
+    at {ts} NOT NULL
+);
+CREATE INDEX work_decisions_request ON work_decisions (request_id);
+CREATE TABLE work_approvals (
+    id {id},
+    request_id {int} NOT NULL REFERENCES work_requests (id),
+    decision_id {int} NOT NULL REFERENCES work_decisions (id),
+    approvers {json} NOT NULL,
+    needed TEXT NOT NULL,
+    quorum {int},
+    status TEXT NOT NULL,
+    created_at {ts} NOT NULL,
+    closed_at {ts}
+);
+CREATE INDEX work_approvals_status ON work_approvals (status);
+CREATE TABLE work_votes (
+    id {id},
+    approval_id {int} NOT NULL REFERENCES work_approvals (id),
+    voter TEXT NOT NULL,
+    vote TEXT NOT NULL,
+    comment TEXT,
+    at {ts} NOT NULL,
+    UNIQUE (approval_id, voter)
+);
+CREATE TABLE work_comments (
+    id {id},
+    request_id {int} NOT NULL REFERENCES work_requests (id),
+    author TEXT NOT NULL,
+    body TEXT NOT NULL,
+    at {ts} NOT NULL
+);
+CREATE TABLE work_escalations (
+    key TEXT PRIMARY KEY,
+    request_id {int} NOT NULL REFERENCES work_requests (id),
+    clock TEXT NOT NULL,
+    level {int} NOT NULL,
+    notify {json} NOT NULL,
+    due_at {ts} NOT NULL,
+    raised_at {ts} NOT NULL
+);
+CREATE TABLE work_roster (
+    id {int} PRIMARY KEY,
+    roster {json} NOT NULL,
+    updated_at {ts} NOT NULL
+);
+CREATE TABLE calendar_feeds (
+    user_id {int} PRIMARY KEY,
+    token_digest TEXT NOT NULL UNIQUE,
+    created_at {ts} NOT NULL
+);
+"#,
+    },
 ];
 
 /// Turns a migration's placeholders into the column types of `backend`.

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod ops;
 pub mod pages;
 pub mod render;
+pub mod work;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -36,6 +36,32 @@ const TEMPLATES: &[(&str, &str)] = &[
         "catalog_new.html",
         include_str!("../templates/catalog_new.html"),
     ),
+    ("work_new.html", include_str!("../templates/work_new.html")),
+    (
+        "work_form.html",
+        include_str!("../templates/work_form.html"),
+    ),
+    (
+        "work_list.html",
+        include_str!("../templates/work_list.html"),
+    ),
+    (
+        "work_request.html",
+        include_str!("../templates/work_request.html"),
+    ),
+    (
+        "work_inbox.html",
+        include_str!("../templates/work_inbox.html"),
+    ),
+    (
+        "work_calendar.html",
+        include_str!("../templates/work_calendar.html"),
+    ),
+    (
+        "work_workload.html",
+        include_str!("../templates/work_workload.html"),
+    ),
+    ("work_sla.html", include_str!("../templates/work_sla.html")),
 ];
 
 impl Pages {
@@ -115,6 +141,17 @@ pub struct NavGroup {
 /// add their areas here.
 pub const AREAS: &[(&str, &str, &str, Action)] = &[
     ("Workspace", "Overview", "/", Action::MeRead),
+    (
+        "Work",
+        "New request",
+        "/requests/new",
+        Action::RequestsSubmit,
+    ),
+    ("Work", "Requests", "/requests", Action::RequestsRead),
+    ("Work", "Approvals", "/approvals", Action::ApprovalsDecide),
+    ("Work", "Calendar", "/calendar", Action::CalendarRead),
+    ("Work", "Workload", "/workload", Action::CalendarRead),
+    ("Work", "SLA board", "/sla", Action::RequestsRead),
     ("Stack", "Catalog", "/catalog", Action::CatalogRead),
     (
         "Stack",

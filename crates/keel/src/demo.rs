@@ -6,6 +6,8 @@ use keel_accounts::{EmailAddress, Role, hash_password};
 use keel_store::accounts::{self, NewUser};
 use keel_store::{Actor, Store};
 
+pub mod work;
+
 /// The password of every demo user.
 pub const DEMO_PASSWORD: &str = "keel-demo-2026";
 
@@ -93,6 +95,7 @@ pub async fn seed_if_empty(store: &Store) -> anyhow::Result<()> {
         }
         seed_events(store).await?;
         seed_stack(store).await?;
+        work::seed(store).await?;
         println!(
             "Created the demo workspace for Halyard Outdoor ({} people, {} teams).",
             PEOPLE.len(),

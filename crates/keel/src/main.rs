@@ -57,6 +57,9 @@ enum Command {
     /// Consent strings: decode IAB TCF v2.2 and GPP strings.
     #[command(subcommand)]
     Consent(cmd::consent::ConsentCommand),
+    /// Approval policies: `keel policy simulate DIR` replays past requests under changed policies.
+    #[command(subcommand)]
+    Policy(cmd::work::PolicyCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -78,6 +81,7 @@ fn main() -> std::process::ExitCode {
         Command::CheckEmail(args) => cmd::checks::run_email(args),
         Command::CheckPage(args) => cmd::checks::run_page(args),
         Command::Consent(command) => cmd::consent::run(command),
+        Command::Policy(command) => cmd::work::policy(command),
         Command::Check(args) => cmd::manifests::run_check(args),
     };
     match result {

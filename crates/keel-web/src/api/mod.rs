@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod ops;
 pub mod webhooks;
+pub mod work;
 
 use crate::AppState;
 use crate::error::{ApiError, FieldError};
@@ -136,4 +137,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::metrics::router())
         .merge(webhooks::router())
         .merge(ops::router())
+        .merge(work::router())
 }

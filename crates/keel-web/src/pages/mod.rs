@@ -6,6 +6,7 @@ mod catalog;
 mod checks;
 mod events;
 mod session;
+mod work;
 
 use crate::AppState;
 use crate::auth::{Caller, resolve_caller};
@@ -236,4 +237,5 @@ pub fn router() -> Router<AppState> {
         .merge(events::router())
         .merge(catalog::router())
         .merge(checks::router())
+        .merge(work::router())
 }

@@ -10,6 +10,7 @@ pub mod matching;
 pub mod notify;
 pub mod ops;
 pub mod server;
+pub mod work;
 
 /// A Tokio runtime for subcommands that talk to the database.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

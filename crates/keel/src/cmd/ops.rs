@@ -101,7 +101,7 @@ pub struct ExportArgs {
     remote: RemoteArgs,
 }
 
-fn load_checked(dir: &Path) -> anyhow::Result<Loaded> {
+pub(crate) fn load_checked(dir: &Path) -> anyhow::Result<Loaded> {
     if !dir.exists() {
         bail!("{}: no such file or directory", dir.display());
     }

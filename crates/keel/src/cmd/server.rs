@@ -97,6 +97,11 @@ pub fn register_jobs(runner: &mut Runner) {
     runner.register("webhook.deliver", |ctx| async move {
         super::notify::deliver(&ctx.store, &ctx.job.payload.0).await
     });
+    runner.register("work.sla", |ctx| async move {
+        super::work::run_sla(&ctx.store)
+            .await
+            .map(|n| tracing::info!("raised {n} SLA warnings and escalations"))
+    });
     runner.register("audit.verify", |ctx| async move {
         let v = keel_store::audit::verify(&ctx.store)
             .await
@@ -125,6 +130,14 @@ async fn ensure_schedules(store: &keel_store::Store) -> anyhow::Result<()> {
         "catalog.notifications",
         serde_json::json!({}),
         Duration::days(1),
+    )
+    .await?;
+    ensure_schedule(
+        store,
+        "sla-clocks",
+        "work.sla",
+        serde_json::json!({}),
+        Duration::minutes(5),
     )
     .await?;
     ensure_schedule(
