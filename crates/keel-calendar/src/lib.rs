@@ -41,6 +41,38 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// The problem as the ops-as-code loader takes it: an error whose path is relative to the
+    /// document root (`spec.hours.monday[1]`), as in every check over loaded documents.
+    pub fn to_manifests(&self) -> keel_manifests::Problem {
+        keel_manifests::Problem::error(self.path.clone(), self.message.clone())
+    }
+
+    /// The problem as a kind's own check reports it to the loader: an error whose path is
+    /// relative to `spec` (`hours.monday[1]`).
+    pub fn to_manifests_in_spec(&self) -> keel_manifests::Problem {
+        let path = match self.path.strip_prefix("spec") {
+            Some(rest) if rest.is_empty() || rest.starts_with('[') => rest,
+            Some(rest) => rest.strip_prefix('.').unwrap_or(self.path.as_str()),
+            None => self.path.as_str(),
+        };
+        keel_manifests::Problem::error(path, self.message.clone())
+    }
+}
+
+/// `kind: BusinessCalendar` is an ops-as-code kind: `keel check`, `plan`, `apply` and `export`
+/// read and write it, checked against this type's schema and [`BusinessCalendarSpec::validate`].
+impl keel_manifests::Spec for BusinessCalendarSpec {
+    const KIND: &'static str = "BusinessCalendar";
+
+    fn validate(&self) -> Vec<keel_manifests::Problem> {
+        BusinessCalendarSpec::validate(self)
+            .iter()
+            .map(Problem::to_manifests_in_spec)
+            .collect()
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.path, self.message)
@@ -70,7 +102,7 @@ pub enum CalendarError {
 const HORIZON_DAYS: u32 = 3660;
 
 /// A holiday: a local date with no working time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Holiday {
     /// The local date.
@@ -81,7 +113,7 @@ pub struct Holiday {
 }
 
 /// Working hours per weekday; each entry is a list of `"HH:MM-HH:MM"` ranges in local time.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WeekHours {
     /// Monday ranges.
@@ -122,7 +154,7 @@ impl WeekHours {
 }
 
 /// The `spec` of a `kind: BusinessCalendar` document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BusinessCalendarSpec {
     /// IANA time zone name, such as `Europe/Berlin`.

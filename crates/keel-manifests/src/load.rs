@@ -375,7 +375,10 @@ fn load_document(
                 if report.len() == before {
                     match kind.decode(spec) {
                         Ok(d) => decoded = Some(d),
-                        Err(err) => report.push(Problem::error("spec", err.to_string())),
+                        Err((path, err)) => report.push(Problem::error(
+                            crate::diagnostic::join_path("spec", &path),
+                            err.to_string(),
+                        )),
                     }
                 }
             }

@@ -71,7 +71,9 @@ pub(crate) struct Decoded {
 /// One registered kind with its type erased.
 pub(crate) trait Kind: Send + Sync {
     fn schema(&self) -> &Value;
-    fn decode(&self, spec: &Value) -> Result<Decoded, serde_json::Error>;
+    /// Decodes a spec that passed the schema; a failure names the path (relative to `spec`)
+    /// of the value serde refused, such as a text whose form the type checks itself.
+    fn decode(&self, spec: &Value) -> Result<Decoded, (String, serde_json::Error)>;
     fn to_yaml(&self, document: &Document) -> Result<String, Error>;
 }
 
@@ -95,9 +97,13 @@ impl<T: Spec> Kind for Registered<T> {
         &self.schema
     }
 
-    fn decode(&self, spec: &Value) -> Result<Decoded, serde_json::Error> {
-        let typed: T = serde_json::from_value(spec.clone())?;
-        let canonical = serde_json::to_value(&typed)?;
+    fn decode(&self, spec: &Value) -> Result<Decoded, (String, serde_json::Error)> {
+        let typed: T = serde_path_to_error::deserialize(spec.clone()).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            (path, e.into_inner())
+        })?;
+        let canonical = serde_json::to_value(&typed).map_err(|e| (String::new(), e))?;
         let problems = typed.validate();
         let references = typed.references();
         Ok(Decoded {

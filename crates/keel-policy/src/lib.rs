@@ -6,7 +6,8 @@
 //! every answer names the policy that made it.
 
 use cedar_policy::{
-    Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityUid, PolicySet, Request,
+    AuthorizationError, Authorizer, Context, Decision as CedarDecision, Entities, Entity,
+    EntityUid, PolicyId, PolicySet, Request,
 };
 use keel_accounts::Role;
 use std::collections::{HashMap, HashSet};
@@ -160,6 +161,10 @@ pub struct Decision {
     pub allowed: bool,
     /// The `@id` of every policy that determined the outcome (empty when nothing permitted it).
     pub determined_by: Vec<String>,
+    /// The `@id` of every policy whose condition could not be evaluated on this request (for
+    /// example a number compared with text). Cedar skips such a policy, so it neither permits
+    /// nor forbids; callers that explain decisions report it.
+    pub errored: Vec<String>,
 }
 
 /// A set of Cedar policies evaluated against entities built from Keel's data.
@@ -192,8 +197,19 @@ impl PolicyEngine {
         })
     }
 
+    /// The number of policies in the set.
+    pub fn len(&self) -> usize {
+        self.policies.policies().count()
+    }
+
+    /// Whether the set has no policies.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Asks whether `principal` may perform `action` (a Cedar `Action` id) on `resource`
-    /// (`(type, id)`), with `context` facts given as a JSON object.
+    /// (`(type, id)`), with `context` facts given as a JSON object (arrays become Cedar sets,
+    /// objects records, whole numbers longs).
     pub fn evaluate(
         &self,
         principal: &Principal,
@@ -225,19 +241,22 @@ impl PolicyEngine {
         let response = self
             .authorizer
             .is_authorized(&request, &self.policies, &entities);
-        let determined_by = response
+        let name = |policy_id: &PolicyId| {
+            self.policies
+                .policy(policy_id)
+                .and_then(|p| p.annotation("id").map(str::to_string))
+                .unwrap_or_else(|| policy_id.to_string())
+        };
+        let determined_by = response.diagnostics().reason().map(name).collect();
+        let errored = response
             .diagnostics()
-            .reason()
-            .map(|policy_id| {
-                self.policies
-                    .policy(policy_id)
-                    .and_then(|p| p.annotation("id").map(str::to_string))
-                    .unwrap_or_else(|| policy_id.to_string())
-            })
+            .errors()
+            .map(|AuthorizationError::PolicyEvaluationError(e)| name(e.policy_id()))
             .collect();
         Ok(Decision {
             allowed: response.decision() == CedarDecision::Allow,
             determined_by,
+            errored,
         })
     }
 }
@@ -355,5 +374,16 @@ mod tests {
             )
             .unwrap();
         assert!(!big.allowed);
+        assert!(big.errored.is_empty());
+        let text = engine
+            .evaluate(
+                &who(&[]),
+                "approve",
+                ("Request", "1"),
+                serde_json::json!({"budget": "lots"}),
+            )
+            .unwrap();
+        assert!(!text.allowed);
+        assert_eq!(text.errored, vec!["small-budget".to_string()]);
     }
 }

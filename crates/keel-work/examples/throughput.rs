@@ -32,8 +32,16 @@ impl Seeded {
 }
 
 fn read(path: &str) -> String {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/work/");
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/ops/work/");
     std::fs::read_to_string(format!("{root}{path}")).unwrap()
+}
+
+/// One example document, read as `keel check` reads it.
+fn doc<S: keel_work::Spec + keel_manifests::Spec + Clone>(path: &str) -> Document<S> {
+    let files = [keel_manifests::SourceFile::new(path, read(path))];
+    let loaded = keel_manifests::load(&files, &keel_work::registry());
+    let (metadata, spec) = loaded.typed::<S>().next().unwrap();
+    Document::from_manifests(metadata, spec.clone())
 }
 
 fn report(what: &str, n: usize, started: Instant) {
@@ -59,7 +67,7 @@ fn main() {
         "baseline",
     ]
     .iter()
-    .map(|p| serde_saphyr::from_str(&read(&format!("policies/{p}.yaml"))).unwrap())
+    .map(|p| doc(&format!("policies/{p}.yaml")))
     .collect();
     let compiled = ApprovalPolicies::compile(&policies).unwrap();
     let channels = [
@@ -128,8 +136,7 @@ fn main() {
     report("native condition evaluations", n * conditions.len(), t);
     let _ = matched;
 
-    let cal_doc: Document<BusinessCalendarSpec> =
-        serde_saphyr::from_str(&read("calendars/emea-office.yaml")).unwrap();
+    let cal_doc: Document<BusinessCalendarSpec> = doc("calendars/emea-office.yaml");
     let cal = cal_doc.spec.compile().unwrap();
     let base: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
     let instants: Vec<DateTime<Utc>> = (0..n)
@@ -142,7 +149,7 @@ fn main() {
     }
     report("business-time additions (up to 40h)", n, t);
 
-    let sla: Document<SlaSpec> = serde_saphyr::from_str(&read("slas/campaign-sla.yaml")).unwrap();
+    let sla: Document<SlaSpec> = doc("slas/campaign-sla.yaml");
     let statuses = [
         "submitted",
         "in_review",
@@ -177,9 +184,8 @@ fn main() {
     }
     report("SLA evaluations (3 clocks, 9 events)", n, t);
 
-    let workflow: Document<WorkflowSpec> =
-        serde_saphyr::from_str(&read("workflows/campaign-delivery.yaml")).unwrap();
-    let roster: Roster = serde_saphyr::from_str(&read("demo/roster.yaml")).unwrap();
+    let workflow: Document<WorkflowSpec> = doc("workflows/campaign-delivery.yaml");
+    let roster: Roster = serde_json::from_str(&read("demo/roster.json")).unwrap();
     let mut big = roster.clone();
     big.people.extend((0..20).map(|i| Person {
         id: format!("extra{i}"),

@@ -3,28 +3,25 @@
 //!
 //! A `kind: Policy` document holds ordered rules; each has a condition over request facts and an
 //! outcome (auto-approve, require approval from named parties, escalate, or reject). Policies are
-//! compiled to Cedar, the engine Keel uses for permissions, one `permit` policy per rule, and
-//! evaluated with the Cedar authorizer. Cedar has no order, so every rule that holds is reported
-//! and the first one in order (policy `order`, then policy name, then rule position) decides.
+//! compiled to Cedar, one `permit` policy per rule, and evaluated by
+//! [`keel_policy::PolicyEngine`], the same machinery that decides permissions. Cedar has no
+//! order, so every rule that holds is reported and the first one in order (policy `order`, then
+//! policy name, then rule position) decides.
 //! The decision records which policy and rule decided, on which facts, and why.
 //!
 //! [`simulate`] replays a proposed policy set against past requests' facts and reports which
 //! decisions would change, before anyone applies it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
 
-use cedar_policy::{
-    Authorizer, Context, Entities, EntityId, EntityTypeName, EntityUid, Policy, PolicyId,
-    PolicySet, Request, RestrictedExpression,
-};
+use keel_policy::{PolicyEngine, Principal};
 use serde::{Deserialize, Serialize};
 
 use crate::condition::{Condition, FactValue, Facts, cedar_string, to_cedar};
 use crate::{Document, Party, Problem, Spec, WorkError, check_name, duplicates};
 
 /// What a rule decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Decide {
     /// Approve without a person.
@@ -38,7 +35,7 @@ pub enum Decide {
 }
 
 /// How several approvers combine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalMode {
     /// Every approver must approve.
@@ -50,7 +47,7 @@ pub enum ApprovalMode {
 }
 
 /// One rule of a policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     /// Rule name, unique in the policy.
@@ -77,7 +74,7 @@ pub struct RuleSpec {
 }
 
 /// The `spec` of a `kind: Policy` document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySpec {
     /// Request types the policy governs; all when empty.
@@ -270,8 +267,9 @@ struct CompiledRule {
 /// A validated, ordered set of approval policies compiled to Cedar.
 pub struct ApprovalPolicies {
     rules: Vec<CompiledRule>,
-    ids: HashMap<PolicyId, usize>,
-    set: PolicySet,
+    /// Position in `rules` by the Cedar `@id` (`policy/rule`).
+    ids: HashMap<String, usize>,
+    engine: PolicyEngine,
     text: String,
 }
 
@@ -308,19 +306,17 @@ impl ApprovalPolicies {
         });
         let mut rules = Vec::new();
         let mut ids = HashMap::new();
-        let mut set = PolicySet::new();
         let mut text = String::new();
         for doc in ordered {
             for rule in &doc.spec.rules {
                 let id = format!("{}/{}", doc.metadata.name, rule.name);
-                let src = rule_to_cedar(&id, &doc.spec.applies_to, rule.when.as_ref());
-                let policy = Policy::parse(Some(PolicyId::new(&id)), &src)
-                    .map_err(|e| WorkError::PolicyEngine(format!("{id}: {e}")))?;
-                set.add(policy)
-                    .map_err(|e| WorkError::PolicyEngine(format!("{id}: {e}")))?;
-                ids.insert(PolicyId::new(&id), rules.len());
-                text.push_str(&src);
+                text.push_str(&rule_to_cedar(
+                    &id,
+                    &doc.spec.applies_to,
+                    rule.when.as_ref(),
+                ));
                 text.push('\n');
+                ids.insert(id, rules.len());
                 rules.push(CompiledRule {
                     policy: doc.metadata.name.clone(),
                     scoped: !doc.spec.applies_to.is_empty(),
@@ -328,10 +324,12 @@ impl ApprovalPolicies {
                 });
             }
         }
+        let engine =
+            PolicyEngine::parse(&text).map_err(|e| WorkError::PolicyEngine(e.to_string()))?;
         Ok(Self {
             rules,
             ids,
-            set,
+            engine,
             text,
         })
     }
@@ -348,32 +346,23 @@ impl ApprovalPolicies {
             Some(FactValue::Str(s)) => s.as_str(),
             _ => "unknown",
         };
-        let principal = uid("Keel::User", requester)?;
-        let action = uid("Keel::Action", "decide")?;
-        let resource = uid("Keel::Request", request_id)?;
-        let record =
-            RestrictedExpression::new_record(facts.iter().map(|(k, v)| (k.clone(), restricted(v))))
-                .map_err(|e| engine(e.to_string()))?;
-        let context = Context::from_pairs([("facts".to_owned(), record)])
+        // Roles of the requester are a fact (`requester_roles`), not Keel account roles.
+        let principal = Principal {
+            id: requester.to_owned(),
+            roles: Vec::new(),
+        };
+        let context = serde_json::json!({ "facts": facts_json(facts) });
+        let verdict = self
+            .engine
+            .evaluate(&principal, "decide", ("Request", request_id), context)
             .map_err(|e| engine(e.to_string()))?;
-        let request = Request::new(principal, action, resource, context, None)
-            .map_err(|e| engine(e.to_string()))?;
-        let response = Authorizer::new().is_authorized(&request, &self.set, &Entities::empty());
-        let mut matched: Vec<usize> = response
-            .diagnostics()
-            .reason()
+        let mut matched: Vec<usize> = verdict
+            .determined_by
+            .iter()
             .filter_map(|id| self.ids.get(id).copied())
             .collect();
         matched.sort_unstable();
-        let mut not_evaluable: Vec<String> = response
-            .diagnostics()
-            .errors()
-            .map(
-                |cedar_policy::AuthorizationError::PolicyEvaluationError(e)| {
-                    e.policy_id().to_string()
-                },
-            )
-            .collect();
+        let mut not_evaluable = verdict.errored;
         not_evaluable.sort();
         let label = |i: usize| {
             self.rules
@@ -439,19 +428,17 @@ impl ApprovalPolicies {
     }
 }
 
-fn uid(type_name: &str, id: &str) -> Result<EntityUid, WorkError> {
-    let t =
-        EntityTypeName::from_str(type_name).map_err(|e| WorkError::PolicyEngine(e.to_string()))?;
-    Ok(EntityUid::from_type_name_and_id(t, EntityId::new(id)))
-}
-
-fn restricted(v: &FactValue) -> RestrictedExpression {
-    match v {
-        FactValue::Bool(b) => RestrictedExpression::new_bool(*b),
-        FactValue::Int(i) => RestrictedExpression::new_long(*i),
-        FactValue::Str(s) => RestrictedExpression::new_string(s.clone()),
-        FactValue::Set(items) => RestrictedExpression::new_set(items.iter().map(restricted)),
+/// The facts as the JSON context of a Cedar request: lists become sets, whole numbers longs.
+fn facts_json(facts: &Facts) -> serde_json::Value {
+    fn value(v: &FactValue) -> serde_json::Value {
+        match v {
+            FactValue::Bool(b) => serde_json::Value::Bool(*b),
+            FactValue::Int(i) => serde_json::Value::from(*i),
+            FactValue::Str(s) => serde_json::Value::String(s.clone()),
+            FactValue::Set(items) => serde_json::Value::Array(items.iter().map(value).collect()),
+        }
     }
+    serde_json::Value::Object(facts.iter().map(|(k, v)| (k.clone(), value(v))).collect())
 }
 
 /// The Cedar policy of one rule: a `permit` for the `decide` action guarded by the policy's
@@ -475,7 +462,7 @@ fn rule_to_cedar(id: &str, applies_to: &[String], when: Option<&Condition>) -> S
         guards.join(" && ")
     };
     format!(
-        "{annotations}permit(principal, action == Keel::Action::\"decide\", resource)\nwhen {{ {body} }};\n"
+        "{annotations}permit(principal, action == Action::\"decide\", resource)\nwhen {{ {body} }};\n"
     )
 }
 

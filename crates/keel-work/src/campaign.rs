@@ -14,7 +14,7 @@ use crate::capacity::DateRange;
 use crate::{Problem, Spec};
 
 /// Dates when nothing (or nothing on some channels) may launch or send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Blackout {
     /// First day.
@@ -41,7 +41,7 @@ impl Blackout {
 }
 
 /// The `spec` of a `kind: CampaignRules` document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignRulesSpec {
     /// Most sends per channel per day, such as `{email: 2}`.

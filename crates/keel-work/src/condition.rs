@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::Problem;
 
 /// A value a condition can test.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum FactValue {
     /// Yes or no.
@@ -132,7 +132,7 @@ impl fmt::Display for FactValue {
 pub type Facts = BTreeMap<String, FactValue>;
 
 /// A comparison operator of a field test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     /// Equal.
@@ -197,7 +197,7 @@ pub struct Test {
 }
 
 /// A condition over request facts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "RawCondition", into = "RawCondition")]
 pub enum Condition {
     /// Every sub-condition holds (true when empty).
@@ -212,7 +212,7 @@ pub enum Condition {
 
 /// The YAML shape of a condition, checked into a [`Condition`] so that mistakes get a clear
 /// message instead of "did not match any variant".
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawCondition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -518,6 +518,126 @@ impl Test {
             Op::Exists => true,
             Op::Missing => false,
         })
+    }
+}
+
+/// The type of a fact, as the request types' fields produce it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactKind {
+    /// Yes or no.
+    Boolean,
+    /// A whole number.
+    Integer,
+    /// Text.
+    Text,
+    /// A list of text values.
+    List,
+}
+
+impl FactKind {
+    /// The word used in messages.
+    pub fn word(self) -> &'static str {
+        match self {
+            FactKind::Boolean => "true/false",
+            FactKind::Integer => "a whole number",
+            FactKind::Text => "text",
+            FactKind::List => "a list",
+        }
+    }
+
+    fn of(v: &FactValue) -> FactKind {
+        match v {
+            FactValue::Bool(_) => FactKind::Boolean,
+            FactValue::Int(_) => FactKind::Integer,
+            FactValue::Str(_) => FactKind::Text,
+            FactValue::Set(_) => FactKind::List,
+        }
+    }
+}
+
+/// The kinds each fact can have across the request types a condition covers.
+pub type FactKinds = BTreeMap<String, BTreeSet<FactKind>>;
+
+/// Problems for field tests that cannot work on the fact's type: an ordering on text, `contains`
+/// on a single value, or a comparison with a value of another type (which would silently never
+/// match). Facts missing from `kinds` are left to the unknown-fact check.
+pub fn mismatched_facts(c: &Condition, kinds: &FactKinds, path: &str) -> Vec<Problem> {
+    let mut out = Vec::new();
+    mismatches(c, kinds, path, &mut out);
+    out
+}
+
+fn mismatches(c: &Condition, kinds: &FactKinds, path: &str, out: &mut Vec<Problem>) {
+    match c {
+        Condition::All(items) => {
+            for (i, c) in items.iter().enumerate() {
+                mismatches(c, kinds, &format!("{path}.all[{i}]"), out);
+            }
+        }
+        Condition::Any(items) => {
+            for (i, c) in items.iter().enumerate() {
+                mismatches(c, kinds, &format!("{path}.any[{i}]"), out);
+            }
+        }
+        Condition::Not(c) => mismatches(c, kinds, &format!("{path}.not"), out),
+        Condition::Test(t) => {
+            let Some(have) = kinds.get(&t.field).filter(|k| !k.is_empty()) else {
+                return;
+            };
+            let Some(value) = &t.value else { return };
+            // Whether the test works on a fact of kind `k`.
+            let works = |k: FactKind| -> bool {
+                let items_are = |want: FactKind| match value {
+                    FactValue::Set(items) => items.iter().all(|v| FactKind::of(v) == want),
+                    _ => false,
+                };
+                match t.op {
+                    Op::Eq | Op::Ne => match (k, value) {
+                        (FactKind::List, FactValue::Set(items)) => {
+                            items.iter().all(|v| FactKind::of(v) == FactKind::Text)
+                        }
+                        (k, v) => FactKind::of(v) == k,
+                    },
+                    Op::Lt | Op::Lte | Op::Gt | Op::Gte => k == FactKind::Integer,
+                    Op::In | Op::NotIn => k != FactKind::List && items_are(k),
+                    Op::Contains => k == FactKind::List && FactKind::of(value) == FactKind::Text,
+                    Op::ContainsAny | Op::ContainsAll => {
+                        k == FactKind::List && items_are(FactKind::Text)
+                    }
+                    Op::Exists | Op::Missing => true,
+                }
+            };
+            if have.iter().any(|k| works(*k)) {
+                return;
+            }
+            let kinds: Vec<&str> = have.iter().map(|k| k.word()).collect();
+            let at = match t.op {
+                Op::Lt
+                | Op::Lte
+                | Op::Gt
+                | Op::Gte
+                | Op::Contains
+                | Op::ContainsAny
+                | Op::ContainsAll
+                    if !have.contains(&FactKind::List) && !have.contains(&FactKind::Integer) =>
+                {
+                    format!("{path}.op")
+                }
+                _ => format!("{path}.value"),
+            };
+            out.push(Problem::new(
+                at,
+                format!(
+                    "type mismatch: {} is {}, so `{} {} {}` can never hold",
+                    t.field,
+                    kinds.join(" or "),
+                    t.field,
+                    t.op.word(),
+                    value
+                ),
+            ));
+        }
     }
 }
 

@@ -14,12 +14,12 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::condition::{Condition, FactValue, Facts};
+use crate::condition::{Condition, FactKind, FactKinds, FactValue, Facts, mismatched_facts};
 use crate::states::StateMachineSpec;
 use crate::{Problem, Spec, check_name, duplicates};
 
 /// The type of an intake field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
     /// One line of text.
@@ -49,7 +49,7 @@ pub enum FieldType {
 }
 
 /// An allowed option of a select or multi-select field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum SelectOption {
     /// Just the value, which is also its label.
@@ -73,7 +73,7 @@ impl SelectOption {
 }
 
 /// One intake field of a request type, with its validation rules.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FieldSpec {
     /// Key in the submission and name of the fact (snake_case).
@@ -142,7 +142,7 @@ pub struct FieldSpec {
 pub const PRIORITIES: [&str; 4] = ["low", "normal", "high", "urgent"];
 
 /// The `spec` of a `kind: RequestType` document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestTypeSpec {
     /// Name shown to requesters.
@@ -207,6 +207,11 @@ impl Spec for RequestTypeSpec {
                 let cp = format!("{path}.required_when");
                 problems.extend(c.validate(&cp));
                 problems.extend(unknown_facts(c, &facts, &cp));
+                let mut kinds = FactKinds::new();
+                for (name, kind) in self.fact_kinds() {
+                    kinds.entry(name).or_default().insert(kind);
+                }
+                problems.extend(mismatched_facts(c, &kinds, &cp));
             }
         }
         if let Some(states) = &self.states {
@@ -492,6 +497,38 @@ impl RequestTypeSpec {
             }
         }
         names
+    }
+
+    /// Every fact a submission of this type can produce, with its type.
+    pub fn fact_kinds(&self) -> Vec<(String, FactKind)> {
+        let mut kinds: Vec<(String, FactKind)> = vec![
+            ("request_type".into(), FactKind::Text),
+            ("priority".into(), FactKind::Text),
+            ("requester".into(), FactKind::Text),
+            ("requester_roles".into(), FactKind::List),
+        ];
+        for f in &self.fields {
+            let kind = match f.field_type {
+                FieldType::Boolean => FactKind::Boolean,
+                FieldType::Number | FieldType::Money => FactKind::Integer,
+                FieldType::MultiSelect => FactKind::List,
+                FieldType::Text
+                | FieldType::RichText
+                | FieldType::Date
+                | FieldType::Select
+                | FieldType::Person
+                | FieldType::Tool
+                | FieldType::Audience
+                | FieldType::FileLink => FactKind::Text,
+            };
+            kinds.push((f.key.clone(), kind));
+            match f.field_type {
+                FieldType::Money => kinds.push((format!("{}_currency", f.key), FactKind::Text)),
+                FieldType::Audience => kinds.push((format!("{}_size", f.key), FactKind::Integer)),
+                _ => {}
+            }
+        }
+        kinds
     }
 
     /// The governed states of this type: its own machine or the standard lifecycle.

@@ -15,17 +15,20 @@
 //! - [`routing`]: workflows that expand a request into a task graph;
 //! - [`schedule`]: scheduling a task graph on business days against people's capacity, the
 //!   earliest feasible launch date and what constrains it;
-//! - [`approval`]: approval policies compiled to Cedar, decisions with their reasons, simulation;
+//! - [`approval`]: approval policies compiled to Cedar and decided by `keel-policy`, decisions
+//!   with their reasons, simulation;
 //! - [`sla`]: SLA clocks and escalations computed from the status history;
 //! - [`campaign`]: campaign calendar conflicts and the iCalendar feed;
 //! - [`capacity`]: utilisation per person and team per week;
-//! - [`workspace`]: checks across documents (references, states, fact names).
+//! - [`workspace`]: checks across documents (references, states, fact names and types);
+//! - [`manifests`]: the work kinds registered with `keel-manifests` for `keel check/plan/apply`.
 
 pub mod approval;
 pub mod campaign;
 pub mod capacity;
 pub mod condition;
 pub mod intake;
+pub mod manifests;
 pub mod routing;
 pub mod schedule;
 pub mod sla;
@@ -35,6 +38,7 @@ pub mod workspace;
 use serde::{Deserialize, Serialize};
 
 pub use keel_calendar::{BusinessCalendarSpec, Calendar, CalendarError, Problem};
+pub use manifests::{register, registry};
 
 /// The API version every document of this crate carries.
 pub const API_VERSION: &str = "keel/v1";
@@ -169,7 +173,9 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// A reference to who acts or is asked to act: `role:brand-approver`, `person:ana`, `team:design`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 pub enum Party {
     /// Anyone holding the role.

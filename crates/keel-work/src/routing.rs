@@ -12,7 +12,19 @@ use crate::condition::{Condition, Facts};
 use crate::{Party, Problem, Spec, check_name, duplicates};
 
 /// Standard effort sizes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub enum Effort {
     /// Small.
     S,
@@ -25,7 +37,7 @@ pub enum Effort {
 }
 
 /// Hours of work per effort size; the defaults are 4, 12, 24 and 40 hours.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EffortHours {
     /// Hours of a small task.
@@ -79,7 +91,7 @@ impl EffortHours {
 }
 
 /// One task template of a workflow.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskSpec {
     /// Identifier, unique in the workflow.
@@ -102,7 +114,7 @@ pub struct TaskSpec {
 }
 
 /// The `spec` of a `kind: Workflow` document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkflowSpec {
     /// Request types routed through this workflow.

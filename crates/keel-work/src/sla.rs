@@ -17,7 +17,7 @@ use crate::intake::PRIORITIES;
 use crate::{Party, Problem, Spec, WorkError, check_name, duplicates};
 
 /// One clock of an SLA, such as time to triage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClockSpec {
     /// Clock name (`triage`, `approval`, `launch` …).
@@ -31,7 +31,7 @@ pub struct ClockSpec {
 }
 
 /// The `spec` of a `kind: SLA` document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlaSpec {
     /// Request types held to this SLA.
@@ -145,7 +145,7 @@ impl Spec for SlaSpec {
 }
 
 /// One level of an escalation path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LevelSpec {
     /// Level number, 1 upwards.
@@ -161,7 +161,7 @@ pub struct LevelSpec {
 }
 
 /// The `spec` of a `kind: EscalationPath` document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationPathSpec {
     /// Levels in order.

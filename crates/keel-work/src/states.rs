@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Problem, check_name, duplicates};
 
 /// One allowed move between states.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionSpec {
     /// States the move may start from.
@@ -30,7 +30,7 @@ pub struct TransitionSpec {
 }
 
 /// A state machine, as declared in a request type's `spec.states`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StateMachineSpec {
     /// Where every request starts.

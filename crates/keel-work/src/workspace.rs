@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::approval::PolicySpec;
 use crate::campaign::CampaignRulesSpec;
+use crate::condition::{Condition, FactKinds, mismatched_facts};
 use crate::intake::{RequestTypeSpec, unknown_facts};
 use crate::routing::WorkflowSpec;
 use crate::sla::{EscalationPathSpec, SlaSpec};
@@ -92,7 +93,32 @@ impl WorkDocuments {
         sink.own(&self.slas);
         sink.own(&self.escalation_paths);
         sink.own(&self.campaign_rules);
+        self.across(
+            &Across {
+                existence: true,
+                unloaded: &HashSet::new(),
+            },
+            &mut sink,
+        );
+        sink.0
+    }
 
+    /// The checks between documents only, for the ops-as-code loader, which checks each
+    /// document and the existence of named objects itself. Request types in `across.unloaded`
+    /// exist but could not be read; conditions over them are not checked for facts.
+    pub(crate) fn check_across(&self, unloaded: &HashSet<String>) -> Vec<DocumentProblem> {
+        let mut sink = Sink(Vec::new());
+        self.across(
+            &Across {
+                existence: false,
+                unloaded,
+            },
+            &mut sink,
+        );
+        sink.0
+    }
+
+    fn across(&self, scope: &Across<'_>, sink: &mut Sink) {
         let type_named = |n: &str| self.request_types.iter().find(|t| t.metadata.name == n);
         // Facts a condition may read, for documents that cover `types` (all types when empty).
         let facts_of = |types: &[String]| -> Vec<String> {
@@ -107,12 +133,45 @@ impl WorkDocuments {
             out
         };
 
+        // Kinds of the facts a condition may read, for documents that cover `types`.
+        let kinds_of = |types: &[String]| -> FactKinds {
+            let mut out = FactKinds::new();
+            for t in self
+                .request_types
+                .iter()
+                .filter(|t| types.is_empty() || types.contains(&t.metadata.name))
+            {
+                for (name, kind) in t.spec.fact_kinds() {
+                    out.entry(name).or_default().insert(kind);
+                }
+            }
+            out
+        };
+        // Facts cannot be known when a covered request type exists but could not be read.
+        let facts_known = |types: &[String]| {
+            if types.is_empty() {
+                scope.unloaded.is_empty()
+            } else {
+                !types.iter().any(|t| scope.unloaded.contains(t))
+            }
+        };
+        let check_condition = |c: &Condition, types: &[String], path: String| {
+            if !facts_known(types) {
+                return Vec::new();
+            }
+            let mut found = unknown_facts(c, &facts_of(types), &path);
+            found.extend(mismatched_facts(c, &kinds_of(types), &path));
+            found
+        };
+
         let mut routed = HashSet::new();
         for w in &self.workflows {
             for (i, t) in w.spec.request_types.iter().enumerate() {
                 let p = format!("spec.request_types[{i}]");
                 if type_named(t).is_none() {
-                    sink.add(w, Problem::new(p, format!("no request type {t:?}")));
+                    if scope.existence {
+                        sink.add(w, Problem::new(p, format!("no request type {t:?}")));
+                    }
                 } else if !routed.insert(t.as_str()) {
                     sink.add(
                         w,
@@ -120,10 +179,10 @@ impl WorkDocuments {
                     );
                 }
             }
-            let facts = facts_of(&w.spec.request_types);
             for (i, task) in w.spec.tasks.iter().enumerate() {
                 if let Some(c) = &task.when {
-                    for p in unknown_facts(c, &facts, &format!("spec.tasks[{i}].when")) {
+                    let path = format!("spec.tasks[{i}].when");
+                    for p in check_condition(c, &w.spec.request_types, path) {
                         sink.add(w, p);
                     }
                 }
@@ -132,7 +191,7 @@ impl WorkDocuments {
 
         for pol in &self.policies {
             for (i, t) in pol.spec.applies_to.iter().enumerate() {
-                if type_named(t).is_none() {
+                if scope.existence && type_named(t).is_none() {
                     sink.add(
                         pol,
                         Problem::new(
@@ -142,10 +201,10 @@ impl WorkDocuments {
                     );
                 }
             }
-            let facts = facts_of(&pol.spec.applies_to);
             for (i, rule) in pol.spec.rules.iter().enumerate() {
                 if let Some(c) = &rule.when {
-                    for p in unknown_facts(c, &facts, &format!("spec.rules[{i}].when")) {
+                    let path = format!("spec.rules[{i}].when");
+                    for p in check_condition(c, &pol.spec.applies_to, path) {
                         sink.add(pol, p);
                     }
                 }
@@ -154,10 +213,11 @@ impl WorkDocuments {
 
         let mut held = HashSet::new();
         for sla in &self.slas {
-            if !self
-                .calendars
-                .iter()
-                .any(|c| c.metadata.name == sla.spec.calendar)
+            if scope.existence
+                && !self
+                    .calendars
+                    .iter()
+                    .any(|c| c.metadata.name == sla.spec.calendar)
             {
                 sink.add(
                     sla,
@@ -168,6 +228,7 @@ impl WorkDocuments {
                 );
             }
             if let Some(e) = &sla.spec.escalation
+                && scope.existence
                 && !self.escalation_paths.iter().any(|p| &p.metadata.name == e)
             {
                 sink.add(
@@ -178,7 +239,9 @@ impl WorkDocuments {
             for (i, t) in sla.spec.applies_to.iter().enumerate() {
                 let p = format!("spec.applies_to[{i}]");
                 let Some(ty) = type_named(t) else {
-                    sink.add(sla, Problem::new(p, format!("no request type {t:?}")));
+                    if scope.existence {
+                        sink.add(sla, Problem::new(p, format!("no request type {t:?}")));
+                    }
                     continue;
                 };
                 if !held.insert(t.as_str()) {
@@ -209,8 +272,15 @@ impl WorkDocuments {
                 }
             }
         }
-        sink.0
     }
+}
+
+/// Which checks between documents run.
+struct Across<'a> {
+    /// Whether named request types, calendars and escalation paths must exist.
+    existence: bool,
+    /// Request types that exist but could not be read.
+    unloaded: &'a HashSet<String>,
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The ops-as-code documents shipped in `examples/work/` are valid, consistent with each other,
+//! The ops-as-code documents shipped in `examples/ops/work/` are valid, consistent with each other,
 //! and drive the whole work domain end to end on the demo data.
 
 // Test helpers: a failed unwrap here is a failed test with its message.
@@ -17,16 +17,10 @@ use keel_work::schedule::{ScheduleInput, schedule};
 use keel_work::sla::{EscalationPathSpec, SlaSpec, StatusEvent, evaluate};
 use keel_work::states::{Actor, StateMachineSpec};
 use keel_work::workspace::WorkDocuments;
-use keel_work::{BusinessCalendarSpec, Calendar, Document, Party, Spec};
-use serde::Deserialize;
+use keel_work::{BusinessCalendarSpec, Calendar, Document, Party};
 
 fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/work")
-}
-
-#[derive(Deserialize)]
-struct Kind {
-    kind: String,
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ops/work")
 }
 
 #[derive(Default)]
@@ -41,66 +35,25 @@ struct Workspace {
     problems: Vec<String>,
 }
 
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            if p.file_name().is_some_and(|n| n != "demo") {
-                files(&p, out);
-            }
-        } else if p.extension().is_some_and(|e| e == "yaml") {
-            out.push(p);
-        }
-    }
-}
-
-fn load<S: Spec + for<'de> Deserialize<'de>>(
-    text: &str,
-    path: &Path,
-    problems: &mut Vec<String>,
-) -> Option<Document<S>> {
-    match serde_saphyr::from_str::<Document<S>>(text) {
-        Ok(doc) => {
-            for p in doc.validate() {
-                problems.push(format!("{}: {p}", path.display()));
-            }
-            Some(doc)
-        }
-        Err(e) => {
-            problems.push(format!("{}: {e}", path.display()));
-            None
-        }
-    }
-}
-
+/// Loads the example documents exactly as `keel check` does, with the work kinds registered.
 fn workspace() -> Workspace {
-    let mut paths = Vec::new();
-    files(&examples(), &mut paths);
-    let mut ws = Workspace::default();
-    for path in paths {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let kind: Kind = serde_saphyr::from_str(&text).unwrap();
-        let p = &mut ws.problems;
-        match kind.kind.as_str() {
-            "BusinessCalendar" => ws.calendars.extend(load(&text, &path, p)),
-            "RequestType" => ws.request_types.extend(load(&text, &path, p)),
-            "Workflow" => ws.workflows.extend(load(&text, &path, p)),
-            "Policy" => ws.policies.extend(load(&text, &path, p)),
-            "SLA" => ws.slas.extend(load(&text, &path, p)),
-            "EscalationPath" => ws.paths.extend(load(&text, &path, p)),
-            "CampaignRules" => ws.rules.extend(load(&text, &path, p)),
-            other => p.push(format!("{}: unknown kind {other}", path.display())),
-        }
+    let files = keel_manifests::fs::read_tree(&examples()).unwrap();
+    let loaded = keel_manifests::load(&files, &keel_work::registry());
+    let docs = WorkDocuments::from_loaded(&loaded);
+    Workspace {
+        calendars: docs.calendars,
+        request_types: docs.request_types,
+        workflows: docs.workflows,
+        policies: docs.policies,
+        slas: docs.slas,
+        paths: docs.escalation_paths,
+        rules: docs.campaign_rules,
+        problems: loaded.diagnostics.iter().map(ToString::to_string).collect(),
     }
-    ws
 }
 
 fn roster() -> Roster {
-    serde_saphyr::from_str(&std::fs::read_to_string(examples().join("demo/roster.yaml")).unwrap())
+    serde_json::from_str(&std::fs::read_to_string(examples().join("demo/roster.json")).unwrap())
         .unwrap()
 }
 

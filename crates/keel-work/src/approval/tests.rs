@@ -356,7 +356,7 @@ spec:
 #[test]
 fn cedar_text_is_readable() {
     let p = ApprovalPolicies::compile(&standard()).unwrap();
-    assert!(p.cedar_text().contains("@id(\"baseline/everything-else\")\npermit(principal, action == Keel::Action::\"decide\", resource)\nwhen { true };"));
+    assert!(p.cedar_text().contains("@id(\"baseline/everything-else\")\npermit(principal, action == Action::\"decide\", resource)\nwhen { true };"));
 }
 
 // The native evaluator (routing) and the Cedar compilation (approvals) must always agree.
