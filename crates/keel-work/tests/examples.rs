@@ -511,3 +511,41 @@ fn campaign_brief_end_to_end() {
         vec!["budget", "channels", "request_type"]
     );
 }
+
+#[test]
+fn the_work_documents_round_trip_through_export_and_storage() {
+    use keel_manifests::{Layout, export, load, plan};
+    let registry = keel_work::registry();
+    let files = keel_manifests::fs::read_tree(&examples()).unwrap();
+    let loaded = load(&files, &registry);
+    assert!(!loaded.has_errors());
+    let documents = loaded.documents();
+    assert_eq!(documents.len(), 23);
+    // Exported and read back, nothing changes.
+    for layout in [Layout::FilePerKind, Layout::FilePerObject] {
+        let exported = export(&registry, &documents, layout).unwrap();
+        let reloaded = load(&exported, &registry);
+        let problems: Vec<String> = reloaded.diagnostics.iter().map(|d| d.to_string()).collect();
+        assert_eq!(problems, Vec::<String>::new());
+        assert!(plan(&documents, &reloaded.documents()).is_empty());
+    }
+    // Stored documents give the same work documents as the files, and back.
+    let from_files = WorkDocuments::from_loaded(&loaded);
+    let stored = WorkDocuments::from_documents(&documents).unwrap();
+    assert_eq!(stored.request_types, from_files.request_types);
+    assert_eq!(stored.policies, from_files.policies);
+    assert_eq!(stored.slas, from_files.slas);
+    let title = stored
+        .calendars
+        .iter()
+        .find(|c| c.metadata.name == "emea-office")
+        .and_then(|c| c.metadata.title.clone());
+    assert_eq!(title.as_deref(), Some("EMEA marketing office (Berlin)"));
+    let mut again = stored.to_documents().unwrap();
+    let mut expected = documents.clone();
+    again.sort_by_key(|d| d.object_ref());
+    expected.sort_by_key(|d| d.object_ref());
+    assert_eq!(again, expected);
+    // The checks across documents run on stored documents too.
+    assert_eq!(stored.check(), Vec::new());
+}

@@ -66,3 +66,43 @@ fn a_missing_directory_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(stderr.contains("no such file or directory"), "{stderr}");
 }
+
+#[test]
+fn broken_work_documents_are_refused_with_file_and_line() {
+    let dir = repo().join("crates/keel-work/testdata/broken");
+    let (code, stdout, stderr) = check(&dir, &[]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    let has = |file: &str, line: usize, needle: &str| {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.contains(&format!("{file}:{line}:"))
+                    && l.contains(": error: ")
+                    && l.contains(needle)),
+            "no `{needle}` at {file}:{line} in\n{stdout}"
+        );
+    };
+    // A workflow whose tasks wait for each other.
+    has(
+        "workflow.yaml",
+        18,
+        "dependency cycle: copy → design → copy",
+    );
+    // A condition on a fact no request type produces, with the likely intended one.
+    has(
+        "workflow.yaml",
+        23,
+        "\"budjet\" is not a fact of the request type; did you mean budget?",
+    );
+    // Conditions that cannot hold for the fact's type.
+    has("policy.yaml", 10, "type mismatch: channels is a list");
+    has("policy.yaml", 15, "type mismatch: budget is a whole number");
+    // A party in the wrong form, and a value of the wrong type, at their own positions.
+    has(
+        "escalation.yaml",
+        9,
+        "\"boss\" must name a role, person or team",
+    );
+    has("escalation.yaml", 19, "expected text, found `42`");
+    assert!(stderr.contains("6 errors"), "{stderr}");
+}

@@ -556,7 +556,7 @@ fn plan_apply_export_against_a_running_server() {
         None,
     );
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("Applied 165 change(s)"), "{out}");
+    assert!(out.contains("Applied 188 change(s)"), "{out}");
     let (code, out, _) = run(
         &[
             "plan",
