@@ -317,7 +317,8 @@ pub async fn transition(
     reason: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<TransitionRow> {
-    let rework = i64::from(to == "rework");
+    // A rework cycle starts whenever a request is sent back for changes.
+    let rework = i64::from(to == "changes_requested");
     let changed = sql("UPDATE work_requests SET status = $1, version = version + 1, rework_count = rework_count + $2, updated_at = $3 WHERE id = $4 AND version = $5 AND status = $6")
         .bind(to)
         .bind(rework)

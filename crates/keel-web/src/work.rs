@@ -10,7 +10,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use keel_accounts::Role;
 use keel_store::work::{self as stored, NewRequest, Request};
 use keel_store::{Actor, Store};
-use keel_work::approval::{ApprovalPolicies, Decision, Needed, Outcome, PolicySpec};
+use keel_work::approval::{ApprovalPolicies, Decision, Needed, Outcome};
 use keel_work::campaign::{CalendarEntry, CampaignRulesSpec};
 use keel_work::capacity::{Booking, Roster};
 use keel_work::condition::{FactValue, Facts};
@@ -20,7 +20,7 @@ use keel_work::schedule::{Schedule, ScheduleInput};
 use keel_work::sla::{ClockReport, EscalationPathSpec, SlaSpec, StatusEvent};
 use keel_work::states::{StateMachineSpec, TransitionRefused};
 use keel_work::workspace::WorkDocuments;
-use keel_work::{BusinessCalendarSpec, Calendar, Document, Party};
+use keel_work::{Calendar, Document, Party};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, FieldError};
@@ -55,41 +55,9 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(e.to_string())
 }
 
-/// Converts a stored document into the work domain's typed document.
-fn typed<S: serde::de::DeserializeOwned>(
-    d: &keel_manifests::Document,
-) -> Result<Document<S>, ApiError> {
-    let spec: S = serde_json::from_value(d.spec.clone())
-        .map_err(|e| internal(format!("stored {} {}: {e}", d.kind, d.metadata.name)))?;
-    Ok(Document {
-        api_version: d.api_version.clone(),
-        kind: d.kind.clone(),
-        metadata: keel_work::Metadata {
-            name: d.metadata.name.clone(),
-            title: d.metadata.labels.get("title").cloned(),
-            description: d.metadata.description.clone(),
-            owner: d.metadata.labels.get("owner").cloned(),
-        },
-        spec,
-    })
-}
-
 /// Builds the work documents from stored documents.
 pub fn work_documents(all: &[keel_manifests::Document]) -> Result<WorkDocuments, ApiError> {
-    let mut docs = WorkDocuments::default();
-    for d in all {
-        match d.kind.as_str() {
-            "BusinessCalendar" => docs.calendars.push(typed::<BusinessCalendarSpec>(d)?),
-            "RequestType" => docs.request_types.push(typed::<RequestTypeSpec>(d)?),
-            "Workflow" => docs.workflows.push(typed::<WorkflowSpec>(d)?),
-            "Policy" => docs.policies.push(typed::<PolicySpec>(d)?),
-            "SLA" => docs.slas.push(typed::<SlaSpec>(d)?),
-            "EscalationPath" => docs.escalation_paths.push(typed::<EscalationPathSpec>(d)?),
-            "CampaignRules" => docs.campaign_rules.push(typed::<CampaignRulesSpec>(d)?),
-            _ => {}
-        }
-    }
-    Ok(docs)
+    WorkDocuments::from_documents(all).map_err(internal)
 }
 
 impl Workspace {
@@ -494,6 +462,7 @@ pub async fn submit(
     .await?;
     tx.commit().await?;
     let request = stored::request(store, request.id).await?;
+    arm_sla_timer(store, ws, &request).await?;
     Ok(Submitted { request, decision })
 }
 
@@ -659,9 +628,15 @@ pub fn refused(e: TransitionRefused) -> ApiError {
 }
 
 /// The roles a person holds in a request's state machine: `requester` for their own requests,
-/// `triage` for marketing ops, `approver` for approvers and administrators.
-pub fn machine_roles(who: &Person, request: &Request) -> Vec<String> {
-    let mut out = Vec::new();
+/// `triage` for marketing ops, `approver` for approvers and administrators, plus every role their
+/// roster entry gives them (such as `analyst`).
+pub fn machine_roles(ws: &Workspace, who: &Person, request: &Request) -> Vec<String> {
+    let mut out: Vec<String> = ws
+        .people_of(&who.email)
+        .into_iter()
+        .filter_map(|p| ws.roster.roster.person(p))
+        .flat_map(|p| p.roles.iter().cloned())
+        .collect();
     if request.requester_id == who.user_id {
         out.push("requester".to_owned());
     }
@@ -710,7 +685,7 @@ pub async fn transition(
     let machine = ws.machine(&request.request_type);
     let actor_roles = keel_work::states::Actor {
         id: who.email.clone(),
-        roles: machine_roles(who, &request),
+        roles: machine_roles(ws, who, &request),
     };
     let t = machine
         .transition(&request.status, to, &actor_roles, reason, now)
@@ -747,12 +722,13 @@ pub async fn transition(
             }
         }
     }
-    // Resubmission after rework: policy decides again on the current fields.
     tx.commit().await?;
     let request = stored::request(store, request.id).await?;
-    if to == "submitted" && request.rework_count > 0 {
+    // Resubmission after changes: policy decides again on the current fields.
+    if to == "submitted" && matches!(t.from.as_str(), "rework" | "changes_requested") {
         return redecide(store, ws, actor, who, request, now).await;
     }
+    arm_sla_timer(store, ws, &request).await?;
     Ok(request)
 }
 
@@ -792,7 +768,9 @@ async fn redecide(
     )
     .await?;
     tx.commit().await?;
-    Ok(stored::request(store, request.id).await?)
+    let request = stored::request(store, request.id).await?;
+    arm_sla_timer(store, ws, &request).await?;
+    Ok(request)
 }
 
 /// A vote on an open approval.
@@ -902,7 +880,40 @@ pub async fn vote(
         .await?;
     }
     tx.commit().await?;
-    Ok(stored::request(store, request.id).await?)
+    let request = stored::request(store, request.id).await?;
+    arm_sla_timer(store, ws, &request).await?;
+    Ok(request)
+}
+
+/// Enqueues a durable `work.sla` job for the next instant at which one of the request's SLA
+/// clocks changes (a warning, a breach or an escalation level), so timers survive restarts and
+/// fire on time rather than at the next periodic sweep.
+pub async fn arm_sla_timer(
+    store: &Store,
+    ws: &Workspace,
+    request: &Request,
+) -> Result<(), ApiError> {
+    let history = stored::transitions(store, request.id).await?;
+    let now = keel_store::now();
+    let next = clocks(ws, request, &history, now)
+        .iter()
+        .filter_map(|c| c.next_check)
+        .filter(|t| *t > now)
+        .min();
+    if let Some(at) = next {
+        keel_store::jobs::enqueue(
+            store,
+            &keel_store::jobs::NewJob {
+                run_at: Some(at),
+                ..keel_store::jobs::NewJob::now(
+                    "work.sla",
+                    serde_json::json!({"request_id": request.id}),
+                )
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The status history as SLA events.

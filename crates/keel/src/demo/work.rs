@@ -73,8 +73,8 @@ fn fields(kind: &str, n: usize, submitted: NaiveDate) -> serde_json::Value {
                 "newsletter",
                 "product_update",
                 "nurture",
-                "promotion",
-                "newsletter",
+                "promotional",
+                "event_invitation",
             ];
             let subjects = [
                 "Your trail guide for the weekend",
@@ -201,7 +201,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         person(store, "jonas@halyard.example").await?,
         person(store, "priya@halyard.example").await?,
     ];
-    let ops = person(store, "jonas@halyard.example").await?;
+    let ops = person(store, "priya@halyard.example").await?;
     let approvers = [
         person(store, "daniel@halyard.example").await?,
         person(store, "sofia@halyard.example").await?,
@@ -348,19 +348,25 @@ async fn play(
                     )
                     .await
                     .map_err(err)?;
-                    flow::transition(
-                        store,
-                        ws,
-                        actor,
-                        requester,
-                        id,
-                        "rework",
-                        None,
-                        None,
-                        step(20),
-                    )
-                    .await
-                    .map_err(err)?;
+                    let machine = ws.machine(&stored::request(store, id).await?.request_type);
+                    if machine
+                        .allowed_from("changes_requested")
+                        .contains(&"rework")
+                    {
+                        flow::transition(
+                            store,
+                            ws,
+                            actor,
+                            requester,
+                            id,
+                            "rework",
+                            None,
+                            None,
+                            step(20),
+                        )
+                        .await
+                        .map_err(err)?;
+                    }
                     flow::transition(
                         store,
                         ws,
@@ -402,15 +408,27 @@ async fn play(
     if r.status != "approved" {
         return Ok(());
     }
-    let moves: &[&str] = match story {
-        Story::Scheduled => &["scheduled"],
-        Story::Live => &["scheduled", "live"],
-        Story::Done => &["scheduled", "live", "done"],
-        _ => &[],
+    let steps = match story {
+        Story::Scheduled => 1,
+        Story::Live => 2,
+        Story::Done => 3,
+        _ => 0,
     };
-    for (i, to) in moves.iter().enumerate() {
+    // Walk forward through the type's own lifecycle (approved → scheduled → live → done, or
+    // approved → in progress → delivered → done).
+    let machine = ws.machine(&r.request_type);
+    let mut at_status = r.status.clone();
+    for i in 0..steps {
+        let Some(to) = machine
+            .allowed_from(&at_status)
+            .into_iter()
+            .find(|s| !matches!(*s, "cancelled" | "rejected"))
+            .map(str::to_owned)
+        else {
+            break;
+        };
         // Launch slips on some requests, breaching the launch clock.
-        let gap = if *to == "live" && n % 3 == 0 {
+        let gap = if to == "live" && n % 3 == 0 {
             200
         } else {
             24 + 12 * i as i64
@@ -419,9 +437,10 @@ async fn play(
         if when > Utc::now() {
             break;
         }
-        flow::transition(store, ws, actor, ops, id, to, None, None, when)
+        flow::transition(store, ws, actor, ops, id, &to, None, None, when)
             .await
             .map_err(err)?;
+        at_status = to;
     }
     Ok(())
 }
