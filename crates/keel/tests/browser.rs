@@ -259,6 +259,7 @@ async fn run_tour(c: &fantoccini::Client, base: &str) -> Result<(), String> {
     {
         let _ = std::fs::write(format!("{dir}/overview.png"), png);
     }
+    submit_a_brief(c, base).await?;
     c.find(Locator::Css("form[action='/logout'] button"))
         .await
         .map_err(err)?
@@ -274,6 +275,111 @@ async fn run_tour(c: &fantoccini::Client, base: &str) -> Result<(), String> {
     if !url.path().starts_with("/login") {
         return Err(format!(
             "sign-out should return to the sign-in page, got {url}"
+        ));
+    }
+    Ok(())
+}
+
+/// Fills the campaign brief form as a requester would and sees policy approve it, with the
+/// deciding rule and its reason on the request page.
+async fn submit_a_brief(c: &fantoccini::Client, base: &str) -> Result<(), String> {
+    let err = |e: fantoccini::error::CmdError| e.to_string();
+    c.goto(&format!("{base}/requests/new/campaign_brief"))
+        .await
+        .map_err(err)?;
+    arrive(c, "/requests/new/campaign_brief").await?;
+    let launch = (chrono::Utc::now().date_naive() + chrono::Days::new(40)).to_string();
+    for (id, text) in [
+        ("name", "Autumn trail running EMEA"),
+        ("campaign_code", "EMEA-2027-07"),
+        ("audience", "emea-trail-runners"),
+        (
+            "goals",
+            "Grow first purchases of trail running shoes among newsletter readers in EMEA.",
+        ),
+        (
+            "success_metrics",
+            "800 orders and 60,000 EUR revenue in 45 days.",
+        ),
+        (
+            "brand_constraints",
+            "2026 outdoor visual system; no athlete likenesses.",
+        ),
+        (
+            "technical_requirements",
+            "UTMs per channel; orders tracked through the shop's events.",
+        ),
+        ("budget", "1200"),
+        ("owner", "jonas"),
+    ] {
+        c.find(Locator::Id(id))
+            .await
+            .map_err(err)?
+            .send_keys(text)
+            .await
+            .map_err(err)?;
+    }
+    c.find(Locator::Css("input[name=audience__size]"))
+        .await
+        .map_err(err)?
+        .send_keys("24000")
+        .await
+        .map_err(err)?;
+    c.find(Locator::Css("input[name=channels][value=email]"))
+        .await
+        .map_err(err)?
+        .click()
+        .await
+        .map_err(err)?;
+    c.find(Locator::Css("#region option[value=emea]"))
+        .await
+        .map_err(err)?
+        .click()
+        .await
+        .map_err(err)?;
+    // Date inputs are typed in the browser's locale; set the ISO value the form posts.
+    c.execute(
+        "document.getElementById('launch_date').value = arguments[0];",
+        vec![serde_json::Value::String(launch)],
+    )
+    .await
+    .map_err(err)?;
+    c.find(Locator::Css("button[value=submit]"))
+        .await
+        .map_err(err)?
+        .click()
+        .await
+        .map_err(err)?;
+    let status = c
+        .wait()
+        .for_element(Locator::Id("request-status"))
+        .await
+        .map_err(err)?
+        .text()
+        .await
+        .map_err(err)?;
+    let body = c
+        .find(Locator::Css("body"))
+        .await
+        .map_err(err)?
+        .text()
+        .await
+        .map_err(err)?;
+    if let Ok(dir) = std::env::var("KEEL_SCREENSHOT_DIR")
+        && let Ok(png) = c.screenshot().await
+    {
+        let _ = std::fs::write(format!("{dir}/request.png"), png);
+    }
+    if status != "approved" {
+        return Err(format!(
+            "the routine brief should be approved by policy, got `{status}`: {body}"
+        ));
+    }
+    if !body.contains("campaign-approvals/small-organic-campaign")
+        || !body.contains("Campaigns under 5,000 without paid media follow the standard playbook.")
+    {
+        return Err(format!(
+            "the deciding rule and its reason are not shown: {body}"
         ));
     }
     Ok(())

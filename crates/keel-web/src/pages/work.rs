@@ -370,6 +370,25 @@ async fn render_request(
         .unwrap_or_else(|| d.request.request_type.clone());
     let request = stored::request(&state.store, id).await?;
     let can_move = api::may_move(state, caller, &request).is_ok();
+    let brief: Vec<(String, serde_json::Value)> = match &request.fields.0 {
+        serde_json::Value::Object(m) => {
+            // In the order of the intake form, then anything else.
+            let order: Vec<String> = ty
+                .map(|t| t.spec.fields.iter().map(|f| f.key.clone()).collect())
+                .unwrap_or_default();
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort_by_key(|k| order.iter().position(|o| o == *k).unwrap_or(usize::MAX));
+            keys.into_iter()
+                .map(|k| {
+                    (
+                        labels.get(k).cloned().unwrap_or_else(|| k.clone()),
+                        shown(&m[k]),
+                    )
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let mut frame = Frame::new(
         state,
         caller,
@@ -380,8 +399,42 @@ async fn render_request(
     frame.errors = errors;
     Ok(state.pages.render(
         "work_request.html",
-        minijinja::context! { d, gantt, labels, type_title, schedule, can_move, ..minijinja::Value::from_serialize(&frame) },
+        minijinja::context! { d, gantt, brief, type_title, schedule, can_move, ..minijinja::Value::from_serialize(&frame) },
     ))
+}
+
+/// A submitted field as people read it: money with its currency, audiences with their size,
+/// yes/no for booleans, lists as items.
+fn shown(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as V;
+    let text = match v {
+        V::Bool(true) => "yes".to_owned(),
+        V::Bool(false) => "no".to_owned(),
+        V::Array(items) => {
+            return serde_json::json!({"items": items.iter().map(|i| i.as_str().map(str::to_owned).unwrap_or_else(|| i.to_string())).collect::<Vec<_>>()});
+        }
+        V::Object(m) if m.contains_key("amount_minor") => {
+            let minor = m.get("amount_minor").and_then(V::as_i64).unwrap_or(0);
+            let currency = m.get("currency").and_then(V::as_str).unwrap_or("");
+            format!(
+                "{} {currency}",
+                keel_charts::format::grouped(minor as f64 / 100.0, 2)
+            )
+        }
+        V::Object(m) if m.contains_key("segment") => {
+            let segment = m.get("segment").and_then(V::as_str).unwrap_or("");
+            match m.get("size").and_then(V::as_i64) {
+                Some(n) => format!(
+                    "{segment} ({} people)",
+                    keel_charts::format::grouped(n as f64, 0)
+                ),
+                None => segment.to_owned(),
+            }
+        }
+        V::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    serde_json::json!({"text": text})
 }
 
 async fn move_request(

@@ -29,7 +29,7 @@ async fn person(store: &Store, email: &str) -> anyhow::Result<Person> {
 /// The fields of the `n`-th demo request of a type, with dates relative to its submission.
 fn fields(kind: &str, n: usize, submitted: NaiveDate) -> serde_json::Value {
     let day = |d: u64| (submitted + chrono::Days::new(d)).to_string();
-    let regions = ["emea", "na", "apac"];
+    let regions = ["emea", "americas", "apac"];
     let region = regions[n % regions.len()];
     match kind {
         "campaign_brief" => {
