@@ -290,6 +290,13 @@ CREATE TABLE work_roster (
     roster {json} NOT NULL,
     updated_at {ts} NOT NULL
 );
+CREATE TABLE work_check_runs (
+    request_id {int} NOT NULL REFERENCES work_requests (id),
+    check_run_id {int} NOT NULL REFERENCES check_runs (id),
+    attached_by TEXT NOT NULL,
+    attached_at {ts} NOT NULL,
+    PRIMARY KEY (request_id, check_run_id)
+);
 CREATE TABLE calendar_feeds (
     user_id {int} PRIMARY KEY,
     token_digest TEXT NOT NULL UNIQUE,

@@ -647,6 +647,47 @@ pub async fn set_roster(store: &Store, actor: &Actor, roster: &serde_json::Value
     Ok(())
 }
 
+/// Attaches a stored check run to a request (audited); attaching twice is a no-op.
+pub async fn attach_check_run(
+    store: &Store,
+    actor: &Actor,
+    request_id: i64,
+    check_run_id: i64,
+    by: &str,
+) -> Result<()> {
+    let mut tx = store.begin().await?;
+    request(&mut tx, request_id).await?;
+    let n = sql("INSERT INTO work_check_runs (request_id, check_run_id, attached_by, attached_at) VALUES ($1, $2, $3, $4) ON CONFLICT (request_id, check_run_id) DO NOTHING")
+        .bind(request_id)
+        .bind(check_run_id)
+        .bind(by)
+        .bind(now())
+        .execute(&mut tx)
+        .await?;
+    if n == 1 {
+        audit::record(
+            &mut tx,
+            actor,
+            "attach_check",
+            "request",
+            request_id,
+            None,
+            Some(serde_json::json!({"check_run": check_run_id})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The check runs attached to a request, newest first.
+pub async fn check_runs(store: &Store, request_id: i64) -> Result<Vec<crate::checks::CheckRun>> {
+    sql("SELECT c.id, c.kind, c.name, c.errors, c.warnings, c.infos, c.report, c.created_by, c.created_at FROM check_runs c JOIN work_check_runs w ON w.check_run_id = c.id WHERE w.request_id = $1 ORDER BY c.created_at DESC, c.id DESC")
+        .bind(request_id)
+        .fetch_all(store)
+        .await
+}
+
 /// Stores (or replaces) a user's calendar feed token digest.
 pub async fn set_calendar_feed(
     store: &Store,

@@ -690,6 +690,34 @@ pub async fn transition(
     let t = machine
         .transition(&request.status, to, &actor_roles, reason, now)
         .map_err(refused)?;
+    if to == "live"
+        && ws
+            .request_type(&request.request_type)
+            .is_some_and(|t| t.spec.launch_requires_clean_check)
+    {
+        let runs = stored::check_runs(store, request.id).await?;
+        match runs.first() {
+            None => {
+                return Err(ApiError::Conflict {
+                    detail: format!(
+                        "request {} cannot go live before an email or page check run is attached",
+                        request.id
+                    ),
+                    allowed: None,
+                });
+            }
+            Some(run) if run.errors > 0 => {
+                return Err(ApiError::Conflict {
+                    detail: format!(
+                        "request {} cannot go live: its latest check run #{} has {} error-level findings",
+                        request.id, run.id, run.errors
+                    ),
+                    allowed: None,
+                });
+            }
+            Some(_) => {}
+        }
+    }
     let mut tx = store.begin().await?;
     stored::transition(
         &mut tx,

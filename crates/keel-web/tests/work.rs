@@ -385,6 +385,55 @@ async fn intake_policy_inbox_transitions_and_calendar() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
+    // An email goes live only with a clean check run attached.
+    let email: Value = c
+        .post(format!("{base}/api/v1/requests"))
+        .bearer_auth(t("lucas"))
+        .json(&routine_email())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let email_id = email["request"]["id"].as_i64().unwrap();
+    let go = |to: &'static str| {
+        c.post(format!("{base}/api/v1/requests/{email_id}/transitions"))
+            .bearer_auth(t("jonas"))
+            .json(&json!({"to": to}))
+            .send()
+    };
+    assert_eq!(go("scheduled").await.unwrap().status(), StatusCode::OK);
+    let r = go("live").await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("check run"));
+    let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/../keel-checks/testdata/email");
+    for (file, live) in [
+        ("seeded.html", StatusCode::CONFLICT),
+        ("clean.html", StatusCode::OK),
+    ] {
+        let html = std::fs::read_to_string(format!("{testdata}/{file}")).unwrap();
+        let run: Value = c
+            .post(format!("{base}/api/v1/checks/email"))
+            .bearer_auth(t("jonas"))
+            .json(&json!({"name": file, "content": html}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let r = c
+            .post(format!("{base}/api/v1/requests/{email_id}/checks"))
+            .bearer_auth(t("jonas"))
+            .json(&json!({"check_run_id": run["id"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        assert_eq!(go("live").await.unwrap().status(), live, "{file}");
+    }
+
     // Metrics count policy decisions and people's.
     let m: Value = c
         .get(format!("{base}/api/v1/work/metrics"))
@@ -395,6 +444,6 @@ async fn intake_policy_inbox_transitions_and_calendar() {
         .json()
         .await
         .unwrap();
-    assert_eq!(m["decided_by_policy"], 1);
+    assert_eq!(m["decided_by_policy"], 2);
     assert_eq!(m["decided_by_people"], 1);
 }

@@ -158,6 +158,10 @@ pub struct RequestTypeSpec {
     /// The governed states of requests of this type; the standard lifecycle when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub states: Option<StateMachineSpec>,
+    /// Whether going live requires the latest attached email or page check run to have no
+    /// error-level findings.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub launch_requires_clean_check: bool,
 }
 
 fn default_priority() -> String {

@@ -345,6 +345,9 @@ pub struct RequestDetail {
     /// Escalations raised.
     #[schema(value_type = Vec<Object>)]
     pub escalations: serde_json::Value,
+    /// Email and page check runs attached, newest first (without their reports).
+    #[schema(value_type = Vec<Object>)]
+    pub checks: serde_json::Value,
 }
 
 /// Everything about one request, assembled for the API and the request page.
@@ -366,6 +369,11 @@ pub async fn detail(
     let comments = stored::comments(store, id).await?;
     let clocks = flow::clocks(ws, &request, &history, keel_store::now());
     let escalations = stored::escalations(store, Some(id)).await?;
+    let checks: Vec<serde_json::Value> = stored::check_runs(store, id)
+        .await?
+        .into_iter()
+        .map(|c| serde_json::json!({"id": c.id, "kind": c.kind, "name": c.name, "errors": c.errors, "warnings": c.warnings, "created_at": c.created_at, "created_by": c.created_by}))
+        .collect();
     let machine = ws.machine(&request.request_type);
     Ok(RequestDetail {
         allowed: machine
@@ -384,6 +392,7 @@ pub async fn detail(
         comments: serde_json::to_value(comments).unwrap_or_default(),
         sla: clocks.iter().map(flow::clock_json).collect(),
         escalations: serde_json::to_value(escalations).unwrap_or_default(),
+        checks: serde_json::Value::Array(checks),
         request: request.into(),
     })
 }
@@ -459,6 +468,40 @@ async fn move_request(
     )
     .await?;
     Ok(Json(r.into()))
+}
+
+/// A check run to attach.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachCheckIn {
+    /// The id of a stored run (`POST /api/v1/checks/email` or `/page` returns it).
+    pub check_run_id: i64,
+}
+
+/// Attach an email or page check run to a request; types that require it go live only when the
+/// latest attached run has no errors.
+#[utoipa::path(post, path = "/api/v1/requests/{id}/checks", tag = "work",
+    params(("id" = i64, Path, description = "Request id")), request_body = AttachCheckIn,
+    responses((status = 204), (status = 404, body = crate::error::Problem)))]
+async fn attach_check(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ValidJson(body): ValidJson<AttachCheckIn>,
+) -> ApiResult<StatusCode> {
+    caller.require(&state, Action::RequestsRead)?;
+    let request = stored::request(&state.store, id).await?;
+    may_move(&state, &caller, &request)?;
+    keel_store::checks::get(&state.store, body.check_run_id).await?;
+    stored::attach_check_run(
+        &state.store,
+        &caller.actor(),
+        id,
+        body.check_run_id,
+        &caller.user.user.email,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A comment.
@@ -956,6 +999,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get))
         .routes(routes!(move_request))
         .routes(routes!(comment))
+        .routes(routes!(attach_check))
         .routes(routes!(list_inbox))
         .routes(routes!(cast_vote))
         .routes(routes!(calendar))

@@ -389,6 +389,14 @@ async fn render_request(
         }
         _ => Vec::new(),
     };
+    let (recent_runs, _) = keel_store::checks::list(&state.store, 20, 0).await?;
+    let recent_runs: Vec<serde_json::Value> = recent_runs
+        .into_iter()
+        .map(
+            |c| serde_json::json!({"id": c.id, "name": c.name, "kind": c.kind, "errors": c.errors}),
+        )
+        .collect();
+    let requires_check = ty.is_some_and(|t| t.spec.launch_requires_clean_check);
     let mut frame = Frame::new(
         state,
         caller,
@@ -399,7 +407,7 @@ async fn render_request(
     frame.errors = errors;
     Ok(state.pages.render(
         "work_request.html",
-        minijinja::context! { d, gantt, brief, type_title, schedule, can_move, ..minijinja::Value::from_serialize(&frame) },
+        minijinja::context! { d, gantt, brief, type_title, schedule, can_move, recent_runs, requires_check, ..minijinja::Value::from_serialize(&frame) },
     ))
 }
 
@@ -507,6 +515,38 @@ async fn comment(
     )
     .await?;
     Ok(Redirect::to(&format!("/requests/{id}#comments")).into_response())
+}
+
+async fn attach_check(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> PageResult {
+    caller.require(&state, Action::RequestsRead)?;
+    let request = stored::request(&state.store, id).await?;
+    api::may_move(&state, &caller, &request)?;
+    let values = form_values(&body);
+    let Ok(run) = field(&values, "check_run_id").parse::<i64>() else {
+        return render_request(
+            &state,
+            &caller,
+            id,
+            None,
+            vec![FieldError::new("check_run_id", "choose a check run")],
+        )
+        .await;
+    };
+    keel_store::checks::get(&state.store, run).await?;
+    stored::attach_check_run(
+        &state.store,
+        &caller.actor(),
+        id,
+        run,
+        &caller.user.user.email,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/requests/{id}#checks")).into_response())
 }
 
 async fn inbox(State(state): State<AppState>, PageCaller(caller): PageCaller) -> PageResult {
@@ -902,6 +942,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}", get(show))
         .route("/requests/{id}/move", post(move_request))
         .route("/requests/{id}/comment", post(comment))
+        .route("/requests/{id}/checks", post(attach_check))
         .route("/approvals", get(inbox))
         .route("/approvals/{id}/vote", post(vote))
         .route("/calendar", get(calendar))

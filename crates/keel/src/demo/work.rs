@@ -145,6 +145,47 @@ fn fields(kind: &str, n: usize, submitted: NaiveDate) -> serde_json::Value {
     }
 }
 
+/// Runs the pre-launch check a request's content passed (the clean sample email or page) and
+/// attaches the stored run, as QA does before launch.
+async fn attach_clean_check(
+    store: &Store,
+    actor: &Actor,
+    request: &stored::Request,
+    by: &str,
+) -> anyhow::Result<()> {
+    let policy = keel_checks::Policy::default();
+    let (kind, name, report) = if request.request_type == "landing_page" {
+        let html = include_str!("../../../keel-checks/testdata/page/good.html");
+        (
+            "page",
+            "landing-page.html",
+            keel_checks::check_page(html.as_bytes(), &policy),
+        )
+    } else {
+        let html = include_str!("../../../keel-checks/testdata/email/clean.html");
+        (
+            "email",
+            "email.html",
+            keel_checks::check_email(html.as_bytes(), &policy),
+        )
+    };
+    let run = keel_store::checks::record(
+        store,
+        actor,
+        &keel_store::checks::NewCheckRun {
+            kind: kind.into(),
+            name: format!("#{} {name}", request.id),
+            errors: report.count(keel_checks::Severity::Error) as i64,
+            warnings: report.count(keel_checks::Severity::Warning) as i64,
+            infos: report.count(keel_checks::Severity::Info) as i64,
+            report: serde_json::to_value(&report)?,
+        },
+    )
+    .await?;
+    stored::attach_check_run(store, actor, request.id, run.id, by).await?;
+    Ok(())
+}
+
 /// What happens to a demo request after submission.
 #[derive(Clone, Copy)]
 enum Story {
@@ -436,6 +477,13 @@ async fn play(
         let when = step(gap);
         if when > Utc::now() {
             break;
+        }
+        if to == "live"
+            && ws
+                .request_type(&r.request_type)
+                .is_some_and(|t| t.spec.launch_requires_clean_check)
+        {
+            attach_clean_check(store, actor, &r, &ops.email).await?;
         }
         flow::transition(store, ws, actor, ops, id, &to, None, None, when)
             .await
