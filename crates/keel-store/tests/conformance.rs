@@ -412,3 +412,175 @@ on_both!(
     documents_apply_as_one_change_on_both,
     documents_apply_as_one_change
 );
+
+async fn work_requests_transitions_and_approvals(store: Store) {
+    use keel_store::work::{self, EscalationRow, NewRequest};
+    let actor = Actor::System("test");
+    let at = keel_store::now();
+    let mut tx = store.begin().await.unwrap();
+    let r = work::insert_request(
+        &mut tx,
+        &actor,
+        &NewRequest {
+            request_type: "email_send".into(),
+            title: "December newsletter".into(),
+            status: "draft".into(),
+            priority: "normal".into(),
+            fields: serde_json::json!({"audience": {"segment": "emea", "size": 3}}),
+            requester_id: 7,
+            requester: "ana@example.com".into(),
+            requested_launch: Some("2027-01-10".into()),
+            planned_launch: None,
+            plan: None,
+            at,
+        },
+    )
+    .await
+    .unwrap();
+    work::transition(
+        &mut tx,
+        &actor,
+        r.id,
+        r.version,
+        "draft",
+        "submitted",
+        "ana@example.com",
+        None,
+        at,
+    )
+    .await
+    .unwrap();
+    let d = work::record_decision(
+        &mut tx,
+        &actor,
+        r.id,
+        "require_approval",
+        Some("p"),
+        Some("rule"),
+        "policy",
+        serde_json::json!({"reason": "why"}),
+        at,
+    )
+    .await
+    .unwrap();
+    let a = work::open_approval(
+        &mut tx,
+        r.id,
+        d.id,
+        &["role:brand".into()],
+        "quorum",
+        Some(2),
+        at,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let r = work::request(&store, r.id).await.unwrap();
+    assert_eq!((r.status.as_str(), r.version), ("submitted", 2));
+    assert_eq!(r.fields.0["audience"]["size"], 3);
+
+    // Two moves from the same version: the second finds the request changed.
+    let mut t1 = store.begin().await.unwrap();
+    work::transition(
+        &mut t1,
+        &actor,
+        r.id,
+        r.version,
+        "submitted",
+        "in_review",
+        "x",
+        None,
+        at,
+    )
+    .await
+    .unwrap();
+    t1.commit().await.unwrap();
+    let mut t2 = store.begin().await.unwrap();
+    let stale = work::transition(
+        &mut t2,
+        &actor,
+        r.id,
+        r.version,
+        "submitted",
+        "cancelled",
+        "y",
+        Some("late"),
+        at,
+    )
+    .await;
+    assert!(
+        matches!(stale, Err(keel_store::StoreError::Conflict(_))),
+        "{stale:?}"
+    );
+    drop(t2);
+    let history = work::transitions(&store, r.id).await.unwrap();
+    let moves: Vec<&str> = history.iter().map(|t| t.to_status.as_str()).collect();
+    assert_eq!(moves, ["submitted", "in_review"]);
+
+    // One vote per person; an approval closes once.
+    let mut tx = store.begin().await.unwrap();
+    work::vote(&mut tx, a.id, "dan@example.com", "approve", None, at)
+        .await
+        .unwrap();
+    let twice = work::vote(&mut tx, a.id, "dan@example.com", "approve", None, at).await;
+    assert!(
+        matches!(twice, Err(keel_store::StoreError::Conflict(_))),
+        "{twice:?}"
+    );
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        work::close_approval(&mut tx, a.id, "approved", at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !work::close_approval(&mut tx, a.id, "rejected", at)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    assert!(work::pending_approvals(&store).await.unwrap().is_empty());
+
+    // Escalations are raised once per key.
+    let e = EscalationRow {
+        key: format!("sla:{}:approval:1", r.id),
+        request_id: r.id,
+        clock: "approval".into(),
+        level: 1,
+        notify: sqlx::types::Json(vec!["person:dan".into()]),
+        due_at: at,
+        raised_at: at,
+    };
+    assert!(work::record_escalation(&store, &e).await.unwrap());
+    assert!(!work::record_escalation(&store, &e).await.unwrap());
+    assert_eq!(
+        work::escalations(&store, Some(r.id)).await.unwrap().len(),
+        1
+    );
+
+    // Roster and calendar feeds.
+    let roster =
+        serde_json::json!({"people": [{"id": "dan", "weekly_hours": 40.0}], "allocations": []});
+    work::set_roster(&store, &actor, &roster).await.unwrap();
+    assert_eq!(work::roster(&store).await.unwrap(), Some(roster));
+    work::set_calendar_feed(&store, &actor, 7, "digest-1")
+        .await
+        .unwrap();
+    work::set_calendar_feed(&store, &actor, 7, "digest-2")
+        .await
+        .unwrap();
+    assert_eq!(
+        work::calendar_feed_user(&store, "digest-1").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        work::calendar_feed_user(&store, "digest-2").await.unwrap(),
+        Some(7)
+    );
+    assert_eq!(audit::verify(&store).await.unwrap().error, None);
+}
+on_both!(
+    work_requests_transitions_and_approvals_on_both,
+    work_requests_transitions_and_approvals
+);
