@@ -659,6 +659,7 @@ pub fn machine_roles(ws: &Workspace, who: &Person, request: &Request) -> Vec<Str
 
 /// Moves a request to `to` on behalf of a person; 409 with the allowed moves when illegal or
 /// when another change got there first.
+#[allow(clippy::too_many_arguments)] // each is a distinct input; a struct would only rename them
 pub async fn transition(
     store: &Store,
     ws: &Workspace,
@@ -826,6 +827,7 @@ impl Vote {
 /// Records a person's vote on an approval; when the approval is thereby satisfied (all / any /
 /// quorum approvals) the request moves to approved, a rejection rejects it, and a change
 /// request sends it back. Only the approvers the policy named may vote.
+#[allow(clippy::too_many_arguments)] // each is a distinct input; a struct would only rename them
 pub async fn vote(
     store: &Store,
     ws: &Workspace,

@@ -42,7 +42,7 @@ fn fields(kind: &str, n: usize, submitted: NaiveDate) -> serde_json::Value {
                 "Family camping week",
             ];
             let theme = themes[n % themes.len()];
-            let paid = n % 3 == 0;
+            let paid = n.is_multiple_of(3);
             let channels: Vec<&str> = if paid {
                 vec!["email", "paid_social"]
             } else {
@@ -59,7 +59,7 @@ fn fields(kind: &str, n: usize, submitted: NaiveDate) -> serde_json::Value {
                 "technical_requirements": "UTMs per channel; landing page form writes to the CRM campaign.",
                 "channels": channels,
                 "gated_asset": n % 5 == 1,
-                "landing_page_needed": n % 2 == 0,
+                "landing_page_needed": n.is_multiple_of(2),
                 "launch_date": day(30 + (n as u64 % 20)),
                 "end_date": day(75 + (n as u64 % 20)),
                 "budget": {"amount_minor": budget, "currency": "EUR"},
@@ -92,14 +92,14 @@ fn fields(kind: &str, n: usize, submitted: NaiveDate) -> serde_json::Value {
                 "preheader": "Fresh routes, gear notes and a few surprises",
                 "esp": "braze",
                 "content_doc": format!("https://drive.halyard.example/emails/{n}"),
-                "personalised": n % 2 == 0,
+                "personalised": n.is_multiple_of(2),
             })
         }
         "landing_page" => json!({
             "name": format!("Ridgeline launch page {n}"),
             "url_slug": format!("ridgeline-{n}"),
             "purpose": (["lead_capture", "event_registration", "product_launch", "content_hub"][n % 4]),
-            "gated_asset": n % 3 == 0,
+            "gated_asset": n.is_multiple_of(3),
             "form_required": true,
             "audience": {"segment": format!("{region}-prospects"), "size": 40_000},
             "launch_date": day(14 + (n as u64 % 10)),
@@ -127,7 +127,7 @@ fn fields(kind: &str, n: usize, submitted: NaiveDate) -> serde_json::Value {
             "period_end": (submitted - chrono::Days::new(1)).to_string(),
             "due_date": day(10),
             "output_format": "csv",
-            "contains_personal_data": n % 2 == 0,
+            "contains_personal_data": n.is_multiple_of(2),
             "purpose_of_use": "Cross-sell campaign planning",
         }),
         _ => json!({
@@ -438,7 +438,7 @@ async fn play(
                         break;
                     }
                     // Some approvals take long enough to breach the approval clock.
-                    let wait = if n % 4 == 0 { 40 } else { 5 };
+                    let wait = if n.is_multiple_of(4) { 40 } else { 5 };
                     let _ = flow::vote(store, ws, actor, v, a.id, Vote::Approve, None, step(wait))
                         .await;
                 }
@@ -469,7 +469,7 @@ async fn play(
             break;
         };
         // Launch slips on some requests, breaching the launch clock.
-        let gap = if to == "live" && n % 3 == 0 {
+        let gap = if to == "live" && n.is_multiple_of(3) {
             200
         } else {
             24 + 12 * i as i64
