@@ -19,6 +19,7 @@ pub mod events;
 pub mod jobs;
 pub mod migrations;
 pub mod notifications;
+pub mod privacy;
 
 pub use db::{Backend, DbRef, Record, Scalar, Sql, Store, Tx, Value, sql};
 
