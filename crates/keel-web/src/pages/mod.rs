@@ -5,6 +5,7 @@ mod admin;
 mod catalog;
 mod checks;
 mod events;
+pub mod privacy;
 mod session;
 
 use crate::AppState;
@@ -236,4 +237,5 @@ pub fn router() -> Router<AppState> {
         .merge(events::router())
         .merge(catalog::router())
         .merge(checks::router())
+        .merge(privacy::router())
 }
