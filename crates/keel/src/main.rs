@@ -5,6 +5,7 @@
 
 mod cmd;
 mod demo;
+mod demo_privacy;
 
 use clap::{Parser, Subcommand};
 
@@ -57,6 +58,8 @@ enum Command {
     /// Consent strings: decode IAB TCF v2.2 and GPP strings.
     #[command(subcommand)]
     Consent(cmd::consent::ConsentCommand),
+    /// Count who may receive a campaign (purpose, channel) in a segment, by reason.
+    Eligibility(cmd::privacy::EligibilityArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -79,6 +82,7 @@ fn main() -> std::process::ExitCode {
         Command::CheckPage(args) => cmd::checks::run_page(args),
         Command::Consent(command) => cmd::consent::run(command),
         Command::Check(args) => cmd::manifests::run_check(args),
+        Command::Eligibility(args) => cmd::privacy::eligibility(args),
     };
     match result {
         Ok(code) => code,
