@@ -10,6 +10,7 @@ mod bits;
 pub mod eligibility;
 pub mod error;
 pub mod gpp;
+pub mod kinds;
 pub mod ledger;
 pub mod requests;
 pub mod retention;

@@ -11,7 +11,7 @@ use chrono::{DateTime, Months, Utc};
 use serde::{Deserialize, Serialize};
 
 /// What happens to an affected record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RetentionAction {
     /// Remove the record.
@@ -21,7 +21,7 @@ pub enum RetentionAction {
 }
 
 /// Contacts inactive for `inactive_months` are deleted or anonymised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactRetention {
     /// Months without activity.
@@ -31,7 +31,7 @@ pub struct ContactRetention {
 }
 
 /// Events older than `older_than_months` are deleted or anonymised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventRetention {
     /// Age in months.
@@ -41,7 +41,7 @@ pub struct EventRetention {
 }
 
 /// `spec` of kind `RetentionPolicy`. Records under legal hold are always exempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionPolicySpec {
     /// The rule for contacts.

@@ -27,7 +27,18 @@ impl Problem {
 
 /// The legal ground for processing, as recorded with consent events and purposes.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    Default,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum LawfulBasis {
@@ -43,7 +54,19 @@ pub enum LawfulBasis {
 }
 
 /// What a purpose is about; jurisdictions attach rules (GPC, opt-out of sale) to categories.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PurposeCategory {
     /// Newsletters, promotions, product announcements.
@@ -68,7 +91,7 @@ impl PurposeCategory {
 }
 
 /// `spec` of kind `Purpose`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PurposeSpec {
     /// Human title shown in the preference centre.
@@ -116,7 +139,7 @@ impl PurposeSpec {
 }
 
 /// The privacy regime a jurisdiction follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Regime {
     /// EU GDPR (with ePrivacy for electronic marketing).
@@ -132,7 +155,7 @@ pub enum Regime {
 }
 
 /// Whether a purpose needs a recorded grant (opt-in) or applies until the person objects (opt-out).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentModel {
     /// Processing needs a recorded grant.
@@ -180,7 +203,7 @@ impl Regime {
 }
 
 /// `spec` of kind `Jurisdiction`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JurisdictionSpec {
     /// Human title.

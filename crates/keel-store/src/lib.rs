@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod migrations;
 pub mod notifications;
 pub mod work;
+pub mod privacy;
 
 pub use db::{Backend, DbRef, Record, Scalar, Sql, Store, Tx, Value, sql};
 

@@ -302,6 +302,138 @@ CREATE TABLE calendar_feeds (
     token_digest TEXT NOT NULL UNIQUE,
     created_at {ts} NOT NULL
 );
+        version: 7,
+        name: "privacy: consent ledger, suppressions, double opt-in, subject requests, tags, retention",
+        sql: r#"
+CREATE TABLE privacy_settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE TABLE consent_texts (
+    hash TEXT PRIMARY KEY,
+    purpose TEXT NOT NULL,
+    version TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE TABLE consent_ledger (
+    id {id},
+    subject TEXT NOT NULL,
+    contact_id TEXT,
+    purpose TEXT NOT NULL,
+    state TEXT NOT NULL,
+    at {ts} NOT NULL,
+    source TEXT NOT NULL,
+    jurisdiction TEXT,
+    lawful_basis TEXT NOT NULL,
+    text_hash TEXT REFERENCES consent_texts(hash),
+    text_version TEXT,
+    detail {json} NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at {ts} NOT NULL
+);
+CREATE INDEX consent_ledger_subject ON consent_ledger(subject, purpose, at);
+CREATE INDEX consent_ledger_purpose ON consent_ledger(purpose, subject);
+CREATE TABLE privacy_preferences (
+    subject TEXT PRIMARY KEY,
+    max_sends_per_week {int},
+    language TEXT,
+    updated_at {ts} NOT NULL
+);
+CREATE TABLE suppressions (
+    id {id},
+    subject TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    value TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL,
+    UNIQUE (subject, scope, value)
+);
+CREATE TABLE doi_tokens (
+    nonce TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    jurisdiction TEXT,
+    text_hash TEXT REFERENCES consent_texts(hash),
+    text_version TEXT,
+    created_at {ts} NOT NULL,
+    expires_at {ts} NOT NULL,
+    used_at {ts}
+);
+CREATE INDEX doi_tokens_subject ON doi_tokens(subject);
+CREATE TABLE subject_requests (
+    id {id},
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    contact_id TEXT,
+    jurisdiction TEXT,
+    deadline_rule TEXT NOT NULL,
+    status TEXT NOT NULL,
+    identity_verified BOOLEAN NOT NULL,
+    verification_note TEXT,
+    received_at {ts} NOT NULL,
+    due_on TEXT NOT NULL,
+    extended_due_on TEXT NOT NULL,
+    extended BOOLEAN NOT NULL,
+    extension_reason TEXT,
+    details {json} NOT NULL,
+    result {json},
+    completed_at {ts},
+    created_by TEXT NOT NULL,
+    updated_at {ts} NOT NULL
+);
+CREATE INDEX subject_requests_subject ON subject_requests(subject);
+CREATE TABLE erasure_tombstones (
+    subject_digest TEXT PRIMARY KEY,
+    request_id {int},
+    erased_at {ts} NOT NULL
+);
+CREATE TABLE legal_holds (
+    subject TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE TABLE privacy_tags (
+    id {id},
+    name TEXT NOT NULL UNIQUE,
+    vendor TEXT NOT NULL,
+    category TEXT NOT NULL,
+    properties {json} NOT NULL,
+    src_pattern TEXT NOT NULL,
+    created_at {ts} NOT NULL,
+    updated_at {ts} NOT NULL
+);
+CREATE TABLE retention_runs (
+    id {id},
+    policy TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    status TEXT NOT NULL,
+    as_of {ts} NOT NULL,
+    dry_run_id {int},
+    plan {json} NOT NULL,
+    counts {json} NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL,
+    finished_at {ts}
+);
+CREATE TABLE eligibility_runs (
+    id {id},
+    status TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    campaign {json} NOT NULL,
+    segment TEXT NOT NULL,
+    subjects {json} NOT NULL,
+    total {int} NOT NULL,
+    eligible {int} NOT NULL,
+    by_reason {json} NOT NULL,
+    error TEXT,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL,
+    finished_at {ts}
+);
 "#,
     },
 ];

@@ -42,6 +42,8 @@ pub struct AppState {
     pub job_waker: Arc<Notify>,
     /// Whether cookies get the `Secure` flag (behind HTTPS).
     pub secure_cookies: bool,
+    /// Privacy links, mail and public-page rate limits.
+    pub privacy: Arc<api::privacy::PrivacyConfig>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -79,6 +81,7 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             job_waker,
             secure_cookies: false,
+            privacy: Arc::new(api::privacy::PrivacyConfig::from_env()),
         })
     }
 }

@@ -11,6 +11,7 @@ pub fn registry() -> Registry {
     let mut registry = Registry::new();
     keel_catalog::register(&mut registry);
     keel_work::register(&mut registry);
+    keel_consent::kinds::register(&mut registry);
     registry
 }
 

@@ -77,7 +77,7 @@ impl Pages {
             }
         });
         env.add_filter("when", when);
-        for (name, source) in TEMPLATES {
+        for (name, source) in TEMPLATES.iter().chain(crate::pages::privacy::TEMPLATES) {
             env.add_template(name, source)?;
         }
         Ok(Pages { env })
@@ -173,6 +173,36 @@ pub const AREAS: &[(&str, &str, &str, Action)] = &[
         Action::ChecksRun,
     ),
     ("Measure", "Events", "/events", Action::EventsRead),
+    (
+        "Privacy",
+        "Consent ledger",
+        "/consent",
+        Action::PrivacyManage,
+    ),
+    (
+        "Privacy",
+        "Suppressions",
+        "/consent/suppressions",
+        Action::PrivacyManage,
+    ),
+    (
+        "Privacy",
+        "Subject requests",
+        "/consent/requests",
+        Action::PrivacyManage,
+    ),
+    (
+        "Privacy",
+        "Retention",
+        "/consent/retention",
+        Action::PrivacyManage,
+    ),
+    (
+        "Privacy",
+        "Tag registry",
+        "/consent/tags",
+        Action::PrivacyManage,
+    ),
     ("Admin", "People", "/admin/users", Action::UsersManage),
     (
         "Admin",

@@ -5,6 +5,7 @@
 
 mod cmd;
 mod demo;
+mod demo_privacy;
 
 use clap::{Parser, Subcommand};
 
@@ -60,6 +61,8 @@ enum Command {
     /// Approval policies: `keel policy simulate DIR` replays past requests under changed policies.
     #[command(subcommand)]
     Policy(cmd::work::PolicyCommand),
+    /// Count who may receive a campaign (purpose, channel) in a segment, by reason.
+    Eligibility(cmd::privacy::EligibilityArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -83,6 +86,7 @@ fn main() -> std::process::ExitCode {
         Command::Consent(command) => cmd::consent::run(command),
         Command::Policy(command) => cmd::work::policy(command),
         Command::Check(args) => cmd::manifests::run_check(args),
+        Command::Eligibility(args) => cmd::privacy::eligibility(args),
     };
     match result {
         Ok(code) => code,

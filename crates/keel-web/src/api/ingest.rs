@@ -149,6 +149,7 @@ async fn ingest(
         }
     };
     let stored = events::ingest(&state.store, source.id, &accepted, &rejects).await?;
+    crate::api::privacy::record_gpc_from_events(&state, &headers, &accepted).await;
     Ok(Json(IngestResult {
         success: true,
         stored,

@@ -12,6 +12,7 @@ pub mod events;
 pub mod ingest;
 pub mod jobs;
 pub mod ops;
+pub mod privacy;
 pub mod webhooks;
 pub mod work;
 
@@ -120,6 +121,7 @@ impl Modify for Security {
         (name = "checks", description = "Pre-send email and pre-launch page checks"),
         (name = "events", description = "Event sources and ingested events"),
         (name = "ingestion", description = "Segment-compatible tracking API (write-key authentication)"),
+        (name = "privacy", description = "Consent ledger, suppressions, eligibility, subject requests, retention, tag registry"),
     )
 )]
 struct ApiDoc;
@@ -138,4 +140,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(ops::router())
         .merge(work::router())
+        .merge(privacy::router())
 }

@@ -5,6 +5,7 @@ mod admin;
 mod catalog;
 mod checks;
 mod events;
+pub mod privacy;
 mod session;
 mod work;
 
@@ -238,4 +239,5 @@ pub fn router() -> Router<AppState> {
         .merge(catalog::router())
         .merge(checks::router())
         .merge(work::router())
+        .merge(privacy::router())
 }

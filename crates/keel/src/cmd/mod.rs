@@ -9,6 +9,7 @@ pub mod manifests;
 pub mod matching;
 pub mod notify;
 pub mod ops;
+pub mod privacy;
 pub mod server;
 pub mod work;
 

@@ -83,6 +83,7 @@ pub fn migrate(args: DbArgs) -> anyhow::Result<ExitCode> {
 
 /// Registers every kind of background job the server runs.
 pub fn register_jobs(runner: &mut Runner) {
+    super::privacy::register_jobs(runner);
     runner.register("sessions.purge", |ctx| async move {
         keel_store::accounts::purge_expired_sessions(&ctx.store)
             .await
