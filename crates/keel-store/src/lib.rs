@@ -19,8 +19,8 @@ pub mod events;
 pub mod jobs;
 pub mod migrations;
 pub mod notifications;
-pub mod work;
 pub mod privacy;
+pub mod work;
 
 pub use db::{Backend, DbRef, Record, Scalar, Sql, Store, Tx, Value, sql};
 

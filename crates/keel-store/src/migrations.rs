@@ -302,6 +302,9 @@ CREATE TABLE calendar_feeds (
     token_digest TEXT NOT NULL UNIQUE,
     created_at {ts} NOT NULL
 );
+"#,
+    },
+    Migration {
         version: 7,
         name: "privacy: consent ledger, suppressions, double opt-in, subject requests, tags, retention",
         sql: r#"

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{run, serve};
+use common::{run, serve_with_env};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
@@ -113,7 +113,15 @@ async fn overdue_request_escalates_through_a_webhook_and_simulation_reports_chan
     let rita = user(db_s, "rita@example.com", "requester");
     user(db_s, "dana@example.com", "approver");
 
-    let server = serve(&db, &[]);
+    let smtp = keel_mail::receiver::Receiver::start().await.unwrap();
+    let server = serve_with_env(
+        &db,
+        &[],
+        &[
+            ("KEEL_SMTP_URL", &smtp.url()),
+            ("KEEL_MAIL_FROM", "Keel <keel@halyard.example>"),
+        ],
+    );
     let c = reqwest::Client::new();
     let base = server.base.clone();
     let r = c
@@ -195,6 +203,18 @@ async fn overdue_request_escalates_through_a_webhook_and_simulation_reports_chan
         .await
         .unwrap();
     assert_eq!(detail["escalations"][0]["level"], 1);
+    // The same escalation reaches Dana by e-mail through a real SMTP conversation.
+    let mails = smtp.wait_for(1, std::time::Duration::from_secs(30)).await;
+    assert_eq!(mails.len(), 1, "one escalation e-mail");
+    assert_eq!(mails[0].rcpt_to, vec!["dana@example.com".to_owned()]);
+    assert!(
+        mails[0]
+            .header("Subject")
+            .unwrap_or_default()
+            .contains("Escalation level 1"),
+        "{:?}",
+        mails[0].header("Subject")
+    );
     drop(server);
 
     // Raising the auto-approval limit would have approved the large ask too.

@@ -98,6 +98,9 @@ pub fn register_jobs(runner: &mut Runner) {
     runner.register("webhook.deliver", |ctx| async move {
         super::notify::deliver(&ctx.store, &ctx.job.payload.0).await
     });
+    runner.register("mail.send", |ctx| async move {
+        super::work::send_mail(&ctx.job.payload.0).await
+    });
     runner.register("work.sla", |ctx| async move {
         super::work::run_sla(&ctx.store)
             .await

@@ -153,6 +153,43 @@ async fn recipients(
     out.into_iter().collect()
 }
 
+/// Enqueues one e-mail as a durable `mail.send` job (retried with backoff), when SMTP is
+/// configured; without `KEEL_SMTP_URL` e-mail is simply not a channel.
+async fn enqueue_mail(store: &Store, to: &str, subject: &str, text: &str) -> Result<(), String> {
+    if keel_mail::MailConfig::from_env().is_none() {
+        return Ok(());
+    }
+    keel_store::jobs::enqueue(
+        store,
+        &keel_store::jobs::NewJob {
+            max_attempts: 8,
+            ..keel_store::jobs::NewJob::now(
+                "mail.send",
+                serde_json::json!({"to": to, "subject": subject, "text": text}),
+            )
+        },
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| e.to_string())
+}
+
+/// Sends one e-mail job's message through the configured SMTP server.
+pub async fn send_mail(payload: &serde_json::Value) -> Result<(), String> {
+    let Some(config) = keel_mail::MailConfig::from_env() else {
+        return Err("KEEL_SMTP_URL is not set; the e-mail stays queued until it is".into());
+    };
+    let field = |k: &str| {
+        payload[k]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("mail job payload lacks {k}"))
+    };
+    let message = keel_mail::Message::text(field("to")?, field("subject")?, field("text")?);
+    let mailer = keel_mail::Mailer::new(&config).map_err(|e| e.to_string())?;
+    mailer.send(&message).await.map_err(|e| e.to_string())
+}
+
 /// Recomputes the SLA clocks of every open request and raises each warning and escalation once:
 /// recorded as a notification (delivered to every webhook by `webhook.deliver` jobs) and, for
 /// escalations, in the request's escalation history. Returns how many were raised.
@@ -220,6 +257,18 @@ pub async fn run_sla(store: &Store) -> Result<usize, String> {
                     && new
                 {
                     raised += 1;
+                    let text = format!(
+                        "{title}\n\nRequest #{id}: {req}\nClock: {clock} — {summary}\nEscalation level {level}, due {due}.\n\nOpen it in Keel: /requests/{id}\n",
+                        id = r.id,
+                        req = r.title,
+                        clock = c.clock,
+                        summary = c.summary(),
+                        level = e.level,
+                        due = e.due_at.format("%Y-%m-%d %H:%M UTC"),
+                    );
+                    for address in &to {
+                        enqueue_mail(store, address, &title, &text).await?;
+                    }
                 }
             }
         }

@@ -33,7 +33,13 @@ pub fn keel() -> Command {
 /// Starts `keel serve` on a random port with the given database and extra arguments, and waits
 /// until it prints its address.
 pub fn serve(db: &Path, extra: &[&str]) -> RunningServer {
+    serve_with_env(db, extra, &[])
+}
+
+/// Like [`serve`], with extra environment variables for the server process.
+pub fn serve_with_env(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> RunningServer {
     let mut command = keel();
+    command.envs(env.iter().copied());
     command.args(["serve", "--db", db.to_str().unwrap()]);
     if !extra.contains(&"--addr") {
         command.args(["--addr", "127.0.0.1:0"]);
