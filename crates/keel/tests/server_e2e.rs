@@ -556,7 +556,8 @@ fn plan_apply_export_against_a_running_server() {
         None,
     );
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("Applied 165 change(s)"), "{out}");
+    // 165 catalog documents and the 10 privacy ones (purposes, jurisdictions, retention).
+    assert!(out.contains("Applied 175 change(s)"), "{out}");
     let (code, out, _) = run(
         &[
             "plan",
