@@ -711,46 +711,49 @@ async fn confirm(
         Err(e) => return Ok(token_problem(&state, lang, &e)),
     };
     let detail = serde_json::json!({"via": "confirmation link", "gpc": papi::gpc(&headers)});
-    Ok(
-        match store::confirm_doi(&state.store, &claims.nonce, keel_store::now(), detail).await? {
-            DoiOutcome::Confirmed(..) => message(
-                &state,
-                StatusCode::OK,
-                lang,
-                "confirmed_title",
-                "confirmed",
-                "good",
-                None,
-            ),
-            DoiOutcome::AlreadyUsed(_) => message(
-                &state,
-                StatusCode::CONFLICT,
-                lang,
-                "used_title",
-                "used",
-                "bad",
-                None,
-            ),
-            DoiOutcome::Expired(_) => message(
-                &state,
-                StatusCode::GONE,
-                lang,
-                "expired_title",
-                "expired",
-                "bad",
-                None,
-            ),
-            DoiOutcome::Unknown => message(
-                &state,
-                StatusCode::BAD_REQUEST,
-                lang,
-                "invalid_title",
-                "invalid",
-                "bad",
-                None,
-            ),
-        },
-    )
+    let outcome =
+        store::confirm_doi(&state.store, &claims.nonce, keel_store::now(), detail).await?;
+    if matches!(outcome, DoiOutcome::Confirmed(..)) {
+        record_page_gpc(&state, &headers, &claims.subject).await?;
+    }
+    Ok(match outcome {
+        DoiOutcome::Confirmed(..) => message(
+            &state,
+            StatusCode::OK,
+            lang,
+            "confirmed_title",
+            "confirmed",
+            "good",
+            None,
+        ),
+        DoiOutcome::AlreadyUsed(_) => message(
+            &state,
+            StatusCode::CONFLICT,
+            lang,
+            "used_title",
+            "used",
+            "bad",
+            None,
+        ),
+        DoiOutcome::Expired(_) => message(
+            &state,
+            StatusCode::GONE,
+            lang,
+            "expired_title",
+            "expired",
+            "bad",
+            None,
+        ),
+        DoiOutcome::Unknown => message(
+            &state,
+            StatusCode::BAD_REQUEST,
+            lang,
+            "invalid_title",
+            "invalid",
+            "bad",
+            None,
+        ),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
