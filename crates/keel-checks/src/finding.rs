@@ -183,12 +183,68 @@ fn no_clients(clients: &std::sync::Arc<[ClientImpact]>) -> bool {
 
 /// Shortens a snippet to one line of at most 120 characters.
 pub(crate) fn shorten(s: &str) -> String {
-    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() > 120 {
-        let mut cut: String = one_line.chars().take(117).collect();
-        cut.push('…');
-        cut
-    } else {
-        one_line
+    // One pass: collapse whitespace and stop after 121 characters (snippets are made for every
+    // finding, and the source line they come from can be megabytes long when minified).
+    let mut out = String::with_capacity(s.len().min(128));
+    let mut chars = 0usize;
+    let mut cut = out.len();
+    let mut space = false;
+    let words = s.chars().filter_map(|c| {
+        if c.is_whitespace() {
+            space = true;
+            None
+        } else {
+            Some((std::mem::take(&mut space), c))
+        }
+    });
+    for (space_before, c) in words {
+        let spaced = space_before && chars > 0;
+        for c in [(spaced, ' '), (true, c)]
+            .into_iter()
+            .filter_map(|(keep, c)| keep.then_some(c))
+        {
+            if chars == 117 {
+                cut = out.len();
+            }
+            if chars == 120 {
+                out.truncate(cut);
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            chars += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod shorten_tests {
+    use super::shorten;
+
+    /// The one-pass version says exactly what collapsing then cutting says.
+    #[test]
+    fn collapses_whitespace_and_cuts_at_120_characters() {
+        let reference = |s: &str| {
+            let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+            if one.chars().count() > 120 {
+                let mut cut: String = one.chars().take(117).collect();
+                cut.push('…');
+                cut
+            } else {
+                one
+            }
+        };
+        for s in [
+            "",
+            "  a  b\n\tc  ",
+            &"é ".repeat(59),
+            &"x".repeat(120),
+            &"x".repeat(121),
+            &format!("  {} ", "ab  ".repeat(40)),
+            &"word ".repeat(30),
+        ] {
+            assert_eq!(shorten(s), reference(s), "{s:?}");
+        }
     }
 }

@@ -25,6 +25,7 @@ mod email;
 mod message;
 mod page;
 pub(crate) mod support;
+mod tags;
 
 pub use caniemail::ClientSet;
 pub use email::GMAIL_CLIP_BYTES;
