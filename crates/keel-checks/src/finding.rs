@@ -187,26 +187,20 @@ pub(crate) fn shorten(s: &str) -> String {
     // finding, and the source line they come from can be megabytes long when minified).
     let mut out = String::with_capacity(s.len().min(128));
     let mut chars = 0usize;
-    let mut cut = out.len();
+    let mut cut = 0usize;
     let mut space = false;
-    let words = s.chars().filter_map(|c| {
+    for c in s.chars() {
         if c.is_whitespace() {
-            space = true;
-            None
-        } else {
-            Some((std::mem::take(&mut space), c))
+            space = chars > 0;
+            continue;
         }
-    });
-    for (space_before, c) in words {
-        let spaced = space_before && chars > 0;
-        for c in [(spaced, ' '), (true, c)]
+        for c in if space { [Some(' '), Some(c)] } else { [Some(c), None] }
             .into_iter()
-            .filter_map(|(keep, c)| keep.then_some(c))
+            .flatten()
         {
             if chars == 117 {
                 cut = out.len();
-            }
-            if chars == 120 {
+            } else if chars == 120 {
                 out.truncate(cut);
                 out.push('…');
                 return out;
@@ -214,6 +208,7 @@ pub(crate) fn shorten(s: &str) -> String {
             out.push(c);
             chars += 1;
         }
+        space = false;
     }
     out
 }

@@ -10,6 +10,7 @@
 //! assert!(report.findings.iter().any(|f| f.rule == "img-alt"));
 //! ```
 
+pub mod axe;
 pub mod caniemail;
 pub mod color;
 pub mod css;

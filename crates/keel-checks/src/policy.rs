@@ -325,18 +325,27 @@ impl Policy {
             .get_or_init(|| crate::support::verdicts(&self.clients))
     }
 
-    /// True when a rule (or `client-support/<slug>`) is disabled.
+    /// True when a rule (or `client-support/<slug>`) is disabled; disabling `a11y` disables
+    /// every `a11y.<axe rule>`.
     pub fn is_disabled(&self, rule: &str, feature: Option<&str>) -> bool {
         self.spec.disabled.iter().any(|d| {
-            d == rule || feature.is_some_and(|f| d.strip_prefix("client-support/") == Some(f))
+            d == rule
+                || feature.is_some_and(|f| d.strip_prefix("client-support/") == Some(f))
+                || (d == "a11y" && rule.starts_with("a11y."))
         })
     }
 
-    /// The severity of a rule after overrides; a feature-level override wins.
+    /// The severity of a rule after overrides; a feature-level override wins, and an `a11y`
+    /// override applies to every `a11y.<axe rule>` without its own.
     pub fn severity(&self, rule: &str, feature: Option<&str>, default: Severity) -> Severity {
         feature
             .and_then(|f| self.spec.severity.get(&format!("{rule}/{f}")))
             .or_else(|| self.spec.severity.get(rule))
+            .or_else(|| {
+                rule.starts_with("a11y.")
+                    .then(|| self.spec.severity.get("a11y"))
+                    .flatten()
+            })
             .copied()
             .unwrap_or(default)
     }
@@ -346,6 +355,9 @@ fn is_rule_ref(id: &str) -> bool {
     match id.split_once('/') {
         Some(("client-support", slug)) => crate::caniemail::data().has(slug),
         Some(_) => false,
+        // axe-core rule ids are lowercase words joined by hyphens (`image-alt`).
+        None if id.starts_with("a11y.") => id.len() > 5
+            && id[5..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
         None => crate::rules::by_id(id).is_some(),
     }
 }
