@@ -3,7 +3,19 @@
 use serde::{Deserialize, Serialize};
 
 /// How serious a finding is. `Error` findings block a send or launch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Blocks the send or launch.
@@ -155,6 +167,13 @@ impl Report {
             .iter()
             .filter(|f| f.severity == severity)
             .count()
+    }
+
+    /// Adds findings made elsewhere (e.g. accessibility findings from a rendered page) and
+    /// restores the report's order.
+    pub fn extend(&mut self, findings: impl IntoIterator<Item = Finding>) {
+        self.findings.extend(findings);
+        self.sort();
     }
 
     pub(crate) fn sort(&mut self) {

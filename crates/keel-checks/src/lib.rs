@@ -32,7 +32,7 @@ pub use caniemail::ClientSet;
 pub use email::GMAIL_CLIP_BYTES;
 pub use finding::{ClientImpact, Finding, Location, Part, Report, Severity};
 pub use page::default_registry;
-pub use policy::{Policy, Problem, QualityPolicy, QualityPolicyDocument};
+pub use policy::{Policy, Problem, QualityPolicy, QualityPolicyDocument, register};
 
 use context::Ctx;
 use html::Document;

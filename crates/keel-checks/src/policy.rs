@@ -60,7 +60,7 @@ pub struct QualityPolicyDocument {
 }
 
 /// The policy itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QualityPolicy {
     /// Severity overrides by rule id, or `client-support/<caniemail slug>` for one feature.
@@ -81,7 +81,7 @@ pub struct QualityPolicy {
 }
 
 /// Email settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmailPolicy {
     /// Target clients (`family` or `family.platform` ids from caniemail); empty means the default set.
@@ -115,7 +115,7 @@ impl Default for EmailPolicy {
 }
 
 /// Which links must carry which UTM parameters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct UtmPolicy {
     /// Parameter names every matching link must carry, e.g. `utm_source`.
@@ -125,7 +125,7 @@ pub struct UtmPolicy {
 }
 
 /// Brand rules.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct BrandPolicy {
     /// Texts that must appear in every email (case-insensitive).
@@ -135,7 +135,7 @@ pub struct BrandPolicy {
 }
 
 /// One entry of the tag registry: which vendor a script host belongs to and its consent category.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagEntry {
     /// Vendor name, e.g. `Google Analytics`.
@@ -147,7 +147,7 @@ pub struct TagEntry {
 }
 
 /// Landing-page settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PagePolicy {
     /// Vendors (from the registry) whose tag must be on the page.
@@ -349,6 +349,30 @@ impl Policy {
             .copied()
             .unwrap_or(default)
     }
+}
+
+/// `QualityPolicy` as an ops-as-code kind: `keel check`, `plan` and `apply` accept it, and
+/// stored policies can be chosen by name for a check run.
+impl keel_manifests::Spec for QualityPolicy {
+    const KIND: &'static str = "QualityPolicy";
+
+    fn validate(&self) -> Vec<keel_manifests::Problem> {
+        match Policy::new(self.clone()) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems
+                .into_iter()
+                .map(|p| {
+                    let path = p.path.strip_prefix("spec.").unwrap_or(&p.path).to_owned();
+                    keel_manifests::Problem::error(path, p.message)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Registers the `QualityPolicy` kind.
+pub fn register(registry: &mut keel_manifests::Registry) {
+    registry.register::<QualityPolicy>();
 }
 
 fn is_rule_ref(id: &str) -> bool {
