@@ -14,11 +14,13 @@ fn main() {
         }
     }
     let policy = keel_checks::Policy::default();
-    let support_only = keel_checks::Policy::from_yaml(include_str!(
-        "../../../bench/checks/support-only.yaml"
-    ))
-    .unwrap_or_default();
-    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(1);
+    let support_only =
+        keel_checks::Policy::from_yaml(include_str!("../../../bench/checks/support-only.yaml"))
+            .unwrap_or_default();
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1);
     if std::env::var("ONLY_SUPPORT").is_ok() {
         let t = Instant::now();
         let mut findings = 0;
@@ -28,7 +30,10 @@ fn main() {
                 findings += report.findings.len();
             }
         }
-        println!("check_email (client support only): {:?} ({findings} findings)", t.elapsed());
+        println!(
+            "check_email (client support only): {:?} ({findings} findings)",
+            t.elapsed()
+        );
         return;
     }
     let _ = keel_checks::caniemail::data();

@@ -150,11 +150,7 @@ pub fn severity(impact: Option<&str>) -> Severity {
 
 /// Finds a failing element's start tag in the source: the first element not yet used with the
 /// same name and exactly the same attributes as the browser's serialisation.
-fn locate(
-    snippet: &str,
-    elements: &[crate::html::Element],
-    used: &mut [bool],
-) -> Option<usize> {
+fn locate(snippet: &str, elements: &[crate::html::Element], used: &mut [bool]) -> Option<usize> {
     let tags = crate::tags::scan(snippet);
     let wanted = tags.elements.first()?;
     let same = |e: &crate::html::Element| {

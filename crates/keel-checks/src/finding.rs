@@ -213,9 +213,13 @@ pub(crate) fn shorten(s: &str) -> String {
             space = chars > 0;
             continue;
         }
-        for c in if space { [Some(' '), Some(c)] } else { [Some(c), None] }
-            .into_iter()
-            .flatten()
+        for c in if space {
+            [Some(' '), Some(c)]
+        } else {
+            [Some(c), None]
+        }
+        .into_iter()
+        .flatten()
         {
             if chars == 117 {
                 cut = out.len();

@@ -380,8 +380,12 @@ fn is_rule_ref(id: &str) -> bool {
         Some(("client-support", slug)) => crate::caniemail::data().has(slug),
         Some(_) => false,
         // axe-core rule ids are lowercase words joined by hyphens (`image-alt`).
-        None if id.starts_with("a11y.") => id.len() > 5
-            && id[5..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+        None if id.starts_with("a11y.") => {
+            id.len() > 5
+                && id[5..]
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        }
         None => crate::rules::by_id(id).is_some(),
     }
 }

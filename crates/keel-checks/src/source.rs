@@ -114,7 +114,11 @@ impl LineIndex {
         let mut start = 0;
         while let Some(nl) = text.get(start..).and_then(|rest| rest.find('\n')) {
             let end = start + nl;
-            ascii.push(text.as_bytes().get(start..end).is_some_and(<[u8]>::is_ascii));
+            ascii.push(
+                text.as_bytes()
+                    .get(start..end)
+                    .is_some_and(<[u8]>::is_ascii),
+            );
             start = end + 1;
             starts.push(start);
         }

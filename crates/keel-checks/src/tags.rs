@@ -62,7 +62,10 @@ fn end_of_raw_text(b: &[u8], from: usize, name: &str) -> usize {
         let matches_name = b
             .get(at + 2..after)
             .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()));
-        if matches_name && b.get(after).is_none_or(|&c| is_space(c) || c == b'/' || c == b'>') {
+        if matches_name
+            && b.get(after)
+                .is_none_or(|&c| is_space(c) || c == b'/' || c == b'>')
+        {
             return at;
         }
         i = at + 2;
@@ -267,7 +270,10 @@ mod tests {
             &src[p.style_offset.unwrap()..p.style_offset.unwrap() + 9],
             "color:red"
         );
-        assert_eq!(&src[p.offset..p.offset + p.tag_len], &src[25..src.find("x</p>").unwrap()]);
+        assert_eq!(
+            &src[p.offset..p.offset + p.tag_len],
+            &src[25..src.find("x</p>").unwrap()]
+        );
         assert_eq!(t.styles[0].css, "a<b{}");
         assert_eq!(t.doctype, Some(0));
         assert_eq!(t.comments, vec![(15, " c ".to_owned())]);
@@ -277,8 +283,21 @@ mod tests {
     #[test]
     fn never_fails_on_broken_markup() {
         for src in [
-            "<", "<a", "<a href=\"x", "<!--", "<!-->", "</", "</>", "<style>p{", "<?x", "<!x",
-            "<a b='c", "<é>", "<a =b>", "a < b > c", "<textarea><p></textarea><i>",
+            "<",
+            "<a",
+            "<a href=\"x",
+            "<!--",
+            "<!-->",
+            "</",
+            "</>",
+            "<style>p{",
+            "<?x",
+            "<!x",
+            "<a b='c",
+            "<é>",
+            "<a =b>",
+            "a < b > c",
+            "<textarea><p></textarea><i>",
         ] {
             let _ = scan(src);
         }

@@ -30,13 +30,18 @@ fn bad_policies_are_reported_at_their_paths() {
     let loaded = load(&[SourceFile::new("bad.yaml", text)], &registry());
     let problems: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
     assert!(
-        problems.iter().any(|p| p.contains("unknown rule `no-such-rule`")),
+        problems
+            .iter()
+            .any(|p| p.contains("unknown rule `no-such-rule`")),
         "{problems:#?}"
     );
     assert!(
-        problems.iter().any(|p| p.contains("unknown email client `hotmail`")),
+        problems
+            .iter()
+            .any(|p| p.contains("unknown email client `hotmail`")),
         "{problems:#?}"
     );
-    let typo = "apiVersion: keel/v1\nkind: QualityPolicy\nmetadata: {name: t}\nspec:\n  severty: {}\n";
+    let typo =
+        "apiVersion: keel/v1\nkind: QualityPolicy\nmetadata: {name: t}\nspec:\n  severty: {}\n";
     assert!(load(&[SourceFile::new("t.yaml", typo)], &registry()).has_errors());
 }

@@ -224,7 +224,10 @@ pub const AXE_SCRIPT: &str = include_str!("../vendor/axe.min.js");
 
 /// The vendored axe-core version, e.g. `axe-core 4.14.1`.
 pub fn axe_version() -> &'static str {
-    include_str!("../vendor/VERSION").lines().next().unwrap_or("axe-core")
+    include_str!("../vendor/VERSION")
+        .lines()
+        .next()
+        .unwrap_or("axe-core")
 }
 
 /// Runs axe-core inside `html` rendered by headless Chromium and returns axe's `violations`
@@ -345,11 +348,17 @@ fn injection_point(html: &[u8]) -> usize {
     let head = html.get(..html.len().min(1024)).unwrap_or_default();
     let lower: Vec<u8> = head.to_ascii_lowercase();
     if let Some(d) = lower.windows(9).position(|w| w == b"<!doctype")
-        && let Some(end) = lower.get(d..).and_then(|r| r.iter().position(|&b| b == b'>'))
+        && let Some(end) = lower
+            .get(d..)
+            .and_then(|r| r.iter().position(|&b| b == b'>'))
     {
         return d + end + 1;
     }
-    if html.starts_with(&[0xEF, 0xBB, 0xBF]) { 3 } else { 0 }
+    if html.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    }
 }
 
 /// Decodes `%XX` escapes (what `encodeURIComponent` produces).
@@ -437,9 +446,7 @@ fn run_capturing(
             }
         }
     }
-    Ok(reader
-        .and_then(|r| r.join().ok())
-        .unwrap_or_default())
+    Ok(reader.and_then(|r| r.join().ok()).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -453,7 +460,10 @@ mod tests {
 
     #[test]
     fn decodes_percent_escapes() {
-        assert_eq!(percent_decode("%5B%7B%22a%22%3A%22%C3%A9%22%7D%5D"), "[{\"a\":\"é\"}]");
+        assert_eq!(
+            percent_decode("%5B%7B%22a%22%3A%22%C3%A9%22%7D%5D"),
+            "[{\"a\":\"é\"}]"
+        );
         assert_eq!(percent_decode("100%"), "100%");
     }
 

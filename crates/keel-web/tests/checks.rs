@@ -152,7 +152,10 @@ async fn checks_run_store_and_explain() {
     let run: Value = r.json().await.unwrap();
     let findings = run["report"]["findings"].as_array().unwrap();
     let alt = findings.iter().find(|f| f["rule"] == "img-alt").unwrap();
-    assert_eq!(alt["severity"], "error", "the stored policy makes img-alt an error");
+    assert_eq!(
+        alt["severity"], "error",
+        "the stored policy makes img-alt an error"
+    );
     let r = c
         .post(format!("{base}/api/v1/checks/email"))
         .bearer_auth(&tokens[0])
@@ -191,7 +194,10 @@ async fn checks_run_store_and_explain() {
             .text()
             .await
             .unwrap();
-        assert!(page.contains("Accessibility (axe-core)"), "the page shows them beside the previews");
+        assert!(
+            page.contains("Accessibility (axe-core)"),
+            "the page shows them beside the previews"
+        );
     } else {
         eprintln!("SKIPPED accessibility API check: Chromium not installed");
     }

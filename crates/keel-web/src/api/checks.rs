@@ -45,11 +45,21 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// The policy of a request: inline YAML, a stored `QualityPolicy` by name, or the defaults.
 async fn request_policy(state: &AppState, req: &CheckRequest) -> ApiResult<Policy> {
     let yaml = req.policy.as_deref().filter(|p| !p.trim().is_empty());
-    let name = req.policy_name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let name = req
+        .policy_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
     match (yaml, name) {
         (Some(_), Some(_)) => Err(ApiError::validation(vec![
-            FieldError::new("policy", "give either an inline policy or a policy name, not both"),
-            FieldError::new("policy_name", "give either an inline policy or a policy name, not both"),
+            FieldError::new(
+                "policy",
+                "give either an inline policy or a policy name, not both",
+            ),
+            FieldError::new(
+                "policy_name",
+                "give either an inline policy or a policy name, not both",
+            ),
         ])),
         (Some(yaml), None) => Policy::from_yaml(yaml).map_err(|problems| {
             ApiError::validation(
@@ -176,9 +186,8 @@ pub async fn run_and_store(
             let limit = std::time::Duration::from_secs(90);
             match keel_preview::accessibility(&browser, &content, &options, width, limit)
                 .map_err(|e| e.to_string())
-                .and_then(|json| {
-                    keel_checks::axe::parse_results(&json).map_err(|e| e.to_string())
-                }) {
+                .and_then(|json| keel_checks::axe::parse_results(&json).map_err(|e| e.to_string()))
+            {
                 Ok(violations) => {
                     report.extend(keel_checks::axe::findings(&content, &violations, &policy))
                 }
