@@ -23,7 +23,8 @@ fn main() {
         })
         .collect();
     let rows = keel_checks::output::rows(&reports);
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let _ = serde_json::to_writer(&mut out, &rows);
     let _ = writeln!(out);
+    let _ = out.flush();
 }

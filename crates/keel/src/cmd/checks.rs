@@ -230,7 +230,9 @@ fn fetch(url: &str) -> anyhow::Result<(Vec<u8>, Option<String>)> {
 }
 
 fn print(reports: &[(String, Report)], format: Format) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
+    // Stdout is line-buffered and compact JSON has no newlines: without a buffer of our own,
+    // every small write searches for one and goes to the OS.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     match format {
         Format::Json => {
             // Pretty for people, compact for pipes (reports can be large).
@@ -249,6 +251,7 @@ fn print(reports: &[(String, Report)], format: Format) -> anyhow::Result<ExitCod
         )?,
         Format::Text => text(&mut out, reports, std::io::stdout().is_terminal())?,
     }
+    out.flush()?;
     let failed = reports.iter().any(|(_, r)| r.has_errors());
     Ok(if failed {
         ExitCode::from(1)
