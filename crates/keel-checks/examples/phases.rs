@@ -14,6 +14,28 @@ fn main() {
         }
     }
     let policy = keel_checks::Policy::default();
+    let support_only =
+        keel_checks::Policy::from_yaml(include_str!("../../../bench/checks/support-only.yaml"))
+            .unwrap_or_default();
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1);
+    if std::env::var("ONLY_SUPPORT").is_ok() {
+        let t = Instant::now();
+        let mut findings = 0;
+        for _ in 0..rounds {
+            for f in &files {
+                let report = keel_checks::check_email(f, &support_only);
+                findings += report.findings.len();
+            }
+        }
+        println!(
+            "check_email (client support only): {:?} ({findings} findings)",
+            t.elapsed()
+        );
+        return;
+    }
     let _ = keel_checks::caniemail::data();
     let t = Instant::now();
     for f in &files {
@@ -93,6 +115,15 @@ fn main() {
         n += scan.uses.len();
     }
     println!("css: {:?} ({n} uses)", t.elapsed());
+    let t = Instant::now();
+    let mut findings = 0;
+    for f in &files {
+        findings += keel_checks::check_email(f, &support_only).findings.len();
+    }
+    println!(
+        "check_email (client support only): {:?} ({findings} findings)",
+        t.elapsed()
+    );
     let t = Instant::now();
     let mut findings = 0;
     for f in &files {

@@ -4,6 +4,7 @@
 use crate::finding::ClientImpact;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 const DATA: &str = include_str!("../data/caniemail/caniemail.json");
@@ -33,9 +34,34 @@ pub struct Feature {
 #[derive(Debug)]
 pub struct Data {
     features: Vec<Feature>,
-    by_slug: HashMap<String, usize>,
+    by_slug: HashMap<String, usize, BuildHasherDefault<SlugHasher>>,
     families: HashMap<String, String>,
     platforms: HashMap<String, String>,
+}
+
+/// A fast hasher for the slug table: every property, unit and selector of every template is
+/// looked up by slug, and the keys are short trusted strings, so SipHash's DoS resistance only
+/// costs time here (this is the FxHash multiply-rotate scheme).
+#[derive(Default)]
+pub struct SlugHasher(u64);
+
+impl Hasher for SlugHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// The embedded data, parsed once per process.

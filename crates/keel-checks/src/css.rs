@@ -449,9 +449,14 @@ pub fn property_feature(name: &str) -> Option<usize> {
     if name.starts_with("--") {
         return data.index("css-variables");
     }
-    let first = name.split('-').next().unwrap_or("");
-    let parts = name.split('-').count();
-    let logical = name.split('-').any(|p| p == "inline" || p == "block");
+    // One pass over the name's parts (this runs for every declaration of every template).
+    let mut words = name.split('-');
+    let first = words.next().unwrap_or("");
+    let (mut parts, mut logical) = (1, false);
+    for w in words {
+        parts += 1;
+        logical |= w == "inline" || w == "block";
+    }
     let special = match first {
         "border" if name.ends_with("-radius") => {
             if name.split('-').any(|p| p == "start" || p == "end") {

@@ -3,7 +3,19 @@
 use serde::{Deserialize, Serialize};
 
 /// How serious a finding is. `Error` findings block a send or launch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Blocks the send or launch.
@@ -157,6 +169,13 @@ impl Report {
             .count()
     }
 
+    /// Adds findings made elsewhere (e.g. accessibility findings from a rendered page) and
+    /// restores the report's order.
+    pub fn extend(&mut self, findings: impl IntoIterator<Item = Finding>) {
+        self.findings.extend(findings);
+        self.sort();
+    }
+
     pub(crate) fn sort(&mut self) {
         self.findings.sort_by(|a, b| {
             (part_rank(a.part), a.location, &a.rule, &a.feature).cmp(&(
@@ -183,12 +202,67 @@ fn no_clients(clients: &std::sync::Arc<[ClientImpact]>) -> bool {
 
 /// Shortens a snippet to one line of at most 120 characters.
 pub(crate) fn shorten(s: &str) -> String {
-    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() > 120 {
-        let mut cut: String = one_line.chars().take(117).collect();
-        cut.push('…');
-        cut
-    } else {
-        one_line
+    // One pass: collapse whitespace and stop after 121 characters (snippets are made for every
+    // finding, and the source line they come from can be megabytes long when minified).
+    let mut out = String::with_capacity(s.len().min(128));
+    let mut chars = 0usize;
+    let mut cut = 0usize;
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            space = chars > 0;
+            continue;
+        }
+        for c in if space {
+            [Some(' '), Some(c)]
+        } else {
+            [Some(c), None]
+        }
+        .into_iter()
+        .flatten()
+        {
+            if chars == 117 {
+                cut = out.len();
+            } else if chars == 120 {
+                out.truncate(cut);
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            chars += 1;
+        }
+        space = false;
+    }
+    out
+}
+
+#[cfg(test)]
+mod shorten_tests {
+    use super::shorten;
+
+    /// The one-pass version says exactly what collapsing then cutting says.
+    #[test]
+    fn collapses_whitespace_and_cuts_at_120_characters() {
+        let reference = |s: &str| {
+            let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+            if one.chars().count() > 120 {
+                let mut cut: String = one.chars().take(117).collect();
+                cut.push('…');
+                cut
+            } else {
+                one
+            }
+        };
+        for s in [
+            "",
+            "  a  b\n\tc  ",
+            &"é ".repeat(59),
+            &"x".repeat(120),
+            &"x".repeat(121),
+            &format!("  {} ", "ab  ".repeat(40)),
+            &"word ".repeat(30),
+        ] {
+            assert_eq!(shorten(s), reference(s), "{s:?}");
+        }
     }
 }

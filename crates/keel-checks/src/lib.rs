@@ -10,6 +10,7 @@
 //! assert!(report.findings.iter().any(|f| f.rule == "img-alt"));
 //! ```
 
+pub mod axe;
 pub mod caniemail;
 pub mod color;
 pub mod css;
@@ -25,12 +26,13 @@ mod email;
 mod message;
 mod page;
 pub(crate) mod support;
+mod tags;
 
 pub use caniemail::ClientSet;
 pub use email::GMAIL_CLIP_BYTES;
 pub use finding::{ClientImpact, Finding, Location, Part, Report, Severity};
 pub use page::default_registry;
-pub use policy::{Policy, Problem, QualityPolicy, QualityPolicyDocument};
+pub use policy::{Policy, Problem, QualityPolicy, QualityPolicyDocument, register};
 
 use context::Ctx;
 use html::Document;

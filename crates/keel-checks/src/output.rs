@@ -105,7 +105,8 @@ pub fn sarif(reports: &[(String, Report)]) -> Value {
                     .collect();
                 let mut result = json!({
                     "ruleId": f.rule,
-                    "ruleIndex": rules::ALL.iter().position(|r| r.id == f.rule).unwrap_or(0),
+                    "ruleIndex": rules::ALL.iter().position(|r| r.id == f.rule
+                        || (r.id == "a11y" && f.rule.starts_with("a11y."))).unwrap_or(0),
                     "level": level(f.severity),
                     "message": {"text": format!("{} — {}", f.message, f.help)},
                     "locations": [{"physicalLocation": physical}],

@@ -60,7 +60,7 @@ pub struct QualityPolicyDocument {
 }
 
 /// The policy itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QualityPolicy {
     /// Severity overrides by rule id, or `client-support/<caniemail slug>` for one feature.
@@ -81,7 +81,7 @@ pub struct QualityPolicy {
 }
 
 /// Email settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmailPolicy {
     /// Target clients (`family` or `family.platform` ids from caniemail); empty means the default set.
@@ -115,7 +115,7 @@ impl Default for EmailPolicy {
 }
 
 /// Which links must carry which UTM parameters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct UtmPolicy {
     /// Parameter names every matching link must carry, e.g. `utm_source`.
@@ -125,7 +125,7 @@ pub struct UtmPolicy {
 }
 
 /// Brand rules.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct BrandPolicy {
     /// Texts that must appear in every email (case-insensitive).
@@ -135,7 +135,7 @@ pub struct BrandPolicy {
 }
 
 /// One entry of the tag registry: which vendor a script host belongs to and its consent category.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagEntry {
     /// Vendor name, e.g. `Google Analytics`.
@@ -147,7 +147,7 @@ pub struct TagEntry {
 }
 
 /// Landing-page settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PagePolicy {
     /// Vendors (from the registry) whose tag must be on the page.
@@ -325,27 +325,67 @@ impl Policy {
             .get_or_init(|| crate::support::verdicts(&self.clients))
     }
 
-    /// True when a rule (or `client-support/<slug>`) is disabled.
+    /// True when a rule (or `client-support/<slug>`) is disabled; disabling `a11y` disables
+    /// every `a11y.<axe rule>`.
     pub fn is_disabled(&self, rule: &str, feature: Option<&str>) -> bool {
         self.spec.disabled.iter().any(|d| {
-            d == rule || feature.is_some_and(|f| d.strip_prefix("client-support/") == Some(f))
+            d == rule
+                || feature.is_some_and(|f| d.strip_prefix("client-support/") == Some(f))
+                || (d == "a11y" && rule.starts_with("a11y."))
         })
     }
 
-    /// The severity of a rule after overrides; a feature-level override wins.
+    /// The severity of a rule after overrides; a feature-level override wins, and an `a11y`
+    /// override applies to every `a11y.<axe rule>` without its own.
     pub fn severity(&self, rule: &str, feature: Option<&str>, default: Severity) -> Severity {
         feature
             .and_then(|f| self.spec.severity.get(&format!("{rule}/{f}")))
             .or_else(|| self.spec.severity.get(rule))
+            .or_else(|| {
+                rule.starts_with("a11y.")
+                    .then(|| self.spec.severity.get("a11y"))
+                    .flatten()
+            })
             .copied()
             .unwrap_or(default)
     }
+}
+
+/// `QualityPolicy` as an ops-as-code kind: `keel check`, `plan` and `apply` accept it, and
+/// stored policies can be chosen by name for a check run.
+impl keel_manifests::Spec for QualityPolicy {
+    const KIND: &'static str = "QualityPolicy";
+
+    fn validate(&self) -> Vec<keel_manifests::Problem> {
+        match Policy::new(self.clone()) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems
+                .into_iter()
+                .map(|p| {
+                    let path = p.path.strip_prefix("spec.").unwrap_or(&p.path).to_owned();
+                    keel_manifests::Problem::error(path, p.message)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Registers the `QualityPolicy` kind.
+pub fn register(registry: &mut keel_manifests::Registry) {
+    registry.register::<QualityPolicy>();
 }
 
 fn is_rule_ref(id: &str) -> bool {
     match id.split_once('/') {
         Some(("client-support", slug)) => crate::caniemail::data().has(slug),
         Some(_) => false,
+        // axe-core rule ids are lowercase words joined by hyphens (`image-alt`).
+        None if id.starts_with("a11y.") => {
+            id.len() > 5
+                && id[5..]
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        }
         None => crate::rules::by_id(id).is_some(),
     }
 }

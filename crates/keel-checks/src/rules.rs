@@ -171,6 +171,9 @@ rules! {
     PAGE_REQUESTS = "page-requests", Warning, "Too many requests",
         "Every resource is a request; many requests slow the first render.",
         "Combine or remove scripts, styles and images.";
+    A11Y = "a11y", Warning, "Accessibility problem found by axe-core in the rendered HTML",
+        "Recipients and visitors using screen readers, zoom or high contrast cannot read or use what fails these checks, and accessibility is a legal requirement in many markets.",
+        "Follow the fix and the linked rule page. Findings are named `a11y.<axe rule>`; policies can set their severity or disable them one by one (or all, with `a11y`).";
 }
 
 /// A rule by id.

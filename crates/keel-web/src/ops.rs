@@ -12,6 +12,7 @@ pub fn registry() -> Registry {
     keel_catalog::register(&mut registry);
     keel_work::register(&mut registry);
     keel_consent::kinds::register(&mut registry);
+    keel_checks::register(&mut registry);
     registry
 }
 

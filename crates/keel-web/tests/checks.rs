@@ -118,4 +118,87 @@ async fn checks_run_store_and_explain() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let page: Value = r.json().await.unwrap();
     assert_eq!(page["kind"], "page");
+
+    // A stored QualityPolicy (ops-as-code) chosen by name.
+    let yaml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/ops/quality/halyard-email.yaml"
+    ))
+    .unwrap();
+    let policy = keel_checks::Policy::from_yaml(&yaml).unwrap();
+    keel_store::documents::put(
+        &store,
+        &Actor::System("t"),
+        &keel_store::documents::DesiredDocument {
+            kind: "QualityPolicy".into(),
+            name: "halyard-email".into(),
+            api_version: "keel/v1".into(),
+            metadata: json!({"name": "halyard-email"}),
+            spec: serde_json::to_value(&policy.spec).unwrap(),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let email = "<html><body><img src=\"https://halyard.example/a.png\"></body></html>";
+    let r = c
+        .post(format!("{base}/api/v1/checks/email"))
+        .bearer_auth(&tokens[0])
+        .json(&json!({"content": email, "policy_name": "halyard-email"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let run: Value = r.json().await.unwrap();
+    let findings = run["report"]["findings"].as_array().unwrap();
+    let alt = findings.iter().find(|f| f["rule"] == "img-alt").unwrap();
+    assert_eq!(
+        alt["severity"], "error",
+        "the stored policy makes img-alt an error"
+    );
+    let r = c
+        .post(format!("{base}/api/v1/checks/email"))
+        .bearer_auth(&tokens[0])
+        .json(&json!({"content": email, "policy_name": "nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = r.json().await.unwrap();
+    assert!(problem.to_string().contains("policy_name"), "{problem}");
+
+    // Accessibility findings from axe-core, when Chromium is installed.
+    if std::path::Path::new(keel_web::api::checks::CHROMIUM).exists() {
+        let r = c
+            .post(format!("{base}/api/v1/checks/email"))
+            .bearer_auth(&tokens[0])
+            .json(&json!({"content": email, "a11y": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let run: Value = r.json().await.unwrap();
+        let rules: Vec<&str> = run["report"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["rule"].as_str())
+            .collect();
+        assert!(rules.contains(&"a11y.image-alt"), "{rules:?}");
+        let page = c
+            .get(format!("{base}/checks/{}", run["id"]))
+            .bearer_auth(&tokens[0])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("Accessibility (axe-core)"),
+            "the page shows them beside the previews"
+        );
+    } else {
+        eprintln!("SKIPPED accessibility API check: Chromium not installed");
+    }
 }

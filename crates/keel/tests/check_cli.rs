@@ -124,3 +124,28 @@ fn check_page_with_policy() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("spec.disabled[0]"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn check_email_a11y_runs_axe_in_chromium() {
+    if !std::path::Path::new("/usr/bin/chromium").exists() {
+        eprintln!("SKIPPED --a11y test: /usr/bin/chromium not installed");
+        return;
+    }
+    let fixture = format!(
+        "{}/../keel-preview/tests/fixtures/a11y-defects.html",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_keel"))
+        .args(["check-email", &fixture, "--a11y", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let alt = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "a11y.image-alt")
+        .unwrap_or_else(|| panic!("no a11y.image-alt in {rows}"));
+    assert_eq!(alt["line"], 6);
+}

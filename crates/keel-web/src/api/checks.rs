@@ -29,6 +29,74 @@ pub struct CheckRequest {
     /// A `QualityPolicy` document in YAML; Keel's defaults when absent.
     #[serde(default)]
     pub policy: Option<String>,
+    /// The name of a stored `QualityPolicy` document (ops-as-code) to check with, instead of
+    /// `policy`.
+    #[serde(default)]
+    pub policy_name: Option<String>,
+    /// Also render the HTML in headless Chromium and run axe-core in it (`a11y.*` findings).
+    /// Needs Chromium on the server; not available for whole messages.
+    #[serde(default)]
+    pub a11y: bool,
+}
+
+/// The Chromium binary used for previews and accessibility checks.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The policy of a request: inline YAML, a stored `QualityPolicy` by name, or the defaults.
+async fn request_policy(state: &AppState, req: &CheckRequest) -> ApiResult<Policy> {
+    let yaml = req.policy.as_deref().filter(|p| !p.trim().is_empty());
+    let name = req
+        .policy_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    match (yaml, name) {
+        (Some(_), Some(_)) => Err(ApiError::validation(vec![
+            FieldError::new(
+                "policy",
+                "give either an inline policy or a policy name, not both",
+            ),
+            FieldError::new(
+                "policy_name",
+                "give either an inline policy or a policy name, not both",
+            ),
+        ])),
+        (Some(yaml), None) => Policy::from_yaml(yaml).map_err(|problems| {
+            ApiError::validation(
+                problems
+                    .into_iter()
+                    .map(|p| FieldError::new(format!("policy.{}", p.path), p.message))
+                    .collect(),
+            )
+        }),
+        (None, Some(name)) => {
+            let Some(doc) = keel_store::documents::get(&state.store, "QualityPolicy", name).await?
+            else {
+                return Err(ApiError::validation(vec![FieldError::new(
+                    "policy_name",
+                    format!("no stored QualityPolicy named `{name}`"),
+                )]));
+            };
+            let invalid = |message: String| {
+                ApiError::validation(vec![FieldError::new(
+                    "policy_name",
+                    format!("the stored QualityPolicy `{name}` is not usable: {message}"),
+                )])
+            };
+            let spec: keel_checks::QualityPolicy =
+                serde_json::from_value(doc.spec.0).map_err(|e| invalid(e.to_string()))?;
+            Policy::new(spec).map_err(|problems| {
+                invalid(
+                    problems
+                        .iter()
+                        .map(|p| format!("{}: {}", p.path, p.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })
+        }
+        (None, None) => Ok(Policy::default()),
+    }
 }
 
 /// A stored run with its findings.
@@ -90,26 +158,47 @@ pub async fn run_and_store(
             ),
         )]));
     }
-    let policy = match req.policy.as_deref().filter(|p| !p.trim().is_empty()) {
-        Some(yaml) => Policy::from_yaml(yaml).map_err(|problems| {
-            ApiError::validation(
-                problems
-                    .into_iter()
-                    .map(|p| FieldError::new(format!("policy.{}", p.path), p.message))
-                    .collect(),
-            )
-        })?,
-        None => Policy::default(),
-    };
+    let policy = request_policy(state, &req).await?;
+    let browser = std::path::PathBuf::from(CHROMIUM);
+    if req.a11y && !browser.exists() {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "a11y",
+            format!("accessibility checks need Chromium, which is not installed at {CHROMIUM}"),
+        )]));
+    }
+    let a11y = req.a11y;
     let content = req.content.into_bytes();
     let (kind, report): (&str, Report) = tokio::task::spawn_blocking(move || {
-        if page {
+        let (kind, mut report) = if page {
             ("page", keel_checks::check_page(&content, &policy))
         } else if keel_checks::looks_like_message(&content) {
             ("message", keel_checks::check_message(&content, &policy))
         } else {
             ("email", keel_checks::check_email(&content, &policy))
+        };
+        if a11y && kind != "message" {
+            let (target, width) = if page {
+                (keel_checks::axe::Target::Page, 1280)
+            } else {
+                (keel_checks::axe::Target::Email, 600)
+            };
+            let options = keel_checks::axe::run_options(target);
+            let limit = std::time::Duration::from_secs(90);
+            match keel_preview::accessibility(&browser, &content, &options, width, limit)
+                .map_err(|e| e.to_string())
+                .and_then(|json| keel_checks::axe::parse_results(&json).map_err(|e| e.to_string()))
+            {
+                Ok(violations) => {
+                    report.extend(keel_checks::axe::findings(&content, &violations, &policy))
+                }
+                // The other findings still stand; say that this part is missing.
+                Err(e) => report.extend([keel_checks::Finding::new(
+                    &keel_checks::rules::A11Y,
+                    format!("the accessibility check could not run: {e}"),
+                )]),
+            }
         }
+        (kind, report)
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -23,7 +23,7 @@ struct PreviewImage {
 
 /// Renders previews with headless Chromium when it is installed; none otherwise.
 async fn previews(html: String) -> Vec<PreviewImage> {
-    let browser = std::path::PathBuf::from("/usr/bin/chromium");
+    let browser = std::path::PathBuf::from(crate::api::checks::CHROMIUM);
     if !browser.exists() {
         return Vec::new();
     }
@@ -96,9 +96,30 @@ async fn render(
     let (runs, _) = checks::list(&state.store, 15, 0).await?;
     let runs: Vec<crate::api::checks::CheckRunOut> = runs.into_iter().map(Into::into).collect();
     let run: Option<crate::api::checks::CheckRunOut> = run.map(Into::into);
+    // Accessibility findings are shown again next to the previews they were found in.
+    let a11y: Vec<serde_json::Value> = run
+        .as_ref()
+        .and_then(|r| r.report.get("findings"))
+        .and_then(serde_json::Value::as_array)
+        .map(|all| {
+            all.iter()
+                .filter(|f| {
+                    f.get("rule")
+                        .and_then(serde_json::Value::as_str)
+                        .is_some_and(|r| r.starts_with("a11y"))
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let policies: Vec<String> = keel_store::documents::list(&state.store, Some("QualityPolicy"))
+        .await?
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
     let mut frame = Frame::new(state, caller, "Email & page checks", "/checks");
     frame.errors = errors;
-    Ok(state.pages.render("checks.html", minijinja::context! { runs, run, previews, form, ..minijinja::Value::from_serialize(&frame) }))
+    Ok(state.pages.render("checks.html", minijinja::context! { runs, run, previews, a11y, policies, form, ..minijinja::Value::from_serialize(&frame) }))
 }
 
 async fn page(State(state): State<AppState>, PageCaller(caller): PageCaller) -> PageResult {
@@ -148,11 +169,15 @@ async fn submit(
     };
     let is_page = field("kind") == "page";
     let content = field("content");
-    let form = serde_json::json!({"kind": field("kind"), "name": field("name"), "content": content, "policy": field("policy")});
+    let a11y = field("a11y") == "on";
+    let form = serde_json::json!({"kind": field("kind"), "name": field("name"), "content": content,
+        "policy": field("policy"), "policy_name": field("policy_name"), "a11y": a11y, "submitted": true});
     let req = CheckRequest {
         name: Some(field("name")),
         content: content.clone(),
         policy: Some(field("policy")),
+        policy_name: Some(field("policy_name")),
+        a11y: a11y && std::path::Path::new(crate::api::checks::CHROMIUM).exists(),
     };
     match run_and_store(&state, &caller, is_page, req).await {
         Ok(run) => {

@@ -33,6 +33,51 @@ pub struct CheckEmailArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    a11y: A11yArgs,
+}
+
+/// The accessibility options shared by both commands.
+#[derive(Debug, clap::Args)]
+pub struct A11yArgs {
+    /// Also render each input in headless Chromium and run axe-core in it (findings `a11y.*`).
+    #[arg(long)]
+    a11y: bool,
+    /// The Chromium binary for `--a11y`.
+    #[arg(long, default_value = "/usr/bin/chromium")]
+    browser: PathBuf,
+}
+
+impl A11yArgs {
+    /// Adds axe-core findings for `html` to a report when `--a11y` is on.
+    fn add(
+        &self,
+        report: &mut Report,
+        html: &[u8],
+        target: keel_checks::axe::Target,
+        policy: &Policy,
+        input: &str,
+    ) -> anyhow::Result<()> {
+        if !self.a11y {
+            return Ok(());
+        }
+        let width = match target {
+            keel_checks::axe::Target::Email => 600,
+            keel_checks::axe::Target::Page => 1280,
+        };
+        let json = keel_preview::accessibility(
+            &self.browser,
+            html,
+            &keel_checks::axe::run_options(target),
+            width,
+            std::time::Duration::from_secs(120),
+        )
+        .with_context(|| format!("accessibility check of {input}"))?;
+        let violations = keel_checks::axe::parse_results(&json)
+            .with_context(|| format!("accessibility check of {input}"))?;
+        report.extend(keel_checks::axe::findings(html, &violations, policy));
+        Ok(())
+    }
 }
 
 /// Arguments of `keel check-page`.
@@ -47,6 +92,8 @@ pub struct CheckPageArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    a11y: A11yArgs,
 }
 
 fn load_policy(path: Option<&PathBuf>, clients: &[String]) -> anyhow::Result<Policy> {
@@ -82,12 +129,20 @@ pub fn run_email(args: CheckEmailArgs) -> anyhow::Result<ExitCode> {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("eml"))
             || keel_checks::looks_like_message(&bytes);
+        let name = file.display().to_string();
         let report = if is_eml {
+            // The rendered HTML part of a message is checked through its own .html export.
+            if args.a11y.a11y {
+                eprintln!("note: --a11y skips {name}: export the HTML part to check it");
+            }
             keel_checks::check_message(&bytes, &policy)
         } else {
-            keel_checks::check_email(&bytes, &policy)
+            let mut report = keel_checks::check_email(&bytes, &policy);
+            let target = keel_checks::axe::Target::Email;
+            args.a11y.add(&mut report, &bytes, target, &policy, &name)?;
+            report
         };
-        Ok((file.display().to_string(), report))
+        Ok((name, report))
     })?;
     print(&reports, args.format)
 }
@@ -130,13 +185,17 @@ pub fn run_page(args: CheckPageArgs) -> anyhow::Result<ExitCode> {
     let policy = load_policy(args.policy.as_ref(), &[])?;
     let mut reports = Vec::new();
     for input in &args.inputs {
-        let report = if input.starts_with("http://") || input.starts_with("https://") {
+        let (mut report, bytes) = if input.starts_with("http://") || input.starts_with("https://") {
             let (bytes, charset) = fetch(input)?;
-            keel_checks::check_page_with(&bytes, Some(input), charset.as_deref(), &policy)
+            let report =
+                keel_checks::check_page_with(&bytes, Some(input), charset.as_deref(), &policy);
+            (report, bytes)
         } else {
             let bytes = std::fs::read(input).with_context(|| format!("cannot read {input}"))?;
-            keel_checks::check_page(&bytes, &policy)
+            (keel_checks::check_page(&bytes, &policy), bytes)
         };
+        let target = keel_checks::axe::Target::Page;
+        args.a11y.add(&mut report, &bytes, target, &policy, input)?;
         reports.push((input.clone(), report));
     }
     print(&reports, args.format)
@@ -171,7 +230,9 @@ fn fetch(url: &str) -> anyhow::Result<(Vec<u8>, Option<String>)> {
 }
 
 fn print(reports: &[(String, Report)], format: Format) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
+    // Stdout is line-buffered and compact JSON has no newlines: without a buffer of our own,
+    // every small write searches for one and goes to the OS.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     match format {
         Format::Json => {
             // Pretty for people, compact for pipes (reports can be large).
@@ -190,6 +251,7 @@ fn print(reports: &[(String, Report)], format: Format) -> anyhow::Result<ExitCod
         )?,
         Format::Text => text(&mut out, reports, std::io::stdout().is_terminal())?,
     }
+    out.flush()?;
     let failed = reports.iter().any(|(_, r)| r.has_errors());
     Ok(if failed {
         ExitCode::from(1)
