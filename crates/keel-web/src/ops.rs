@@ -10,6 +10,7 @@ use keel_store::{Actor, Store, StoreError};
 pub fn registry() -> Registry {
     let mut registry = Registry::new();
     keel_catalog::register(&mut registry);
+    keel_contacts::kinds::register(&mut registry);
     registry
 }
 

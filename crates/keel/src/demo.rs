@@ -93,6 +93,7 @@ pub async fn seed_if_empty(store: &Store) -> anyhow::Result<()> {
         }
         seed_events(store).await?;
         seed_stack(store).await?;
+        crate::demo_contacts::seed(store).await?;
         println!(
             "Created the demo workspace for Halyard Outdoor ({} people, {} teams).",
             PEOPLE.len(),

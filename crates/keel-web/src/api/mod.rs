@@ -8,6 +8,7 @@ pub mod access;
 pub mod audit;
 pub mod catalog;
 pub mod checks;
+pub mod contacts;
 pub mod events;
 pub mod ingest;
 pub mod jobs;
@@ -118,6 +119,7 @@ impl Modify for Security {
         (name = "catalog", description = "The martech stack: tools, integrations, contracts, scorecards, audits, impact"),
         (name = "checks", description = "Pre-send email and pre-launch page checks"),
         (name = "events", description = "Event sources and ingested events"),
+        (name = "contacts", description = "Contacts and accounts: imports, quarantine, duplicates, merges, hygiene, quality, segments, MQL hand-offs"),
         (name = "ingestion", description = "Segment-compatible tracking API (write-key authentication)"),
     )
 )]
@@ -136,4 +138,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(crate::metrics::router())
         .merge(webhooks::router())
         .merge(ops::router())
+        .merge(contacts::router())
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod catalog;
 mod checks;
+mod contacts;
 mod events;
 mod session;
 
@@ -236,4 +237,5 @@ pub fn router() -> Router<AppState> {
         .merge(events::router())
         .merge(catalog::router())
         .merge(checks::router())
+        .merge(contacts::router())
 }
