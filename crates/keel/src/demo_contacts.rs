@@ -307,7 +307,7 @@ async fn measure_quality(store: &Store, actor: &Actor, days_ago: i64) -> anyhow:
 /// Seeds Halyard's contact data (called once, into an empty database).
 pub async fn seed(store: &Store) -> anyhow::Result<()> {
     let actor = Actor::System("demo");
-    let mut rng = Lcg(0x4841_4c59_4152_44);
+    let mut rng = Lcg(0x0048_414c_5941_5244);
 
     // Ops as code: the contract, the scoring model and a few segments.
     let doc = |kind: &str, yaml: &str| -> anyhow::Result<DesiredDocument> {
