@@ -50,7 +50,7 @@ pub struct Metadata {
 }
 
 /// The body of a data contract: one object and its fields.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractSpec {
     /// `contact` or `account`.
@@ -70,7 +70,7 @@ pub struct ContractSpec {
 }
 
 /// One field of a contract.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FieldSpec {
     /// Field name, lower snake_case.

@@ -61,6 +61,12 @@ pub enum ContactsError {
     /// Routing found nobody to assign the lead to.
     #[error("no sales rep is available to route `{0}` to")]
     NoRep(String),
+    /// The matching engine refused its configuration or input.
+    #[error("duplicate matching failed: {0}")]
+    Match(String),
+    /// The business calendar of a clock is unusable.
+    #[error("business calendar: {0}")]
+    Calendar(String),
 }
 
 fn join_problems(problems: &[Problem]) -> String {

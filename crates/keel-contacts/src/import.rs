@@ -102,6 +102,28 @@ impl Layout {
         }
     }
 
+    /// Parses a layout name; singular and plural spellings are both accepted
+    /// (`hubspot-contact` and `hubspot-contacts`, `marketo-lead` and `marketo-leads`).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name.trim().to_lowercase().as_str() {
+            "salesforce-lead" | "salesforce-leads" => Self::SalesforceLead,
+            "salesforce-contact" | "salesforce-contacts" => Self::SalesforceContact,
+            "hubspot-contact" | "hubspot-contacts" => Self::HubspotContacts,
+            "marketo-lead" | "marketo-leads" => Self::MarketoLeads,
+            _ => return None,
+        })
+    }
+
+    /// The layout's name as written on the command line and in the API.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SalesforceLead => "salesforce-lead",
+            Self::SalesforceContact => "salesforce-contact",
+            Self::HubspotContacts => "hubspot-contact",
+            Self::MarketoLeads => "marketo-lead",
+        }
+    }
+
     /// The layout's field map.
     pub fn field_map(self) -> Result<FieldMap, ContactsError> {
         FieldMap::from_yaml(self.yaml())
@@ -109,6 +131,14 @@ impl Layout {
 }
 
 impl FieldMap {
+    /// The default contract of the object this map fills.
+    pub fn default_contract(&self) -> Result<CompiledContract, ContactsError> {
+        match self.spec.object.as_str() {
+            "account" => crate::contract::default_account_contract(),
+            _ => crate::contract::default_contact_contract(),
+        }
+    }
+
     /// Parses a field map from YAML.
     pub fn from_yaml(text: &str) -> Result<Self, ContactsError> {
         serde_yaml::from_str(text).map_err(|e| ContactsError::Parse {

@@ -8,16 +8,20 @@
 //!   normalisation; turning a raw row into a clean record or every reason it is rejected.
 //! - [`import`]: field maps for Salesforce, HubSpot, Marketo and user layouts, header checks,
 //!   encoding detection, quarantine and idempotency keys.
+//! - [`dedupe`]: real-time duplicate checks with the matching engine (merge / review / separate).
 //! - [`merge`]: survivorship rules, merge with conflicts reported, and exact un-merge.
 //! - [`hygiene`]: role and disposable addresses, suppression, sunset policy, data quality scores.
 //! - [`lifecycle`], [`scoring`], [`routing`]: stages as a governed state machine, lead scoring
 //!   with decay and explanations, MQL detection, assignment to sales and lead-quality reports.
+//! - [`kinds`]: the ops-as-code kinds (`DataContract`, `ScoringModel`, `Segment`).
 //! - [`segment`]: saved audience definitions and their in-memory evaluator.
 
 pub mod contract;
+pub mod dedupe;
 pub mod error;
 pub mod hygiene;
 pub mod import;
+pub mod kinds;
 pub mod lifecycle;
 pub mod merge;
 pub mod normalise;

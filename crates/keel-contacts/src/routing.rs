@@ -200,3 +200,43 @@ pub fn lead_quality_report(feedback: &[LeadFeedback]) -> Vec<SourceQuality> {
     });
     out
 }
+
+/// The acceptance SLA of an MQL hand-off: sales has this much business time to accept or
+/// reject a lead.
+pub const ACCEPTANCE_BUSINESS_HOURS: i64 = 24;
+
+/// The business calendar the acceptance clock runs on when none is configured: Monday to
+/// Friday, 09:00–17:00 US Eastern.
+pub fn default_sales_calendar() -> keel_calendar::BusinessCalendarSpec {
+    let day = || vec!["09:00-17:00".to_string()];
+    keel_calendar::BusinessCalendarSpec {
+        timezone: "America/New_York".into(),
+        hours: keel_calendar::WeekHours {
+            monday: day(),
+            tuesday: day(),
+            wednesday: day(),
+            thursday: day(),
+            friday: day(),
+            saturday: Vec::new(),
+            sunday: Vec::new(),
+        },
+        holidays: Vec::new(),
+    }
+}
+
+/// When a hand-off started at `started_at` is due: [`ACCEPTANCE_BUSINESS_HOURS`] of business
+/// time later on `calendar`.
+pub fn acceptance_due(
+    calendar: &keel_calendar::BusinessCalendarSpec,
+    started_at: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, ContactsError> {
+    let compiled = calendar
+        .compile()
+        .map_err(|e| ContactsError::Calendar(e.to_string()))?;
+    compiled
+        .add_business_time(
+            started_at,
+            chrono::TimeDelta::hours(ACCEPTANCE_BUSINESS_HOURS),
+        )
+        .map_err(|e| ContactsError::Calendar(e.to_string()))
+}

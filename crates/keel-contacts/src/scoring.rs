@@ -15,6 +15,9 @@ use crate::segment::Filter;
 /// The `kind` of a scoring model document.
 pub const KIND: &str = "ScoringModel";
 
+/// The shipped default lead-scoring model (YAML).
+pub const DEFAULT_MODEL: &str = include_str!("../contracts/lead-scoring.yaml");
+
 /// Something a person did (an email click, a form fill, a webinar attended).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -40,7 +43,7 @@ pub struct ScoringModel {
 }
 
 /// The body of a scoring model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScoringSpec {
     /// Attribute rules: when the filter matches the record, add the points.
@@ -56,7 +59,7 @@ pub struct ScoringSpec {
 }
 
 /// Points for an attribute.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FitRule {
     /// Shown in explanations.
@@ -68,7 +71,7 @@ pub struct FitRule {
 }
 
 /// Points for an event kind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EngagementRule {
     /// Shown in explanations.

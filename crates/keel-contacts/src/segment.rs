@@ -31,7 +31,7 @@ pub struct Segment {
 }
 
 /// The body of a segment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentSpec {
     /// `contact` or `account`.

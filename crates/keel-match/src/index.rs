@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::blocking::BlockingRule;
 use crate::error::MatchError;
-use crate::model::{Model, Scorer, probability};
+use crate::model::{Explanation, Model, Scorer, probability};
 use crate::records::{RawRecord, Records, RecordsBuilder};
 
 /// A possible match for a queried record.
@@ -138,6 +138,19 @@ impl MatchIndex {
                 .then(a.index.cmp(&b.index))
         });
         Ok(out)
+    }
+
+    /// The full waterfall of a queried record (raw values in field order) against the indexed
+    /// record at `index`, with the same term frequencies the query used.
+    pub fn explain(&self, values: Vec<String>, index: usize) -> Result<Explanation, MatchError> {
+        let q = self.standardise_one(values)?;
+        if index >= self.records.len() {
+            return Err(MatchError::Config(vec![crate::config::Problem {
+                path: "index".into(),
+                message: format!("no indexed record {index}"),
+            }]));
+        }
+        Ok(self.scorer.explain(&q, 0, &self.records, index))
     }
 
     /// Adds a record to the index (after matching it, for example), returning its index.

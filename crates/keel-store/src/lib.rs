@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod checks;
+pub mod contacts;
 mod db;
 pub mod documents;
 pub mod events;

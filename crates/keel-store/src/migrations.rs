@@ -439,6 +439,154 @@ CREATE TABLE eligibility_runs (
 );
 "#,
     },
+    Migration {
+        version: 8,
+        name: "contacts and accounts, imports, quarantine, duplicates, merges, hygiene, lifecycle, hand-offs",
+        sql: r#"
+CREATE TABLE contact_records (
+    id TEXT PRIMARY KEY,
+    object TEXT NOT NULL,
+    email TEXT,
+    name TEXT NOT NULL,
+    company TEXT,
+    source TEXT NOT NULL,
+    source_id TEXT,
+    lifecycle_stage TEXT NOT NULL,
+    score {real} NOT NULL DEFAULT 0,
+    owner TEXT,
+    suppressed BOOLEAN NOT NULL DEFAULT FALSE,
+    suppression_reason TEXT,
+    merged_into TEXT,
+    last_engaged_at {ts},
+    record TEXT NOT NULL,
+    revision {int} NOT NULL,
+    created_at {ts} NOT NULL,
+    updated_at {ts} NOT NULL
+);
+CREATE INDEX contact_records_email ON contact_records(email);
+CREATE INDEX contact_records_object ON contact_records(object, merged_into);
+CREATE INDEX contact_records_stage ON contact_records(lifecycle_stage);
+CREATE TABLE contact_imports (
+    id {id},
+    file_name TEXT NOT NULL,
+    layout TEXT NOT NULL,
+    status TEXT NOT NULL,
+    rows_read {int} NOT NULL DEFAULT 0,
+    accepted {int} NOT NULL DEFAULT 0,
+    updated {int} NOT NULL DEFAULT 0,
+    quarantined {int} NOT NULL DEFAULT 0,
+    unchanged {int} NOT NULL DEFAULT 0,
+    merged {int} NOT NULL DEFAULT 0,
+    queued_for_review {int} NOT NULL DEFAULT 0,
+    check_duplicates BOOLEAN NOT NULL DEFAULT TRUE,
+    error TEXT,
+    content {bytes},
+    job_id {int},
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL,
+    finished_at {ts}
+);
+CREATE TABLE contact_import_keys (
+    key TEXT PRIMARY KEY,
+    import_id {int} NOT NULL,
+    record_id TEXT
+);
+CREATE TABLE contact_quarantine (
+    id {id},
+    import_id {int} NOT NULL REFERENCES contact_imports(id),
+    row_number {int} NOT NULL,
+    line {int},
+    raw_key TEXT NOT NULL UNIQUE,
+    raw {json} NOT NULL,
+    reasons {json} NOT NULL,
+    resolved BOOLEAN NOT NULL DEFAULT FALSE,
+    record_id TEXT,
+    created_at {ts} NOT NULL,
+    resolved_at {ts},
+    resolved_by TEXT
+);
+CREATE INDEX contact_quarantine_import ON contact_quarantine(import_id, resolved);
+CREATE TABLE contact_duplicates (
+    id {id},
+    left_id TEXT NOT NULL,
+    right_id TEXT NOT NULL,
+    probability {real} NOT NULL,
+    explanation {json} NOT NULL,
+    status TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    created_at {ts} NOT NULL,
+    decided_at {ts},
+    decided_by TEXT,
+    UNIQUE (left_id, right_id)
+);
+CREATE INDEX contact_duplicates_status ON contact_duplicates(status);
+CREATE TABLE contact_merges (
+    id {id},
+    survivor_id TEXT NOT NULL,
+    absorbed_id TEXT NOT NULL,
+    merge_record TEXT NOT NULL,
+    merged_revision {int} NOT NULL,
+    probability {real},
+    actor TEXT NOT NULL,
+    created_at {ts} NOT NULL,
+    undone_at {ts},
+    undone_by TEXT
+);
+CREATE INDEX contact_merges_survivor ON contact_merges(survivor_id);
+CREATE TABLE contact_hygiene (
+    id {id},
+    record_id TEXT,
+    email TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    source TEXT NOT NULL,
+    at {ts} NOT NULL
+);
+CREATE INDEX contact_hygiene_email ON contact_hygiene(email);
+CREATE TABLE contact_lifecycle (
+    id {id},
+    record_id TEXT NOT NULL,
+    from_stage TEXT,
+    to_stage TEXT NOT NULL,
+    reason TEXT,
+    actor TEXT NOT NULL,
+    at {ts} NOT NULL
+);
+CREATE INDEX contact_lifecycle_record ON contact_lifecycle(record_id);
+CREATE TABLE contact_handoffs (
+    id {id},
+    record_id TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    score {real} NOT NULL,
+    status TEXT NOT NULL,
+    started_at {ts} NOT NULL,
+    due_at {ts} NOT NULL,
+    decided_at {ts},
+    reason TEXT,
+    decided_by TEXT
+);
+CREATE INDEX contact_handoffs_status ON contact_handoffs(status);
+CREATE TABLE contact_quality (
+    id {id},
+    at {ts} NOT NULL,
+    object TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    name TEXT NOT NULL,
+    completeness {real},
+    validity {real},
+    uniqueness {real},
+    freshness {real}
+);
+CREATE INDEX contact_quality_at ON contact_quality(at);
+CREATE TABLE contact_engagement (
+    id {id},
+    record_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    at {ts} NOT NULL
+);
+CREATE INDEX contact_engagement_record ON contact_engagement(record_id);
+"#,
+    },
 ];
 
 /// Turns a migration's placeholders into the column types of `backend`.

@@ -13,6 +13,7 @@ pub fn registry() -> Registry {
     keel_work::register(&mut registry);
     keel_consent::kinds::register(&mut registry);
     keel_checks::register(&mut registry);
+    keel_contacts::kinds::register(&mut registry);
     registry
 }
 

@@ -33,6 +33,34 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("audits.html", include_str!("../templates/audits.html")),
     ("graph.html", include_str!("../templates/graph.html")),
     (
+        "contacts_list.html",
+        include_str!("../templates/contacts_list.html"),
+    ),
+    (
+        "contacts_record.html",
+        include_str!("../templates/contacts_record.html"),
+    ),
+    (
+        "contacts_imports.html",
+        include_str!("../templates/contacts_imports.html"),
+    ),
+    (
+        "contacts_import.html",
+        include_str!("../templates/contacts_import.html"),
+    ),
+    (
+        "contacts_review.html",
+        include_str!("../templates/contacts_review.html"),
+    ),
+    (
+        "contacts_quality.html",
+        include_str!("../templates/contacts_quality.html"),
+    ),
+    (
+        "contacts_handoffs.html",
+        include_str!("../templates/contacts_handoffs.html"),
+    ),
+    (
         "catalog_new.html",
         include_str!("../templates/catalog_new.html"),
     ),
@@ -202,6 +230,30 @@ pub const AREAS: &[(&str, &str, &str, Action)] = &[
         "Tag registry",
         "/consent/tags",
         Action::PrivacyManage,
+    ("Contacts", "Contacts", "/contacts", Action::ContactsRead),
+    (
+        "Contacts",
+        "Imports",
+        "/contacts/imports",
+        Action::ContactsRead,
+    ),
+    (
+        "Contacts",
+        "Duplicates",
+        "/contacts/duplicates",
+        Action::ContactsRead,
+    ),
+    (
+        "Contacts",
+        "Data quality",
+        "/contacts/quality",
+        Action::ContactsRead,
+    ),
+    (
+        "Contacts",
+        "MQL hand-offs",
+        "/contacts/handoffs",
+        Action::SalesHandoff,
     ),
     ("Admin", "People", "/admin/users", Action::UsersManage),
     (

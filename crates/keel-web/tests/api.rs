@@ -136,6 +136,43 @@ fn role_table() -> Vec<(&'static str, &'static str, Option<Value>, Vec<Role>)> {
         ("GET", "/api/v1/jobs/1", None, vec![Admin, Ops]),
         ("POST", "/api/v1/jobs/1/retry", None, vec![Admin]),
         ("POST", "/api/v1/jobs/1/cancel", None, vec![Admin]),
+        (
+            "GET",
+            "/api/v1/contacts",
+            None,
+            vec![Admin, Ops, Privacy, Sales],
+        ),
+        (
+            "GET",
+            "/api/v1/contacts/duplicates",
+            None,
+            vec![Admin, Ops, Privacy, Sales],
+        ),
+        (
+            "POST",
+            "/api/v1/contacts/hygiene",
+            Some(json!({"email": "x@example.com", "kind": "hard_bounce"})),
+            vec![Admin, Ops],
+        ),
+        (
+            "POST",
+            "/api/v1/contacts/duplicates/1/decision",
+            Some(json!({"decision": "skip"})),
+            vec![Admin, Ops],
+        ),
+        (
+            "POST",
+            "/api/v1/contacts/quarantine/1/resubmit",
+            Some(json!({"cells": {}})),
+            vec![Admin, Ops],
+        ),
+        ("GET", "/api/v1/contacts/handoffs", None, vec![Admin, Sales]),
+        (
+            "POST",
+            "/api/v1/contacts/handoffs/1/decision",
+            Some(json!({"accept": true})),
+            vec![Admin, Sales],
+        ),
     ]
 }
 

@@ -97,6 +97,7 @@ pub async fn seed_if_empty(store: &Store) -> anyhow::Result<()> {
         seed_stack(store).await?;
         work::seed(store).await?;
         crate::demo_privacy::seed(store).await?;
+        crate::demo_contacts::seed(store).await?;
         println!(
             "Created the demo workspace for Halyard Outdoor ({} people, {} teams).",
             PEOPLE.len(),

@@ -5,6 +5,7 @@
 
 mod cmd;
 mod demo;
+mod demo_contacts;
 mod demo_privacy;
 
 use clap::{Parser, Subcommand};
@@ -55,6 +56,9 @@ enum Command {
     CheckPage(cmd::checks::CheckPageArgs),
     /// Validate an ops-as-code directory (YAML) and report every problem with file and line.
     Check(cmd::manifests::CheckArgs),
+    /// Contact data: imports with quarantine and duplicate checks, and the contact jobs.
+    #[command(subcommand)]
+    Contacts(cmd::contacts::ContactsCommand),
     /// Consent strings: decode IAB TCF v2.2 and GPP strings.
     #[command(subcommand)]
     Consent(cmd::consent::ConsentCommand),
@@ -85,6 +89,7 @@ fn main() -> std::process::ExitCode {
         Command::CheckPage(args) => cmd::checks::run_page(args),
         Command::Consent(command) => cmd::consent::run(command),
         Command::Policy(command) => cmd::work::policy(command),
+        Command::Contacts(command) => cmd::contacts::run(command),
         Command::Check(args) => cmd::manifests::run_check(args),
         Command::Eligibility(args) => cmd::privacy::eligibility(args),
     };

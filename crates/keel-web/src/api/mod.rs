@@ -8,6 +8,7 @@ pub mod access;
 pub mod audit;
 pub mod catalog;
 pub mod checks;
+pub mod contacts;
 pub mod events;
 pub mod ingest;
 pub mod jobs;
@@ -120,6 +121,7 @@ impl Modify for Security {
         (name = "catalog", description = "The martech stack: tools, integrations, contracts, scorecards, audits, impact"),
         (name = "checks", description = "Pre-send email and pre-launch page checks"),
         (name = "events", description = "Event sources and ingested events"),
+        (name = "contacts", description = "Contacts and accounts: imports, quarantine, duplicates, merges, hygiene, quality, segments, MQL hand-offs"),
         (name = "ingestion", description = "Segment-compatible tracking API (write-key authentication)"),
         (name = "privacy", description = "Consent ledger, suppressions, eligibility, subject requests, retention, tag registry"),
     )
@@ -141,4 +143,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(ops::router())
         .merge(work::router())
         .merge(privacy::router())
+        .merge(contacts::router())
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod catalog;
 mod checks;
+mod contacts;
 mod events;
 pub mod privacy;
 mod session;
@@ -240,4 +241,5 @@ pub fn router() -> Router<AppState> {
         .merge(checks::router())
         .merge(work::router())
         .merge(privacy::router())
+        .merge(contacts::router())
 }

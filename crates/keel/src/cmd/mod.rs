@@ -4,6 +4,7 @@ pub mod access;
 pub mod attribution;
 pub mod checks;
 pub mod consent;
+pub mod contacts;
 pub mod events;
 pub mod manifests;
 pub mod matching;

@@ -84,6 +84,7 @@ pub fn migrate(args: DbArgs) -> anyhow::Result<ExitCode> {
 /// Registers every kind of background job the server runs.
 pub fn register_jobs(runner: &mut Runner) {
     super::privacy::register_jobs(runner);
+    super::contacts::register_jobs(runner);
     runner.register("sessions.purge", |ctx| async move {
         keel_store::accounts::purge_expired_sessions(&ctx.store)
             .await
@@ -120,6 +121,7 @@ pub fn register_jobs(runner: &mut Runner) {
 async fn ensure_schedules(store: &keel_store::Store) -> anyhow::Result<()> {
     use chrono::Duration;
     use keel_store::jobs::ensure_schedule;
+    super::contacts::ensure_schedules(store).await?;
     ensure_schedule(
         store,
         "hourly-session-cleanup",
