@@ -45,15 +45,16 @@ def main():
     args = sys.argv[2:]
     for i in range(0, len(args), 4):
         name, pairs, clusters, timefile = args[i : i + 4]
-        wall, rss_kb = open(timefile).read().split()[-2:]
+        # GNU time line: wall seconds, peak resident KB, user seconds, system seconds.
+        wall, rss_kb, user, system = open(timefile).read().split()[-4:]
         pw, cl, n = evaluate(truth, pairs, clusters)
-        rows.append((name, pw, cl, n, float(wall), int(rss_kb) / 1024))
-    print(f"{'tool':<8} {'pair P':>7} {'pair R':>7} {'pair F1':>7} {'clus P':>7} {'clus R':>7} {'clus F1':>7} {'clusters':>9} {'wall s':>8} {'peak MB':>8}")
-    for name, pw, cl, n, wall, mb in rows:
-        print(f"{name:<8} {pw[0]:7.4f} {pw[1]:7.4f} {pw[2]:7.4f} {cl[0]:7.4f} {cl[1]:7.4f} {cl[2]:7.4f} {n:9d} {wall:8.1f} {mb:8.0f}")
+        rows.append((name, pw, cl, n, float(wall), float(user) + float(system), int(rss_kb) / 1024))
+    print(f"{'tool':<8} {'pair P':>7} {'pair R':>7} {'pair F1':>7} {'clus P':>7} {'clus R':>7} {'clus F1':>7} {'clusters':>9} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}")
+    for name, pw, cl, n, wall, cpu, mb in rows:
+        print(f"{name:<8} {pw[0]:7.4f} {pw[1]:7.4f} {pw[2]:7.4f} {cl[0]:7.4f} {cl[1]:7.4f} {cl[2]:7.4f} {n:9d} {wall:8.1f} {cpu:8.1f} {mb:8.0f}")
     if len(rows) == 2:
-        (_, _, _, _, w0, m0), (_, _, _, _, w1, m1) = rows
-        print(f"ratios {rows[1][0]}/{rows[0][0]}: time {w1 / w0:.1f}x, peak memory {m1 / m0:.1f}x; "
+        (_, _, _, _, w0, c0, m0), (_, _, _, _, w1, c1, m1) = rows
+        print(f"ratios {rows[1][0]}/{rows[0][0]}: wall time {w1 / w0:.1f}x, CPU time {c1 / c0:.1f}x, peak memory {m1 / m0:.1f}x; "
               f"F1 pairwise {rows[0][1][2]:.4f} vs {rows[1][1][2]:.4f}, clusters {rows[0][2][2]:.4f} vs {rows[1][2][2]:.4f}")
 
 

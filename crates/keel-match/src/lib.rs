@@ -70,7 +70,14 @@ pub fn block(records: &Records, spec: &MatchSpec) -> Result<blocking::Blocks, Ma
 /// comparisons of other fields, and the estimates are averaged. Rules on shared attributes are
 /// not used for training because their candidates are dominated by colleagues and relatives,
 /// whom EM would otherwise learn as the "match" class. Finally the prior is estimated by EM over
-/// all candidates with m and u fixed. `labels` are optional known pairs, used in every session.
+/// all candidates with m and u fixed.
+///
+/// `labels` are optional known pairs (record indices). They do not enter EM, where a few
+/// hundred pairs would be drowned by a million unlabelled ones and would bias the prior (they
+/// are not a random sample of candidates). Instead labelled matches are blended into the
+/// m-probabilities as observations on top of the EM estimate ([`model::blend_labelled_matches`]);
+/// the prior is then estimated by EM with m and u fixed. Labelled non-matches are checked and
+/// counted but change nothing: see [`model::blend_labelled_matches`] for why.
 pub fn train(
     records: &Records,
     spec: &MatchSpec,
@@ -78,6 +85,16 @@ pub fn train(
     labels: &[Label],
     options: &TrainOptions,
 ) -> Result<Model, MatchError> {
+    if let Some(l) = labels
+        .iter()
+        .find(|l| l.a >= records.len() || l.b >= records.len())
+    {
+        return Err(MatchError::UnknownId(format!(
+            "record #{} (there are {} records)",
+            l.a.max(l.b),
+            records.len()
+        )));
+    }
     let mut model = Model::initial(spec);
     model::estimate_u(&mut model, records, options.u_pairs, options.seed);
     let comparisons = compare::Comparison::all(&spec.fields);
@@ -151,7 +168,7 @@ pub fn train(
         iterations += model::train_em(
             &mut session,
             &patterns,
-            &labelled,
+            &[],
             &trainable,
             options.max_iterations,
         )?;
@@ -172,6 +189,7 @@ pub fn train(
             }
         }
     }
+    let matches = model::blend_labelled_matches(&mut model, &labelled, model::LABEL_PRIOR_STRENGTH);
     let patterns = model::sample_patterns(
         &comparisons,
         records,
@@ -180,13 +198,12 @@ pub fn train(
         options.em_pairs,
         options.seed,
     );
-    model::train_em(
-        &mut model,
-        &patterns,
-        &labelled,
-        &vec![false; comparisons.len()],
-        options.max_iterations,
-    )?;
+    let fixed = vec![false; comparisons.len()];
+    model::train_em(&mut model, &patterns, &[], &fixed, options.max_iterations)?;
+    model.labels = model::LabelUse {
+        matches,
+        non_matches: labels.len() - matches,
+    };
     model.em_iterations += iterations;
     model.em_pairs = em_pairs;
     Ok(model)

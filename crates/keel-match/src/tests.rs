@@ -41,10 +41,20 @@ struct Outcome {
     colleague_or_relative_candidates: usize,
 }
 
+impl Outcome {
+    fn f1(&self) -> f64 {
+        2.0 * self.precision * self.recall / (self.precision + self.recall).max(1e-12)
+    }
+}
+
 fn evaluate(spec: &MatchSpec, leads: &[Lead]) -> (Outcome, Model) {
+    evaluate_with(spec, leads, &[])
+}
+
+fn evaluate_with(spec: &MatchSpec, leads: &[Lead], labels: &[Label]) -> (Outcome, Model) {
     let recs = records(spec, leads);
     let blocks = block(&recs, spec).unwrap();
-    let model = train(&recs, spec, &blocks, &[], &quick()).unwrap();
+    let model = train(&recs, spec, &blocks, labels, &quick()).unwrap();
     let (links, _) = score(&recs, &model, &blocks, f64::NEG_INFINITY, &|_| {}).unwrap();
     let min = weight_of(spec.threshold);
     let truth = |a: u32, b: u32| leads[a as usize].entity == leads[b as usize].entity;
@@ -99,6 +109,96 @@ fn finds_duplicates_without_merging_colleagues_or_relatives() {
     assert!(g.colleague_or_relative_candidates > 1000);
     assert!(g.colleague_or_relative_false_links * 100 < g.colleague_or_relative_candidates);
     assert!(g.colleague_or_relative_false_links * 20 < s.colleague_or_relative_false_links);
+}
+
+/// Labels as a reviewer would give them: `n` known duplicates, and `n` look-alikes that are not
+/// (colleagues at one company, or people at one address), taken from the generated truth.
+fn reviewed_labels(leads: &[Lead], n: usize) -> Vec<Label> {
+    let mut first_of: rustc_hash::FxHashMap<u32, usize> = Default::default();
+    let mut labels = Vec::new();
+    for (i, l) in leads.iter().enumerate() {
+        match first_of.get(&l.entity) {
+            Some(&j) if labels.len() < n => labels.push(Label {
+                a: j,
+                b: i,
+                is_match: true,
+            }),
+            Some(_) => {}
+            None => {
+                first_of.insert(l.entity, i);
+            }
+        }
+    }
+    let mut by_place: rustc_hash::FxHashMap<&str, usize> = Default::default();
+    let mut non_matches = 0;
+    for (i, l) in leads.iter().enumerate() {
+        for key in [&l.values[4], &l.values[5]] {
+            if key.is_empty() || non_matches >= n {
+                continue;
+            }
+            match by_place.get(key.as_str()) {
+                Some(&j) if leads[j].entity != l.entity => {
+                    labels.push(Label {
+                        a: j,
+                        b: i,
+                        is_match: false,
+                    });
+                    non_matches += 1;
+                }
+                Some(_) => {}
+                None => {
+                    by_place.insert(key, i);
+                }
+            }
+        }
+    }
+    labels
+}
+
+#[test]
+fn labelled_pairs_improve_the_model() {
+    let leads = generate(4000, 11);
+    let spec = spec();
+    let (without, _) = evaluate(&spec, &leads);
+    let labels = reviewed_labels(&leads, 150);
+    assert_eq!(labels.iter().filter(|l| l.is_match).count(), 150);
+    assert_eq!(labels.iter().filter(|l| !l.is_match).count(), 150);
+    let (with, model) = evaluate_with(&spec, &leads, &labels);
+    eprintln!(
+        "without labels: precision {:.3} recall {:.3} F1 {:.3}; with 300 labels: precision {:.3} \
+         recall {:.3} F1 {:.3}",
+        without.precision,
+        without.recall,
+        without.f1(),
+        with.precision,
+        with.recall,
+        with.f1(),
+    );
+    assert_eq!(model.labels.matches, 150);
+    assert_eq!(model.labels.non_matches, 150);
+    // Measured: F1 0.892 without labels, 0.902 with them (precision 0.949 → 0.922, recall
+    // 0.841 → 0.883).
+    assert!(
+        with.f1() >= without.f1(),
+        "{} < {}",
+        with.f1(),
+        without.f1()
+    );
+}
+
+#[test]
+fn labels_with_unknown_records_are_rejected() {
+    let leads = generate(200, 3);
+    let spec = spec();
+    let recs = records(&spec, &leads);
+    let blocks = block(&recs, &spec).unwrap();
+    let bad = [Label {
+        a: 0,
+        b: 5000,
+        is_match: true,
+    }];
+    let err = train(&recs, &spec, &blocks, &bad, &quick()).unwrap_err();
+    assert!(matches!(err, MatchError::UnknownId(_)), "{err}");
 }
 
 #[test]

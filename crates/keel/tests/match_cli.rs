@@ -231,3 +231,186 @@ fn links_two_files() {
     let tp = rows.iter().filter(|x| truth[&x[0]] == truth[&x[1]]).count();
     assert!(tp as f64 / rows.len() as f64 > 0.6);
 }
+
+/// Pairwise F1 of a PAIRS.csv against the truth.
+fn pair_f1(pairs: &Path, truth: &HashMap<String, u32>) -> f64 {
+    let mut r = csv::Reader::from_path(pairs).unwrap();
+    let predicted: Vec<(String, String)> = r
+        .records()
+        .map(|x| x.unwrap())
+        .map(|x| (x[0].to_string(), x[1].to_string()))
+        .collect();
+    let tp = predicted
+        .iter()
+        .filter(|(a, b)| truth[a] == truth[b])
+        .count();
+    let mut sizes: HashMap<u32, usize> = HashMap::new();
+    for e in truth.values() {
+        *sizes.entry(*e).or_default() += 1;
+    }
+    let true_pairs: usize = sizes.values().map(|n| n * (n - 1) / 2).sum();
+    let precision = tp as f64 / predicted.len().max(1) as f64;
+    let recall = tp as f64 / true_pairs as f64;
+    2.0 * precision * recall / (precision + recall).max(1e-12)
+}
+
+/// A reviewer's labels from the truth: `n` duplicates and `n` colleagues or housemates who are
+/// different people.
+fn write_labels(path: &Path, n: usize, seed: u64, records: usize) {
+    let leads = generate(records, seed);
+    let mut w = csv::Writer::from_path(path).unwrap();
+    w.write_record(["id_l", "id_r", "is_match"]).unwrap();
+    let mut first_of: HashMap<u32, &str> = HashMap::new();
+    let mut matches = 0;
+    for l in &leads {
+        match first_of.get(&l.entity) {
+            Some(other) if matches < n => {
+                w.write_record([*other, l.id.as_str(), "1"]).unwrap();
+                matches += 1;
+            }
+            Some(_) => {}
+            None => {
+                first_of.insert(l.entity, &l.id);
+            }
+        }
+    }
+    let mut at_place: HashMap<&str, (u32, &str)> = HashMap::new();
+    let mut non_matches = 0;
+    for l in &leads {
+        for place in [&l.values[4], &l.values[5]] {
+            if place.is_empty() || non_matches >= n {
+                continue;
+            }
+            match at_place.get(place.as_str()) {
+                Some((entity, other)) if *entity != l.entity => {
+                    w.write_record([*other, l.id.as_str(), "false"]).unwrap();
+                    non_matches += 1;
+                }
+                Some(_) => {}
+                None => {
+                    at_place.insert(place, (l.entity, &l.id));
+                }
+            }
+        }
+    }
+    w.flush().unwrap();
+}
+
+#[test]
+fn labelled_pairs_improve_matching_and_bad_label_files_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("leads.csv");
+    let truth = write_leads(&input, 4000, 11);
+    let labels = dir.path().join("labels.csv");
+    write_labels(&labels, 150, 11, 4000);
+    let (plain, labelled) = (
+        dir.path().join("plain.csv"),
+        dir.path().join("labelled.csv"),
+    );
+    let run = |pairs: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "--input",
+            input.to_str().unwrap(),
+            "--id-column",
+            "id",
+            "--pairs",
+            pairs.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        keel(&args)
+    };
+    let out = run(&plain, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&labelled, &["--labels", labels.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("150 matches blended") && stderr.contains("non-matches checked"),
+        "{stderr}"
+    );
+    let (without, with) = (pair_f1(&plain, &truth), pair_f1(&labelled, &truth));
+    eprintln!("pairwise F1 without labels {without:.4}, with 300 labels {with:.4}");
+    assert!(with >= without, "F1 with labels {with} < without {without}");
+
+    // `keel match train` takes labels too; --model with --labels is refused (no training).
+    let model = dir.path().join("model.json");
+    let out = keel(&[
+        "train",
+        "--input",
+        input.to_str().unwrap(),
+        "--id-column",
+        "id",
+        "--labels",
+        labels.to_str().unwrap(),
+        "--save-model",
+        model.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved = std::fs::read_to_string(&model).unwrap();
+    assert!(saved.contains("\"matches\": 150"), "{saved}");
+    let out = run(
+        &dir.path().join("x.csv"),
+        &[
+            "--model",
+            model.to_str().unwrap(),
+            "--labels",
+            labels.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--labels"));
+
+    // Bad label files: the file, row and column are named; unknown ids name where they were
+    // looked up; nothing is written.
+    let bad_pairs = dir.path().join("bad_pairs.csv");
+    let cases: [(&str, &str, &[&str]); 5] = [
+        (
+            "cols.csv",
+            "id_l,id_r,label\nr0000000,r0000001,1\n",
+            &["cols.csv: row 1", "missing column `is_match`"],
+        ),
+        (
+            "value.csv",
+            "id_l,id_r,is_match\nr0000000,r0000001,1\nr0000000,r0000002,maybe\n",
+            &["value.csv: row 3, column `is_match`", "`maybe`"],
+        ),
+        (
+            "unknown.csv",
+            "id_l,id_r,is_match\nr0000000,nope,0\n",
+            &[
+                "unknown.csv: row 2, column `id_r`",
+                "unknown id `nope`",
+                "leads.csv",
+            ],
+        ),
+        (
+            "conflict.csv",
+            "id_l,id_r,is_match\nr0000000,r0000001,1\nr0000001,r0000000,0\n",
+            &["conflict.csv: row 3", "row 2"],
+        ),
+        (
+            "empty.csv",
+            "id_l,id_r,is_match\n",
+            &["empty.csv: no labelled pairs"],
+        ),
+    ];
+    for (name, body, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let out = run(&bad_pairs, &["--labels", path.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        for e in expected {
+            assert!(err.contains(e), "{name}: expected `{e}` in {err}");
+        }
+    }
+    assert!(!bad_pairs.exists(), "no output file is left behind");
+}

@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use keel_match::cluster::{cluster, stable_ids};
-use keel_match::{MatchSpec, Model, RawRecord, Records, RecordsBuilder, TrainOptions};
+use keel_match::{Label, MatchSpec, Model, RawRecord, Records, RecordsBuilder, TrainOptions};
 use rustc_hash::FxHashMap;
 
 /// Arguments of `keel match`.
@@ -51,6 +51,11 @@ struct InputArgs {
     /// Seed for sampling during training.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Labelled pairs (CSV with columns id_l,id_r,is_match; is_match is 1/0 or true/false) that
+    /// improve training: labelled matches refine the m-probabilities. With --link, id_l is a
+    /// record of --input and id_r one of --link.
+    #[arg(long)]
+    labels: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -115,6 +120,7 @@ struct Loaded {
     spec: MatchSpec,
     model: Option<Model>,
     records: Records,
+    labels: Vec<Label>,
 }
 
 fn read_header(path: &Path) -> anyhow::Result<Vec<String>> {
@@ -258,11 +264,160 @@ fn load(
             path.display()
         )])));
     }
+    let labels = match input.labels.as_deref() {
+        Some(l) => match read_labels(l, &records, path, input.link.as_deref())? {
+            Ok(labels) => labels,
+            Err(invalid) => return Ok(Err(invalid)),
+        },
+        None => Vec::new(),
+    };
     Ok(Ok(Loaded {
         spec,
         model,
         records,
+        labels,
     }))
+}
+
+/// Columns of a labels file.
+const LABEL_COLUMNS: [&str; 3] = ["id_l", "id_r", "is_match"];
+/// At most this many label problems are listed.
+const MAX_LABEL_PROBLEMS: usize = 20;
+
+/// Reads labelled pairs and resolves their ids to record indices. Every problem names the file,
+/// the row and the column; unknown ids name the file they were looked up in.
+fn read_labels(
+    path: &Path,
+    records: &Records,
+    input: &Path,
+    link: Option<&Path>,
+) -> anyhow::Result<Result<Vec<Label>, Invalid>> {
+    let header = read_header(path)?;
+    let missing: Vec<&str> = LABEL_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !header.iter().any(|h| h == c))
+        .collect();
+    if !missing.is_empty() {
+        return Ok(Err(Invalid(vec![format!(
+            "{}: row 1 (header): missing column{} {}; a labels file has the columns id_l,id_r,is_match (found: {})",
+            path.display(),
+            if missing.len() > 1 { "s" } else { "" },
+            missing
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            header.join(", ")
+        )])));
+    }
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap_or(0);
+    let (l_at, r_at, m_at) = (at("id_l"), at("id_r"), at("is_match"));
+    // Ids per source: in link mode id_l is looked up in --input and id_r in --link.
+    let mut index: [FxHashMap<&str, usize>; 2] = [FxHashMap::default(), FxHashMap::default()];
+    for (i, (id, &source)) in records.ids.iter().zip(&records.sources).enumerate() {
+        if let Some(map) = index.get_mut(usize::from(source)) {
+            map.insert(id.as_str(), i);
+        }
+    }
+    let right_source = usize::from(link.is_some());
+    let right_file = link.unwrap_or(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .from_path(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let mut problems = Vec::new();
+    let mut labels = Vec::new();
+    let mut seen: FxHashMap<(usize, usize), (bool, u64)> = FxHashMap::default();
+    for record in reader.records() {
+        if problems.len() >= MAX_LABEL_PROBLEMS {
+            problems.push(format!("{}: more problems not listed", path.display()));
+            break;
+        }
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let row = e.position().map_or(0, |p| p.line());
+                let what = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!("has {len} fields but the header has {expected_len}"),
+                    _ => e.to_string(),
+                };
+                problems.push(format!("{}: row {row} {what}", path.display()));
+                continue;
+            }
+        };
+        let row = record.position().map_or(0, |p| p.line());
+        let value = |i: usize| record.get(i).unwrap_or("").trim();
+        let mut resolve = |column: &str, i: usize, source: usize, file: &Path| {
+            let id = value(i);
+            let found = index.get(source).and_then(|m| m.get(id)).copied();
+            if id.is_empty() {
+                problems.push(format!(
+                    "{}: row {row}, column `{column}`: empty id",
+                    path.display()
+                ));
+            } else if found.is_none() {
+                problems.push(format!(
+                    "{}: row {row}, column `{column}`: unknown id `{id}` (not in {})",
+                    path.display(),
+                    file.display()
+                ));
+            }
+            found
+        };
+        let a = resolve("id_l", l_at, 0, input);
+        let b = resolve("id_r", r_at, right_source, right_file);
+        let is_match = match value(m_at).to_ascii_lowercase().as_str() {
+            "1" | "true" => Some(true),
+            "0" | "false" => Some(false),
+            other => {
+                problems.push(format!(
+                    "{}: row {row}, column `is_match`: `{other}` is not 1, 0, true or false",
+                    path.display()
+                ));
+                None
+            }
+        };
+        let (Some(a), Some(b), Some(is_match)) = (a, b, is_match) else {
+            continue;
+        };
+        if a == b {
+            problems.push(format!(
+                "{}: row {row}: id_l and id_r are the same record `{}`",
+                path.display(),
+                value(l_at)
+            ));
+            continue;
+        }
+        match seen.entry((a.min(b), a.max(b))) {
+            Entry::Occupied(e) if e.get().0 != is_match => {
+                problems.push(format!(
+                    "{}: row {row}: the pair ({}, {}) is labelled {} here but {} on row {}",
+                    path.display(),
+                    value(l_at),
+                    value(r_at),
+                    if is_match { "a match" } else { "a non-match" },
+                    if is_match { "a non-match" } else { "a match" },
+                    e.get().1
+                ));
+            }
+            Entry::Occupied(_) => {}
+            Entry::Vacant(v) => {
+                v.insert((is_match, row));
+                labels.push(Label { a, b, is_match });
+            }
+        }
+    }
+    if problems.is_empty() && labels.is_empty() {
+        problems.push(format!("{}: no labelled pairs", path.display()));
+    }
+    if problems.is_empty() {
+        Ok(Ok(labels))
+    } else {
+        Ok(Err(Invalid(problems)))
+    }
 }
 
 /// Reads a CSV in batches into the builder. Returns a data problem (duplicate id, empty id) as
@@ -368,13 +523,20 @@ fn train_model(
         seed,
         ..TrainOptions::default()
     };
-    Ok(keel_match::train(
+    let model = keel_match::train(
         &loaded.records,
         &loaded.spec,
         blocks,
-        &[],
+        &loaded.labels,
         &options,
-    )?)
+    )?;
+    if !loaded.labels.is_empty() {
+        eprintln!(
+            "Labelled pairs: {} matches blended into the m-probabilities, {} non-matches checked",
+            model.labels.matches, model.labels.non_matches
+        );
+    }
+    Ok(model)
 }
 
 fn print_blocking(report: &keel_match::BlockingReport) {
@@ -468,6 +630,11 @@ fn match_files(args: RunArgs) -> anyhow::Result<ExitCode> {
         && !(0.0..=1.0).contains(&t)
     {
         bail!("--threshold is a probability between 0 and 1");
+    }
+    if args.model.is_some() && args.input.labels.is_some() {
+        bail!(
+            "--labels improves training, and --model skips it: train with the labels (`keel match train --labels …` or --save-model) and reuse that model"
+        );
     }
     let pool = thread_pool(args.input.threads)?;
     pool.install(|| {
