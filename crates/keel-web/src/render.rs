@@ -230,6 +230,7 @@ pub const AREAS: &[(&str, &str, &str, Action)] = &[
         "Tag registry",
         "/consent/tags",
         Action::PrivacyManage,
+    ),
     ("Contacts", "Contacts", "/contacts", Action::ContactsRead),
     (
         "Contacts",
