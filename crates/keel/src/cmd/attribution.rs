@@ -97,9 +97,9 @@ pub struct AttributeArgs {
     /// files with repeated paths, somewhat more CPU (ignored by `--report explain`).
     #[arg(long)]
     merge_paths: bool,
-    /// Threads for reading paths files; above 1 the file is held in memory and parsed in
-    /// pieces (faster on an idle multi-core machine, more memory).
-    #[arg(long, default_value_t = 1)]
+    /// Threads for parsing paths files (0: one per core). The file is streamed in blocks either
+    /// way; with several threads each block is parsed in pieces while the next is read.
+    #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Output CSV file (`-` or absent: standard output).
     #[arg(long)]
@@ -181,25 +181,19 @@ fn load_paths(args: &AttributeArgs) -> anyhow::Result<PathSet> {
         let (file, len) = open(path)?;
         let progress = bar(len, "reading paths");
         let origin = path.display().to_string();
-        let threads = args.threads;
         // Explanations number journeys by file row, so they never merge identical paths.
-        let aggregate = args.merge_paths && args.report != Report::Explain;
-        let set = if threads <= 1 {
-            // One thread: stream the file instead of holding it in memory.
-            let reader = std::io::BufReader::with_capacity(1 << 20, file);
-            let tick = |b| progress.set_position(b);
-            if aggregate {
-                PathSet::read_csv_aggregated(reader, &args.sep, &origin, tick)?
+        let options = keel_attribution::ReadOptions {
+            sep: &args.sep,
+            threads: if args.threads == 0 {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
             } else {
-                PathSet::read_csv(reader, &args.sep, &origin, tick)?
-            }
-        } else {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            PathSet::parse_csv(&bytes, &args.sep, &origin, threads, aggregate, &|b| {
-                progress.set_position(b)
-            })?
+                args.threads
+            },
+            aggregate: args.merge_paths && args.report != Report::Explain,
         };
+        let set = PathSet::read_csv_with(file, &options, &origin, &mut |b| {
+            progress.set_position(b)
+        })?;
         progress.finish_and_clear();
         return Ok(set);
     }
