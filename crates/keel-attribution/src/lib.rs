@@ -17,6 +17,7 @@
 //! - [`report`]: attributed conversions and revenue per channel and campaign, with ROAS and CAC.
 
 pub mod channels;
+pub mod compute;
 pub mod events;
 pub mod heuristic;
 pub mod imports;

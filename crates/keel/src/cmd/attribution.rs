@@ -442,3 +442,98 @@ fn execute(args: &AttributeArgs) -> anyhow::Result<()> {
 fn fmt(x: f64) -> String {
     format!("{x}")
 }
+
+/// `keel attribution …`: attribution data kept in the database.
+#[derive(Debug, clap::Subcommand)]
+pub enum AttributionCommand {
+    /// Import an ad platform's cost and delivery export (rows refused are quarantined).
+    ImportCosts {
+        /// The export (CSV).
+        file: PathBuf,
+        /// The export's layout.
+        #[arg(long, value_parser = ["google-ads", "meta-ads"])]
+        layout: String,
+        /// Currency of rows whose file names none.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        #[command(flatten)]
+        db: super::server::DbArgs,
+    },
+    /// Import CRM opportunities (id, account, contact e-mail, amount, stage, close date).
+    ImportOpportunities {
+        /// The export (CSV).
+        file: PathBuf,
+        /// Currency of rows without a currency column.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        #[command(flatten)]
+        db: super::server::DbArgs,
+    },
+}
+
+fn print_summary(s: &keel_store::attribution::ImportSummary, file: &Path) {
+    println!(
+        "{}: {} accepted ({} new, {} updated, {} unchanged), {} quarantined, {} skipped (titles and totals)",
+        file.display(),
+        s.accepted,
+        s.inserted,
+        s.updated,
+        s.unchanged,
+        s.quarantined,
+        s.skipped
+    );
+}
+
+/// Runs `keel attribution …`.
+pub fn command(command: AttributionCommand) -> anyhow::Result<ExitCode> {
+    use keel_attribution::imports::{self, AdLayout};
+    let actor = keel_store::Actor::System("cli");
+    super::runtime()?.block_on(async move {
+        let (file, db) = match &command {
+            AttributionCommand::ImportCosts { file, db, .. }
+            | AttributionCommand::ImportOpportunities { file, db, .. } => (file.clone(), db),
+        };
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let name = file
+            .file_name()
+            .map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let store = super::open_store(&db.db).await?;
+        let (summary, quarantined) = match &command {
+            AttributionCommand::ImportCosts {
+                layout, currency, ..
+            } => {
+                let layout = AdLayout::parse(layout)
+                    .with_context(|| format!("unknown layout {layout}"))?;
+                let parsed = match imports::parse_ad_costs(&text, layout, currency) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        eprintln!("error: {}: {e}", file.display());
+                        return Ok(ExitCode::from(1));
+                    }
+                };
+                let s = keel_store::attribution::import_ad_costs(&store, &actor, layout, &name, &parsed)
+                    .await?;
+                (s, parsed.quarantined)
+            }
+            AttributionCommand::ImportOpportunities { currency, .. } => {
+                let parsed = match imports::parse_opportunities(&text, currency) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        eprintln!("error: {}: {e}", file.display());
+                        return Ok(ExitCode::from(1));
+                    }
+                };
+                let s = keel_store::attribution::import_opportunities(&store, &actor, &name, &parsed)
+                    .await?;
+                (s, parsed.quarantined)
+            }
+        };
+        store.close().await;
+        print_summary(&summary, &file);
+        for q in &quarantined {
+            eprintln!("{}:{}: {}", file.display(), q.row, q.reasons.join("; "));
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
