@@ -372,3 +372,33 @@ pub async fn results(store: &Store, model: Option<&str>) -> Result<Vec<StoredCre
         None => sql(format!("{base} ORDER BY id")).fetch_all(store).await,
     }
 }
+
+/// A stored event with what attribution reads from it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct EventForAttribution {
+    /// identify, track, page, screen, group or alias.
+    pub event_type: String,
+    /// Event or page name.
+    pub name: Option<String>,
+    /// User id.
+    pub user_id: Option<String>,
+    /// Anonymous id.
+    pub anonymous_id: Option<String>,
+    /// Previous id (alias).
+    pub previous_id: Option<String>,
+    /// When it happened.
+    pub timestamp: DateTime<Utc>,
+    /// Properties.
+    pub properties: sqlx::types::Json<serde_json::Value>,
+    /// Traits.
+    pub traits: sqlx::types::Json<serde_json::Value>,
+    /// Context.
+    pub context: sqlx::types::Json<serde_json::Value>,
+}
+
+/// Every stored event of every source, oldest first.
+pub async fn all_events(store: &Store) -> Result<Vec<EventForAttribution>> {
+    sql("SELECT event_type, name, user_id, anonymous_id, previous_id, timestamp, properties, traits, context FROM events ORDER BY timestamp, id")
+        .fetch_all(store)
+        .await
+}

@@ -2,6 +2,8 @@
 //! Seeded only into an empty database, so `keel serve --demo` is safe to run twice.
 
 use anyhow::Context;
+
+mod attribution;
 use keel_accounts::{EmailAddress, Role, hash_password};
 use keel_store::accounts::{self, NewUser};
 use keel_store::{Actor, Store};
@@ -92,6 +94,7 @@ pub async fn seed_if_empty(store: &Store) -> anyhow::Result<()> {
             }
         }
         seed_events(store).await?;
+        attribution::seed(store).await?;
         seed_stack(store).await?;
         println!(
             "Created the demo workspace for Halyard Outdoor ({} people, {} teams).",

@@ -5,6 +5,7 @@
 //! filters are plain query parameters named after the field they filter.
 
 pub mod access;
+pub mod attribution;
 pub mod audit;
 pub mod catalog;
 pub mod checks;
@@ -118,6 +119,7 @@ impl Modify for Security {
         (name = "catalog", description = "The martech stack: tools, integrations, contracts, scorecards, audits, impact"),
         (name = "checks", description = "Pre-send email and pre-launch page checks"),
         (name = "events", description = "Event sources and ingested events"),
+        (name = "attribution", description = "Cost and opportunity imports, attribution results, journeys"),
         (name = "ingestion", description = "Segment-compatible tracking API (write-key authentication)"),
     )
 )]
@@ -127,6 +129,7 @@ struct ApiDoc;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(access::router())
+        .merge(attribution::router())
         .merge(audit::router())
         .merge(jobs::router())
         .merge(events::router())
