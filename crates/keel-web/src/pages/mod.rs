@@ -4,6 +4,7 @@
 mod admin;
 mod catalog;
 mod checks;
+mod attribution;
 mod events;
 mod session;
 
@@ -234,6 +235,7 @@ pub fn router() -> Router<AppState> {
         .merge(session::router())
         .merge(admin::router())
         .merge(events::router())
+        .merge(attribution::router())
         .merge(catalog::router())
         .merge(checks::router())
 }
