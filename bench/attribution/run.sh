@@ -25,8 +25,10 @@ if ! .peers/bin/pip install -q channelattribution matplotlib numpy scipy pandas 
   exit 2
 fi
 PY=.peers/bin/python
-(cd "$root" && cargo build --release -q -p keel)
-KEEL="${CARGO_TARGET_DIR:-$root/target}/release/keel"
+if [ -z "${KEEL_BIN:-}" ]; then
+  (cd "$root" && cargo build --release -q -p keel)
+fi
+KEEL="${KEEL_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/keel}"
 
 # measure NAME CMD... → appends "NAME wall_s max_rss_mb cpu_s" to out/measure.txt, keeps stdout.
 measure() {

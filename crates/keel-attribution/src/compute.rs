@@ -212,13 +212,21 @@ mod tests {
     fn opportunities_convert_stitched_people_and_journeys_carry_credit() {
         let ev = |v: serde_json::Value| Event::from_segment(&v).unwrap().unwrap();
         let events = vec![
-            ev(json!({"type": "page", "anonymousId": "a1", "timestamp": "2026-11-01T10:00:00Z",
-                "context": {"page": {"url": "https://halyard.test/?utm_source=google&utm_medium=cpc&utm_campaign=winter"}}})),
-            ev(json!({"type": "page", "anonymousId": "a2", "timestamp": "2026-11-03T10:00:00Z",
-                "context": {"page": {"url": "https://halyard.test/?utm_source=newsletter&utm_medium=email"}}})),
+            ev(
+                json!({"type": "page", "anonymousId": "a1", "timestamp": "2026-11-01T10:00:00Z",
+                "context": {"page": {"url": "https://halyard.test/?utm_source=google&utm_medium=cpc&utm_campaign=winter"}}}),
+            ),
+            ev(
+                json!({"type": "page", "anonymousId": "a2", "timestamp": "2026-11-03T10:00:00Z",
+                "context": {"page": {"url": "https://halyard.test/?utm_source=newsletter&utm_medium=email"}}}),
+            ),
             // a2 becomes u1 by identify, a1 joins by alias: both earlier touches are u1's.
-            ev(json!({"type": "identify", "anonymousId": "a2", "userId": "u1", "timestamp": "2026-11-03T10:05:00Z"})),
-            ev(json!({"type": "alias", "previousId": "a1", "userId": "u1", "timestamp": "2026-11-03T10:06:00Z"})),
+            ev(
+                json!({"type": "identify", "anonymousId": "a2", "userId": "u1", "timestamp": "2026-11-03T10:05:00Z"}),
+            ),
+            ev(
+                json!({"type": "alias", "previousId": "a1", "userId": "u1", "timestamp": "2026-11-03T10:06:00Z"}),
+            ),
         ];
         let won = [WonOpportunity {
             id: "o1".into(),
@@ -237,11 +245,26 @@ mod tests {
             direct: "Direct".into(),
             half_life: 7.0,
             position: (0.4, 0.2, 0.4),
-            markov: MarkovOptions { order: 1, collapse: true },
-            shapley: ShapleyOptions { exact_max_channels: 10, samples: 100, seed: 1 },
+            markov: MarkovOptions {
+                order: 1,
+                collapse: true,
+            },
+            shapley: ShapleyOptions {
+                exact_max_channels: 10,
+                samples: 100,
+                seed: 1,
+            },
         };
-        let c = compute(events, &won, &emails, &[], &ChannelRules::ga4_default(), &options, &params)
-            .unwrap();
+        let c = compute(
+            events,
+            &won,
+            &emails,
+            &[],
+            &ChannelRules::ga4_default(),
+            &options,
+            &params,
+        )
+        .unwrap();
         assert_eq!(c.unmatched_opportunities, 0);
         assert_eq!(c.built.conversions, 1);
         let (name, journeys) = c.journeys_of("a1").unwrap();
@@ -252,10 +275,19 @@ mod tests {
         assert_eq!(j.value, 1000.0);
         let channels: Vec<&str> = j.touches.iter().map(|t| t.channel.as_str()).collect();
         assert_eq!(channels, ["Paid Search", "Email"]);
-        let first: f64 = j.touches[0].credit.iter().find(|(m, _)| m == "first_touch").unwrap().1;
+        let first: f64 = j.touches[0]
+            .credit
+            .iter()
+            .find(|(m, _)| m == "first_touch")
+            .unwrap()
+            .1;
         assert_eq!(first, 1.0);
         for (model, _) in &j.touches[0].credit {
-            let total: f64 = j.touches.iter().map(|t| t.credit.iter().find(|(m, _)| m == model).unwrap().1).sum();
+            let total: f64 = j
+                .touches
+                .iter()
+                .map(|t| t.credit.iter().find(|(m, _)| m == model).unwrap().1)
+                .sum();
             assert!((total - 1.0).abs() < 1e-9, "{model}: {total}");
         }
         assert!(c.journeys_of("nobody").is_none());

@@ -173,11 +173,7 @@ fn find_header(
             return Ok((i, cols));
         }
     }
-    let need: Vec<&str> = wanted
-        .iter()
-        .filter(|w| w.2)
-        .map(|w| w.0)
-        .collect();
+    let need: Vec<&str> = wanted.iter().filter(|w| w.2).map(|w| w.0).collect();
     Err(ImportError(format!(
         "no header row found in the first 20 lines; expected columns: {}",
         need.join(", ")
@@ -234,7 +230,11 @@ pub fn parse_ad_costs(
             ("Day", &["Day", "Reporting starts", "Date"], true),
             ("Campaign name", &["Campaign name", "Campaign"], true),
             ("Impressions", &["Impressions"], true),
-            ("Link clicks", &["Link clicks", "Clicks (all)", "Clicks"], true),
+            (
+                "Link clicks",
+                &["Link clicks", "Clicks (all)", "Clicks"],
+                true,
+            ),
             ("Amount spent", &["Amount spent"], false),
             ("Currency", &["Currency"], false),
         ],
@@ -244,18 +244,18 @@ pub fn parse_ad_costs(
     let header = &recs[header_at].2;
     // Meta names the currency in the spend column's header: "Amount spent (EUR)".
     let mut header_currency: Option<String> = None;
-    if layout == AdLayout::MetaAds && cols[4].is_none() {
-        if let Some((i, h)) = header
+    if layout == AdLayout::MetaAds
+        && cols[4].is_none()
+        && let Some((i, h)) = header
             .iter()
             .enumerate()
             .find(|(_, h)| norm(h).starts_with("amountspent"))
-        {
-            cols[4] = Some(i);
-            header_currency = h
-                .rsplit_once('(')
-                .and_then(|(_, c)| c.strip_suffix(')'))
-                .map(|c| c.trim().to_ascii_uppercase());
-        }
+    {
+        cols[4] = Some(i);
+        header_currency = h
+            .rsplit_once('(')
+            .and_then(|(_, c)| c.strip_suffix(')'))
+            .map(|c| c.trim().to_ascii_uppercase());
     }
     let Some(cost_col) = cols[4] else {
         return Err(ImportError(
@@ -287,22 +287,25 @@ pub fn parse_ad_costs(
         }
         let day = parse_date(get(0));
         if day.is_none() {
-            reasons.push(format!("{}: `{}` is not a date (YYYY-MM-DD)", names[0], get(0)));
+            reasons.push(format!(
+                "{}: `{}` is not a date (YYYY-MM-DD)",
+                names[0],
+                get(0)
+            ));
         }
         let campaign = get(1);
         if campaign.is_empty() {
             reasons.push(format!("{}: missing", names[1]));
         }
-        let impressions = parse_count(get(2)).map_err(|e| reasons.push(format!("{}: {e}", names[2])));
+        let impressions =
+            parse_count(get(2)).map_err(|e| reasons.push(format!("{}: {e}", names[2])));
         let clicks = parse_count(get(3)).map_err(|e| reasons.push(format!("{}: {e}", names[3])));
         let currency = Some(get(5))
             .filter(|c| !c.is_empty())
             .map(str::to_owned)
             .or_else(|| header_currency.clone())
             .unwrap_or_else(|| default_currency.to_owned());
-        let cost = fields
-            .get(cost_col)
-            .map_or("", |s| s.as_str());
+        let cost = fields.get(cost_col).map_or("", |s| s.as_str());
         let cost = parse_amount(cost, &currency, names[4]).map_err(|e| reasons.push(e));
         if let (Ok(i), Ok(c)) = (&impressions, &clicks)
             && c > i
@@ -343,9 +346,17 @@ pub fn parse_opportunities(
     default_currency: &str,
 ) -> Result<Parsed<Opportunity>, ImportError> {
     let wanted: Vec<(&str, &[&str], bool)> = vec![
-        ("Opportunity ID", &["Opportunity ID", "Opportunity", "ID"], true),
+        (
+            "Opportunity ID",
+            &["Opportunity ID", "Opportunity", "ID"],
+            true,
+        ),
         ("Account", &["Account", "Account name", "Company"], true),
-        ("Contact Email", &["Contact Email", "Email", "Contact e-mail"], true),
+        (
+            "Contact Email",
+            &["Contact Email", "Email", "Contact e-mail"],
+            true,
+        ),
         ("Amount", &["Amount", "Revenue", "Value"], true),
         ("Stage", &["Stage", "Status"], true),
         ("Close Date", &["Close Date", "Closed", "Close"], true),
@@ -402,13 +413,19 @@ pub fn parse_opportunities(
         } else {
             let d = parse_date(close);
             if d.is_none() {
-                reasons.push(format!("{}: `{close}` is not a date (YYYY-MM-DD)", names[5]));
+                reasons.push(format!(
+                    "{}: `{close}` is not a date (YYYY-MM-DD)",
+                    names[5]
+                ));
             }
             d
         };
         let won = is_won_stage(stage);
         if won && close.is_empty() {
-            reasons.push(format!("{}: a won opportunity needs a close date", names[5]));
+            reasons.push(format!(
+                "{}: a won opportunity needs a close date",
+                names[5]
+            ));
         }
         match amount {
             Ok(amount) if reasons.is_empty() => {
@@ -453,8 +470,18 @@ Total: Account,,2100,70,1114.60,USD\n";
         assert_eq!(p.quarantined.len(), 2);
         assert_eq!(p.quarantined[0].row, 6);
         assert_eq!(p.quarantined[0].raw, "2026-13-02,,x,30,-5,USD");
-        assert_eq!(p.quarantined[0].reasons.len(), 4, "{:?}", p.quarantined[0].reasons);
-        assert_eq!(p.quarantined[1].reasons.len(), 2, "{:?}", p.quarantined[1].reasons);
+        assert_eq!(
+            p.quarantined[0].reasons.len(),
+            4,
+            "{:?}",
+            p.quarantined[0].reasons
+        );
+        assert_eq!(
+            p.quarantined[1].reasons.len(),
+            2,
+            "{:?}",
+            p.quarantined[1].reasons
+        );
         assert_eq!(p.skipped, 3);
     }
 
@@ -477,10 +504,21 @@ o1,Beta,c@beta.test,10,Closed Lost,2026-11-01\n\
 o3,Gamma,,abc,Closed Won,\n\
 o4,Delta,d@delta.test,99.5,Negotiation,\n";
         let p = parse_opportunities(text, "USD").unwrap();
-        assert_eq!(p.accepted.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), ["o1", "o4"]);
+        assert_eq!(
+            p.accepted.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(),
+            ["o1", "o4"]
+        );
         assert!(p.accepted[0].won);
         assert_eq!(p.quarantined.len(), 3);
-        assert_eq!(p.quarantined[1].reasons, ["Opportunity ID: `o1` already on row 2"]);
-        assert_eq!(p.quarantined[2].reasons.len(), 2, "{:?}", p.quarantined[2].reasons);
+        assert_eq!(
+            p.quarantined[1].reasons,
+            ["Opportunity ID: `o1` already on row 2"]
+        );
+        assert_eq!(
+            p.quarantined[2].reasons.len(),
+            2,
+            "{:?}",
+            p.quarantined[2].reasons
+        );
     }
 }

@@ -154,13 +154,12 @@ impl Piece {
                 }
                 self.row(slots, record_line, ctx)?;
             } else {
-                let (next, breaks) = split_record(bytes, pos, &mut owned).map_err(|message| {
-                    RowError {
+                let (next, breaks) =
+                    split_record(bytes, pos, &mut owned).map_err(|message| RowError {
                         line: record_line,
                         column: 0,
                         message,
-                    }
-                })?;
+                    })?;
                 line += breaks;
                 pos = next;
                 for (col, field) in owned.iter().enumerate() {
@@ -308,7 +307,11 @@ pub(crate) fn number(raw: &[u8], required: bool) -> Result<f64, String> {
 
 /// Splits one record starting at `pos` with full CSV quoting rules into `fields`. Returns the
 /// position after the record and the number of line breaks it spans.
-fn split_record(bytes: &[u8], pos: usize, fields: &mut Vec<Vec<u8>>) -> Result<(usize, u64), String> {
+fn split_record(
+    bytes: &[u8],
+    pos: usize,
+    fields: &mut Vec<Vec<u8>>,
+) -> Result<(usize, u64), String> {
     fields.clear();
     let len = bytes.len();
     let mut i = pos;
@@ -401,7 +404,12 @@ fn cut(body: &[u8], parts: usize) -> Vec<&[u8]> {
 }
 
 /// Reads until `buf` holds at least `want` bytes or the input ends; returns whether it ended.
-fn fill<R: Read>(reader: &mut R, buf: &mut Vec<u8>, want: usize, origin: &str) -> Result<bool, Error> {
+fn fill<R: Read>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+    want: usize,
+    origin: &str,
+) -> Result<bool, Error> {
     while buf.len() < want {
         let start = buf.len();
         buf.resize(want.max(start + 4096), 0);
@@ -534,9 +542,9 @@ pub(crate) fn read<R: Read>(
                 ((first, others), read)
             });
             let (first, others) = results;
-            lines_before += first.map_err(|e| e.into_error(&ctx, lines_before))?;
+            lines_before += first.map_err(|e| e.into_error(ctx, lines_before))?;
             for other in others {
-                let (set, lines) = other.map_err(|e| e.into_error(&ctx, lines_before))?;
+                let (set, lines) = other.map_err(|e| e.into_error(ctx, lines_before))?;
                 main.set.append(set);
                 lines_before += lines;
             }
@@ -559,8 +567,18 @@ mod tests {
     #[test]
     fn plain_decimals_parse_exactly() {
         for text in [
-            "0", "1", "17", "123.45", "0.1", "0.3", "99999.99", "1.", ".5", "123456789012345",
-            "1234567.89012345", "0.000000000000001",
+            "0",
+            "1",
+            "17",
+            "123.45",
+            "0.1",
+            "0.3",
+            "99999.99",
+            "1.",
+            ".5",
+            "123456789012345",
+            "1234567.89012345",
+            "0.000000000000001",
         ] {
             let want: f64 = text.parse().unwrap();
             assert_eq!(number(text.as_bytes(), true).unwrap(), want, "{text}");
@@ -583,15 +601,27 @@ mod tests {
         // Line numbers count the line break inside the quoted field.
         let bad = format!("{text}\nF,x\n");
         let err = PathSet::read_csv(bad.as_bytes(), ">", "t", |_| {}).unwrap_err();
-        assert_eq!(err.to_string(), "t:6:2: total_conversions: `x` is not a number");
-        let err = PathSet::read_csv("path,total_conversions\n\"A,1\n".as_bytes(), ">", "t", |_| {})
-            .unwrap_err();
-        assert!(err.to_string().starts_with("t:2:0: row: a quoted field"), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "t:6:2: total_conversions: `x` is not a number"
+        );
+        let err = PathSet::read_csv(
+            "path,total_conversions\n\"A,1\n".as_bytes(),
+            ">",
+            "t",
+            |_| {},
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("t:2:0: row: a quoted field"),
+            "{err}"
+        );
     }
 
     #[test]
     fn blocks_and_threads_agree() {
-        let mut text = String::from("total_null,path,extra,total_conversions,total_conversion_value\n");
+        let mut text =
+            String::from("total_null,path,extra,total_conversions,total_conversion_value\n");
         for i in 0..20_000 {
             let path = match i % 5 {
                 0 => "Paid Search > Email".to_owned(),
@@ -600,7 +630,13 @@ mod tests {
                 3 => format!("\"Q\"\"{}\"\" > \nX\"", i % 3),
                 _ => format!("Direct > Referral{} > Email", i % 4),
             };
-            text.push_str(&format!("{},{path},x,{},{}.{}\r\n", (i + 1) % 2, i % 2, i, i % 100));
+            text.push_str(&format!(
+                "{},{path},x,{},{}.{}\r\n",
+                (i + 1) % 2,
+                i % 2,
+                i,
+                i % 100
+            ));
         }
         let one = PathSet::read_csv(text.as_bytes(), ">", "t", |_| {}).unwrap();
         assert_eq!(one.len(), 20_000);

@@ -321,7 +321,9 @@ pub async fn store_results(
     credits: &[StoredCredit],
 ) -> Result<AttributionRun> {
     let mut tx = store.begin().await?;
-    sql("DELETE FROM attribution_results").execute(&mut tx).await?;
+    sql("DELETE FROM attribution_results")
+        .execute(&mut tx)
+        .await?;
     let run: AttributionRun = sql("INSERT INTO attribution_runs (computed_at, summary) VALUES ($1, $2) RETURNING id, computed_at, summary")
         .bind(now())
         .bind(summary.clone())

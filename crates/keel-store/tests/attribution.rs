@@ -94,7 +94,14 @@ async fn imports_with_quarantine_are_idempotent(store: Store) {
         .await
         .unwrap();
     assert_eq!(
-        (first.accepted, first.inserted, first.updated, first.unchanged, first.quarantined, first.skipped),
+        (
+            first.accepted,
+            first.inserted,
+            first.updated,
+            first.unchanged,
+            first.quarantined,
+            first.skipped
+        ),
         (3, 3, 0, 0, 2, 3)
     );
     let again = attr::import_ad_costs(&store, &actor, AdLayout::GoogleAds, "g.csv", &parsed)
@@ -105,22 +112,33 @@ async fn imports_with_quarantine_are_idempotent(store: Store) {
     assert_eq!(costs.len(), 3);
     assert_eq!(costs[0].cost_minor, 103_450);
     // A corrected export updates the one changed row.
-    let fixed = GOOGLE.replace("2026-12-02,brand,300,12,20,USD", "2026-12-02,brand,300,12,25,USD");
+    let fixed = GOOGLE.replace(
+        "2026-12-02,brand,300,12,20,USD",
+        "2026-12-02,brand,300,12,25,USD",
+    );
     let parsed = imports::parse_ad_costs(&fixed, AdLayout::GoogleAds, "USD").unwrap();
     let third = attr::import_ad_costs(&store, &actor, AdLayout::GoogleAds, "g.csv", &parsed)
         .await
         .unwrap();
     assert_eq!((third.inserted, third.updated, third.unchanged), (0, 1, 2));
     let q = attr::quarantine(&store, Some("google-ads")).await.unwrap();
-    assert_eq!(q.len(), 2, "re-import keeps one quarantine entry per bad row");
+    assert_eq!(
+        q.len(),
+        2,
+        "re-import keeps one quarantine entry per bad row"
+    );
     assert_eq!(q[0].row_number, 7);
     assert_eq!(q[0].raw, "2026-13-02,,x,30,-5,USD");
     assert_eq!(q[0].reasons.0.len(), 4);
 
     let parsed = imports::parse_opportunities(CRM, "USD").unwrap();
-    let s = attr::import_opportunities(&store, &actor, "crm.csv", &parsed).await.unwrap();
+    let s = attr::import_opportunities(&store, &actor, "crm.csv", &parsed)
+        .await
+        .unwrap();
     assert_eq!((s.accepted, s.inserted, s.quarantined), (2, 2, 3));
-    let s = attr::import_opportunities(&store, &actor, "crm.csv", &parsed).await.unwrap();
+    let s = attr::import_opportunities(&store, &actor, "crm.csv", &parsed)
+        .await
+        .unwrap();
     assert_eq!((s.inserted, s.unchanged, s.quarantined), (0, 2, 3));
     let opps = attr::opportunities(&store).await.unwrap();
     assert_eq!(opps.len(), 2);
@@ -139,14 +157,23 @@ async fn results_replace_the_previous_run(store: Store) {
         conversions: c,
         value: c * 10.0,
     };
-    attr::store_results(&store, &actor, serde_json::json!({"conversions": 3}), &[credit("linear", "Email", None, 3.0)])
-        .await
-        .unwrap();
+    attr::store_results(
+        &store,
+        &actor,
+        serde_json::json!({"conversions": 3}),
+        &[credit("linear", "Email", None, 3.0)],
+    )
+    .await
+    .unwrap();
     let run = attr::store_results(
         &store,
         &actor,
         serde_json::json!({"conversions": 2}),
-        &[credit("linear", "Email", None, 1.5), credit("linear", "Email", Some("nl"), 1.5), credit("first_touch", "Direct", None, 2.0)],
+        &[
+            credit("linear", "Email", None, 1.5),
+            credit("linear", "Email", Some("nl"), 1.5),
+            credit("first_touch", "Direct", None, 2.0),
+        ],
     )
     .await
     .unwrap();

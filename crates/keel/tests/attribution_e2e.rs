@@ -43,11 +43,19 @@ async fn demo_dashboard_renders_every_model() {
         "shapley",
     ] {
         assert!(
-            page.contains(&format!("<a href=\"/attribution?model={model}\">{model}</a>")),
+            page.contains(&format!(
+                "<a href=\"/attribution?model={model}\">{model}</a>"
+            )),
             "{model} has no chart on the dashboard"
         );
     }
-    for channel in ["Paid Search", "Paid Social", "Email", "Organic Search", "Direct"] {
+    for channel in [
+        "Paid Search",
+        "Paid Social",
+        "Email",
+        "Organic Search",
+        "Direct",
+    ] {
         assert!(page.contains(channel), "{channel} missing");
     }
     assert!(page.contains("winter-sale") && page.contains("gift-guide"));

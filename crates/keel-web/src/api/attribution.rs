@@ -265,7 +265,10 @@ fn import_out(s: store::ImportSummary, q: Vec<imports::Quarantined>) -> ImportOu
 fn check_file(input: &ImportFile) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if input.file_name.trim().is_empty() || input.file_name.len() > 200 {
-        errors.push(FieldError::new("file_name", "give the file's name (1–200 characters)"));
+        errors.push(FieldError::new(
+            "file_name",
+            "give the file's name (1–200 characters)",
+        ));
     }
     if input.content.trim().is_empty() {
         errors.push(FieldError::new("content", "the file is empty"));
@@ -446,7 +449,11 @@ pub async fn load_results(st: &Store, model: Option<&str>) -> ApiResult<Attribut
         let mine = rows.iter().filter(|r| &r.model == m);
         let attribution = Attribution {
             model: m.clone(),
-            channels: mine.clone().filter(|r| r.campaign.is_none()).map(credit).collect(),
+            channels: mine
+                .clone()
+                .filter(|r| r.campaign.is_none())
+                .map(credit)
+                .collect(),
             campaigns: mine.filter(|r| r.campaign.is_some()).map(credit).collect(),
             conventions: String::new(),
         };

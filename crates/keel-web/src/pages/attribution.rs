@@ -45,7 +45,10 @@ fn row(c: &CreditOut) -> Row {
         conversions: num(c.conversions),
         value: num(c.value),
         cost: c.cost.map(num).unwrap_or_else(|| "–".into()),
-        roas: c.roas.map(|r| format!("{r:.2}×")).unwrap_or_else(|| "–".into()),
+        roas: c
+            .roas
+            .map(|r| format!("{r:.2}×"))
+            .unwrap_or_else(|| "–".into()),
         cac: c.cac.map(num).unwrap_or_else(|| "–".into()),
     }
 }
@@ -76,7 +79,13 @@ async fn dashboard(
     let selected = q
         .model
         .filter(|m| results.models.contains(m))
-        .or_else(|| results.models.iter().find(|m| m.starts_with("markov")).cloned())
+        .or_else(|| {
+            results
+                .models
+                .iter()
+                .find(|m| m.starts_with("markov"))
+                .cloned()
+        })
         .or_else(|| results.models.first().cloned());
     let of = |rows: &[CreditOut]| -> Vec<Row> {
         rows.iter()
@@ -90,8 +99,8 @@ async fn dashboard(
     Ok(state.pages.render(
         "attribution_dashboard.html",
         minijinja::context! { computed_at => results.computed_at, summary => results.summary,
-            models => results.models, charts, selected, channels, campaigns,
-            ..minijinja::Value::from_serialize(&frame) },
+        models => results.models, charts, selected, channels, campaigns,
+        ..minijinja::Value::from_serialize(&frame) },
     ))
 }
 
@@ -106,7 +115,10 @@ async fn journeys(
     Query(q): Query<JourneyQuery>,
 ) -> PageResult {
     caller.require(&state, Action::AttributionRead)?;
-    let person = q.person.map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
+    let person = q
+        .person
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty());
     let (found, missing) = match &person {
         None => (None, false),
         Some(p) => match person_journeys(&state.store, p).await {

@@ -2,9 +2,9 @@
 //! visitors to the sign-in page), checks its action, and renders a template in the layout.
 
 mod admin;
+mod attribution;
 mod catalog;
 mod checks;
-mod attribution;
 mod events;
 mod session;
 

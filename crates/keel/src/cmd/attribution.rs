@@ -191,9 +191,8 @@ fn load_paths(args: &AttributeArgs) -> anyhow::Result<PathSet> {
             },
             aggregate: args.merge_paths && args.report != Report::Explain,
         };
-        let set = PathSet::read_csv_with(file, &options, &origin, &mut |b| {
-            progress.set_position(b)
-        })?;
+        let set =
+            PathSet::read_csv_with(file, &options, &origin, &mut |b| progress.set_position(b))?;
         progress.finish_and_clear();
         return Ok(set);
     }
@@ -495,16 +494,17 @@ pub fn command(command: AttributionCommand) -> anyhow::Result<ExitCode> {
         };
         let text = std::fs::read_to_string(&file)
             .with_context(|| format!("cannot read {}", file.display()))?;
-        let name = file
-            .file_name()
-            .map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let name = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let store = super::open_store(&db.db).await?;
         let (summary, quarantined) = match &command {
             AttributionCommand::ImportCosts {
                 layout, currency, ..
             } => {
-                let layout = AdLayout::parse(layout)
-                    .with_context(|| format!("unknown layout {layout}"))?;
+                let layout =
+                    AdLayout::parse(layout).with_context(|| format!("unknown layout {layout}"))?;
                 let parsed = match imports::parse_ad_costs(&text, layout, currency) {
                     Ok(p) => p,
                     Err(e) => {
@@ -512,8 +512,10 @@ pub fn command(command: AttributionCommand) -> anyhow::Result<ExitCode> {
                         return Ok(ExitCode::from(1));
                     }
                 };
-                let s = keel_store::attribution::import_ad_costs(&store, &actor, layout, &name, &parsed)
-                    .await?;
+                let s = keel_store::attribution::import_ad_costs(
+                    &store, &actor, layout, &name, &parsed,
+                )
+                .await?;
                 (s, parsed.quarantined)
             }
             AttributionCommand::ImportOpportunities { currency, .. } => {
@@ -524,8 +526,9 @@ pub fn command(command: AttributionCommand) -> anyhow::Result<ExitCode> {
                         return Ok(ExitCode::from(1));
                     }
                 };
-                let s = keel_store::attribution::import_opportunities(&store, &actor, &name, &parsed)
-                    .await?;
+                let s =
+                    keel_store::attribution::import_opportunities(&store, &actor, &name, &parsed)
+                        .await?;
                 (s, parsed.quarantined)
             }
         };

@@ -97,11 +97,14 @@ pub fn register_jobs(runner: &mut Runner) {
     runner.register("webhook.deliver", |ctx| async move {
         super::notify::deliver(&ctx.store, &ctx.job.payload.0).await
     });
-    runner.register(keel_web::api::attribution::RECOMPUTE_JOB, |ctx| async move {
-        keel_web::api::attribution::recompute(&ctx.store)
-            .await
-            .map(|s| tracing::info!("attribution recomputed: {s}"))
-    });
+    runner.register(
+        keel_web::api::attribution::RECOMPUTE_JOB,
+        |ctx| async move {
+            keel_web::api::attribution::recompute(&ctx.store)
+                .await
+                .map(|s| tracing::info!("attribution recomputed: {s}"))
+        },
+    );
     runner.register("audit.verify", |ctx| async move {
         let v = keel_store::audit::verify(&ctx.store)
             .await

@@ -25,10 +25,34 @@ impl Lcg {
 
 /// (utm source, medium, campaign, referrer, click id) of each kind of visit.
 const ENTRIES: &[(&str, &str, &str, &str, &str)] = &[
-    ("google", "cpc", "winter-sale", "https://www.google.com/", "gclid"),
-    ("google", "cpc", "brand-search", "https://www.google.com/", "gclid"),
-    ("facebook", "paid-social", "gift-guide", "https://m.facebook.com/", "fbclid"),
-    ("instagram", "paid-social", "trail-stories", "https://l.instagram.com/", "fbclid"),
+    (
+        "google",
+        "cpc",
+        "winter-sale",
+        "https://www.google.com/",
+        "gclid",
+    ),
+    (
+        "google",
+        "cpc",
+        "brand-search",
+        "https://www.google.com/",
+        "gclid",
+    ),
+    (
+        "facebook",
+        "paid-social",
+        "gift-guide",
+        "https://m.facebook.com/",
+        "fbclid",
+    ),
+    (
+        "instagram",
+        "paid-social",
+        "trail-stories",
+        "https://l.instagram.com/",
+        "fbclid",
+    ),
     ("newsletter", "email", "november-digest", "", ""),
     ("", "", "", "https://www.google.com/", ""),
     ("", "", "", "https://www.bing.com/", ""),
@@ -72,13 +96,23 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
     let today = chrono::Utc::now().date_naive();
     let start = today - chrono::Duration::days(60);
     let mut messages: Vec<serde_json::Value> = Vec::new();
-    let mut opportunities = String::from("Opportunity ID,Account,Contact Email,Amount,Stage,Close Date\n");
-    let accounts = ["Alpine Co-op", "Fjord Rentals", "Summit Schools", "Cascade Guides", "Harbor Camps"];
+    let mut opportunities =
+        String::from("Opportunity ID,Account,Contact Email,Amount,Stage,Close Date\n");
+    let accounts = [
+        "Alpine Co-op",
+        "Fjord Rentals",
+        "Summit Schools",
+        "Cascade Guides",
+        "Harbor Camps",
+    ];
     let mut opp = 0;
     for visitor in 0..420u64 {
         let anon = format!("dv-{visitor}");
         let user = format!("customer-{visitor}");
-        let email = format!("buyer{visitor}@{}.example", ["alpine", "fjord", "summit", "cascade", "harbor"][visitor as usize % 5]);
+        let email = format!(
+            "buyer{visitor}@{}.example",
+            ["alpine", "fjord", "summit", "cascade", "harbor"][visitor as usize % 5]
+        );
         let sessions = 1 + rng.next(5);
         let mut day = rng.next(55);
         let identifies = rng.chance(45);
@@ -90,10 +124,16 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
                 .unwrap_or_else(chrono::Utc::now);
             let entry = ENTRIES[pick(&mut rng, if s == 0 { FIRST } else { LATER })];
             let (src, medium, campaign, referrer, click) = entry;
-            let mut url = format!("https://halyard.example/{}", ["", "products/storm-shell", "blog/layering-guide", "pricing"][rng.next(4) as usize]);
+            let mut url = format!(
+                "https://halyard.example/{}",
+                ["", "products/storm-shell", "blog/layering-guide", "pricing"]
+                    [rng.next(4) as usize]
+            );
             let mut params = Vec::new();
             if !src.is_empty() {
-                params.push(format!("utm_source={src}&utm_medium={medium}&utm_campaign={campaign}"));
+                params.push(format!(
+                    "utm_source={src}&utm_medium={medium}&utm_campaign={campaign}"
+                ));
             }
             if !click.is_empty() {
                 params.push(format!("{click}=demo{visitor}x{s}"));
@@ -128,13 +168,23 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
                 if rng.chance(35) {
                     opp += 1;
                     let won = rng.chance(55);
-                    let close = (t + chrono::Duration::days(3 + rng.next(10) as i64)).date_naive().min(today);
+                    let close = (t + chrono::Duration::days(3 + rng.next(10) as i64))
+                        .date_naive()
+                        .min(today);
                     opportunities.push_str(&format!(
                         "OPP-{opp:04},{},{email},{}.00,{},{}\n",
                         accounts[rng.next(accounts.len() as u64) as usize],
                         800 + rng.next(40) * 100,
-                        if won { "Closed Won" } else { ["Prospecting", "Negotiation", "Closed Lost"][rng.next(3) as usize] },
-                        if won || rng.chance(50) { close.to_string() } else { String::new() },
+                        if won {
+                            "Closed Won"
+                        } else {
+                            ["Prospecting", "Negotiation", "Closed Lost"][rng.next(3) as usize]
+                        },
+                        if won || rng.chance(50) {
+                            close.to_string()
+                        } else {
+                            String::new()
+                        },
                     ));
                 }
             }
@@ -155,19 +205,31 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
     events::ingest(store, source.id, &accepted, &[]).await?;
 
     // Cost exports as the platforms write them, including a title block, totals and bad rows.
-    let mut google = String::from("Campaign report\n\"Last 60 days\"\nDay,Campaign,Impr.,Clicks,Cost,Currency code\n");
-    let mut meta = String::from("Reporting starts,Reporting ends,Campaign name,Impressions,Link clicks,Amount spent (USD)\n");
+    let mut google = String::from(
+        "Campaign report\n\"Last 60 days\"\nDay,Campaign,Impr.,Clicks,Cost,Currency code\n",
+    );
+    let mut meta = String::from(
+        "Reporting starts,Reporting ends,Campaign name,Impressions,Link clicks,Amount spent (USD)\n",
+    );
     for d in 0..60 {
         let day = start + chrono::Duration::days(d);
         for (campaign, base) in [("winter-sale", 90u64), ("brand-search", 25)] {
             let impressions = 1500 + rng.next(2500);
             let clicks = impressions / 25 + rng.next(20);
-            google.push_str(&format!("{day},{campaign},{impressions},{clicks},{}.{:02},USD\n", base + rng.next(base), rng.next(100)));
+            google.push_str(&format!(
+                "{day},{campaign},{impressions},{clicks},{}.{:02},USD\n",
+                base + rng.next(base),
+                rng.next(100)
+            ));
         }
         for (campaign, base) in [("gift-guide", 60u64), ("trail-stories", 35)] {
             let impressions = 4000 + rng.next(6000);
             let clicks = impressions / 60 + rng.next(30);
-            meta.push_str(&format!("{day},{day},{campaign},{impressions},{clicks},{}.{:02}\n", base + rng.next(base), rng.next(100)));
+            meta.push_str(&format!(
+                "{day},{day},{campaign},{impressions},{clicks},{}.{:02}\n",
+                base + rng.next(base),
+                rng.next(100)
+            ));
         }
     }
     google.push_str(&format!("{today},winter-sale,,12,-4.00,USD\n2026-02-30,brand-search,100,5,3.10,USD\nTotal: Account,,,,,\n"));
@@ -177,11 +239,16 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         (&google, AdLayout::GoogleAds, "google-ads-last-60-days.csv"),
         (&meta, AdLayout::MetaAds, "meta-ads-last-60-days.csv"),
     ] {
-        let parsed = imports::parse_ad_costs(text, layout, "USD").map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+        let parsed = imports::parse_ad_costs(text, layout, "USD")
+            .map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
         keel_store::attribution::import_ad_costs(store, &actor, layout, file, &parsed).await?;
     }
-    let parsed = imports::parse_opportunities(&opportunities, "USD").map_err(|e| anyhow::anyhow!("crm: {e}"))?;
-    keel_store::attribution::import_opportunities(store, &actor, "crm-opportunities.csv", &parsed).await?;
-    keel_web::api::attribution::recompute(store).await.map_err(|e| anyhow::anyhow!("attribution: {e}"))?;
+    let parsed = imports::parse_opportunities(&opportunities, "USD")
+        .map_err(|e| anyhow::anyhow!("crm: {e}"))?;
+    keel_store::attribution::import_opportunities(store, &actor, "crm-opportunities.csv", &parsed)
+        .await?;
+    keel_web::api::attribution::recompute(store)
+        .await
+        .map_err(|e| anyhow::anyhow!("attribution: {e}"))?;
     Ok(())
 }
