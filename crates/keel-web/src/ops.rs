@@ -10,6 +10,7 @@ use keel_store::{Actor, Store, StoreError};
 pub fn registry() -> Registry {
     let mut registry = Registry::new();
     keel_catalog::register(&mut registry);
+    registry.register::<keel_attribution::channels::ChannelRulesSpec>();
     registry
 }
 
