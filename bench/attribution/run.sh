@@ -16,6 +16,8 @@ root="$(cd "$here/../.." && pwd)"
 cd "$here"
 SIZES="${SIZES:-100000 1000000 10000000}"
 NCORE="${NCORE:-2}"
+# Keel parses the paths file on as many threads as ChannelAttribution gets cores.
+KEEL_THREADS="${KEEL_THREADS:-$NCORE}"
 mkdir -p out
 if [ ! -x .peers/bin/python ]; then python3 -m venv .peers; fi
 if ! .peers/bin/pip install -q channelattribution matplotlib numpy scipy pandas >out/pip.log 2>&1; then
@@ -23,8 +25,10 @@ if ! .peers/bin/pip install -q channelattribution matplotlib numpy scipy pandas 
   exit 2
 fi
 PY=.peers/bin/python
-(cd "$root" && cargo build --release -q -p keel)
-KEEL="${CARGO_TARGET_DIR:-$root/target}/release/keel"
+if [ -z "${KEEL_BIN:-}" ]; then
+  (cd "$root" && cargo build --release -q -p keel)
+fi
+KEEL="${KEEL_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/keel}"
 
 # measure NAME CMD... → appends "NAME wall_s max_rss_mb cpu_s" to out/measure.txt, keeps stdout.
 measure() {
@@ -55,10 +59,10 @@ row rows model keel_s keel_cpu keel_MB ca_call_s ca_cpu ca_proc_s ca_MB "x(wall)
 for n in $SIZES; do
   data="out/paths_$n.csv"
   [ -s "$data" ] || $PY generate.py "$n" "$data" 42
-  measure "keel_h_$n" "$KEEL" attribute --paths "$data" --model first_touch,last_touch,linear --output "out/keel_h_$n.csv"
+  measure "keel_h_$n" "$KEEL" attribute --threads "$KEEL_THREADS" --paths "$data" --model first_touch,last_touch,linear --output "out/keel_h_$n.csv"
   measure "ca_h_$n" $PY peer_ca.py heuristic "$data" "out/ca_h_$n.csv"
   for order in 1 3; do
-    measure "keel_m${order}_$n" "$KEEL" attribute --paths "$data" --model markov --order "$order" --output "out/keel_m${order}_$n.csv"
+    measure "keel_m${order}_$n" "$KEEL" attribute --threads "$KEEL_THREADS" --paths "$data" --model markov --order "$order" --output "out/keel_m${order}_$n.csv"
     measure "ca_m${order}_$n" $PY peer_ca.py markov "$data" "out/ca_m${order}_$n.csv" "$order" "$NCORE"
   done
   for spec in h m1 m3; do

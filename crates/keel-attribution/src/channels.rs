@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The fields of a touch that rules can test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
     /// utm_source (or derived from click id / referrer; `(direct)` when nothing is known).
@@ -28,7 +28,7 @@ pub enum Field {
 }
 
 /// A test on a touch: either a group (`all` / `any`) or one field with one operator.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
     /// Every condition must hold.
@@ -68,7 +68,7 @@ pub struct Condition {
 }
 
 /// One rule: the channel assigned when its condition holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelRule {
     /// Channel name.
@@ -79,7 +79,7 @@ pub struct ChannelRule {
 }
 
 /// The `spec` of a `kind: ChannelRules` document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelRulesSpec {
     /// Rules, tried in order.
@@ -1174,5 +1174,52 @@ rules:
         let yaml = serde_yaml::to_string(&ga4_spec()).unwrap();
         let back: ChannelRulesSpec = serde_yaml::from_str(&yaml).unwrap();
         assert_eq!(back, ga4_spec());
+    }
+}
+
+/// `kind: ChannelRules` as an ops-as-code kind: `keel check/plan/apply` validate it with the
+/// same rules as [`ChannelRules::compile`].
+impl keel_manifests::Spec for ChannelRulesSpec {
+    const KIND: &'static str = "ChannelRules";
+
+    fn validate(&self) -> Vec<keel_manifests::Problem> {
+        ChannelRulesSpec::validate(self)
+            .into_iter()
+            .map(|p| {
+                let path = p.path.strip_prefix("spec.").unwrap_or(&p.path).to_owned();
+                keel_manifests::Problem::error(path, p.message)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod shipped {
+    use super::*;
+
+    /// `examples/ops/channel-rules.yaml` is the built-in default, as a document people can edit.
+    #[test]
+    fn shipped_document_is_the_default() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/ops/channel-rules.yaml"
+        );
+        if std::env::var("KEEL_WRITE_CHANNEL_RULES").is_ok() {
+            let doc = ChannelRulesDocument {
+                api_version: "keel/v1".into(),
+                kind: "ChannelRules".into(),
+                metadata: Metadata {
+                    name: "default".into(),
+                    extra: BTreeMap::new(),
+                },
+                spec: ga4_spec(),
+            };
+            let yaml = serde_yaml::to_string(&doc).unwrap();
+            std::fs::write(path, format!("# Channel grouping: ordered rules modelled on the GA4 default channel grouping.\n# The first matching rule names a touch's channel. Edit and `keel apply` to change it.\n{yaml}")).unwrap();
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        let doc: ChannelRulesDocument = serde_yaml::from_str(&text).unwrap();
+        assert!(doc.validate().is_empty());
+        assert_eq!(doc.spec, ga4_spec());
     }
 }

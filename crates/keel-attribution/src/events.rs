@@ -380,6 +380,25 @@ impl Identities {
         self.person_index(e).map(|p| self.names[p].as_str())
     }
 
+    /// The person an id belongs to: `user:<id>`, `anonymous:<id>`, or a bare user or anonymous
+    /// id (user ids first).
+    pub fn lookup(&self, id: &str) -> Option<usize> {
+        let key = |prefix: &str, id: &str| self.index.get(&format!("{prefix}:{id}")).copied();
+        let i = if let Some(u) = id.strip_prefix("user:") {
+            key("u", u)
+        } else if let Some(a) = id.strip_prefix("anonymous:") {
+            key("a", a)
+        } else {
+            key("u", id).or_else(|| key("a", id))
+        }?;
+        Some(self.person[i])
+    }
+
+    /// Name of person `p`: `user:<id>` or `anonymous:<id>`.
+    pub fn name(&self, p: usize) -> Option<&str> {
+        self.names.get(p).map(String::as_str)
+    }
+
     /// Number of distinct people.
     pub fn len(&self) -> usize {
         self.names.len()
@@ -497,6 +516,21 @@ pub struct BuiltPaths {
     pub conversions_without_touches: usize,
     /// Non-converting journeys.
     pub null_journeys: usize,
+    /// Per row of `paths`: whose journey it is and when its touches happened.
+    pub journeys: Vec<JourneyInfo>,
+    /// Who is who after stitching.
+    pub identities: Identities,
+}
+
+/// Where a journey row came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JourneyInfo {
+    /// Person index (see [`Identities::name`]).
+    pub person: usize,
+    /// The conversion time, or the last session's start for a non-converting journey.
+    pub end: DateTime<Utc>,
+    /// Start of each touch's session, oldest first.
+    pub touches: Vec<DateTime<Utc>>,
 }
 
 /// Stitches identities, sessionises and cuts journeys at conversions.
@@ -538,8 +572,10 @@ pub fn build_paths(
         conversions: 0,
         conversions_without_touches: 0,
         null_journeys: 0,
+        journeys: Vec::new(),
+        identities: Identities::default(),
     };
-    for list in &mut by_person {
+    for (person, list) in by_person.iter_mut().enumerate() {
         list.sort_by_key(|e| e.timestamp);
         let sess = sessions(list, rules, options);
         let lead_time = list
@@ -551,8 +587,14 @@ pub fn build_paths(
                     end: DateTime<Utc>,
                     conv: f64,
                     value: f64,
-                    paths: &mut PathSet|
+                    paths: &mut PathSet,
+                    journeys: &mut Vec<JourneyInfo>|
          -> Result<(), Error> {
+            journeys.push(JourneyInfo {
+                person,
+                end,
+                touches: range.iter().map(|&s| sess[s].start).collect(),
+            });
             let lead = lead_time.and_then(|t| range.iter().rposition(|&s| sess[s].start <= t));
             let row = JourneyRow {
                 channels: range.iter().map(|&s| sess[s].channel.as_str()).collect(),
@@ -581,6 +623,7 @@ pub fn build_paths(
                 1.0,
                 e.value.unwrap_or(0.0),
                 &mut built.paths,
+                &mut built.journeys,
             )?;
             built.conversions += 1;
             next = cur + 1;
@@ -593,10 +636,12 @@ pub fn build_paths(
                 0.0,
                 0.0,
                 &mut built.paths,
+                &mut built.journeys,
             )?;
             built.null_journeys += 1;
         }
     }
+    built.identities = ids;
     Ok(built)
 }
 

@@ -13,11 +13,14 @@
 //! - [`markov`]: the order-k Markov chain removal-effect model, solved exactly;
 //! - [`shapley`]: Shapley-value attribution, exact for small channel sets and sampled beyond;
 //! - [`model`]: one entry point over every model, with per-conversion explanations;
+//! - [`imports`]: ad cost and CRM opportunity files validated row by row, with quarantine;
 //! - [`report`]: attributed conversions and revenue per channel and campaign, with ROAS and CAC.
 
 pub mod channels;
+pub mod compute;
 pub mod events;
 pub mod heuristic;
+pub mod imports;
 pub mod markov;
 pub mod model;
 pub mod paths;
@@ -25,8 +28,9 @@ pub mod report;
 pub mod shapley;
 
 mod error;
+mod pathfile;
 mod solve;
 
 pub use error::{Error, Problem};
 pub use model::{Attribution, ChannelCredit, Model};
-pub use paths::PathSet;
+pub use paths::{PathSet, ReadOptions};

@@ -215,19 +215,19 @@ impl PathSet {
     /// `total_conversions`, optionally `total_conversion_value` and `total_null` (any order, extra
     /// columns ignored). Channels in `path` are separated by `sep` and trimmed. Every row is
     /// validated; the first problem is returned as `origin:row:column`. `progress` is called
-    /// with the number of bytes consumed every 64k rows.
+    /// with the number of bytes consumed after each block. Reads on the calling thread only.
     pub fn read_csv<R: std::io::Read>(
         reader: R,
         sep: &str,
         origin: &str,
         mut progress: impl FnMut(u64),
     ) -> Result<Self, Error> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(reader);
-        let cols = Columns::read(&mut rdr, sep, origin)?;
-        parse_rows(&mut rdr, &cols, sep, origin, 0, false, &mut progress)
+        let options = ReadOptions {
+            sep,
+            threads: 1,
+            aggregate: false,
+        };
+        crate::pathfile::read(reader, &options, origin, &mut progress)
     }
 
     /// Like [`PathSet::read_csv`], but rows with byte-identical paths are merged into one row
@@ -240,19 +240,29 @@ impl PathSet {
         origin: &str,
         mut progress: impl FnMut(u64),
     ) -> Result<Self, Error> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(reader);
-        let cols = Columns::read(&mut rdr, sep, origin)?;
-        parse_rows(&mut rdr, &cols, sep, origin, 0, true, &mut progress)
+        let options = ReadOptions {
+            sep,
+            threads: 1,
+            aggregate: true,
+        };
+        crate::pathfile::read(reader, &options, origin, &mut progress)
     }
 
-    /// Like [`PathSet::read_csv`] over a table already in memory, parsed on `threads` threads:
-    /// the bytes are cut at line ends outside quoted fields and the pieces merged in order, so
-    /// the result (ids, row order, errors) is the same as reading sequentially. With
-    /// `aggregate`, identical paths are merged within each piece (see
-    /// [`PathSet::read_csv_aggregated`]).
+    /// Reads a paths table with explicit [`ReadOptions`] (separator, threads, merging). With
+    /// more than one thread, each block of the file is cut at record ends into one piece per
+    /// thread and the pieces are parsed in parallel while the next block is read; the pieces are
+    /// joined in file order, so ids, row order and error positions are the same as with one
+    /// thread. With `aggregate`, identical paths are merged within each piece.
+    pub fn read_csv_with<R: std::io::Read>(
+        reader: R,
+        options: &ReadOptions<'_>,
+        origin: &str,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Self, Error> {
+        crate::pathfile::read(reader, options, origin, progress)
+    }
+
+    /// Like [`PathSet::read_csv_with`] over a table already in memory.
     pub fn parse_csv(
         bytes: &[u8],
         sep: &str,
@@ -261,101 +271,17 @@ impl PathSet {
         aggregate: bool,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<Self, Error> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(bytes);
-        let cols = Columns::read(&mut rdr, sep, origin)?;
-        let body_start = rdr.position().byte() as usize;
-        let body = &bytes[body_start.min(bytes.len())..];
-        let header_lines = rdr.position().line().saturating_sub(1);
-        // Cut points: after a newline that is outside quotes, near each 1/threads of the body.
-        let threads = threads.clamp(1, 64);
-        let mut cuts = vec![0usize];
-        let mut lines_before = vec![header_lines];
-        // Counting bytes over a slice vectorises well, so quote parity and line numbers at each
-        // candidate cut cost one fast pass instead of a byte-by-byte state machine.
-        let count = |slice: &[u8], byte: u8| slice.iter().filter(|&&b| b == byte).count();
-        let (mut scanned, mut quotes, mut lines) = (0usize, 0usize, header_lines);
-        for t in 1..threads {
-            let mut pos = (body.len() * t / threads).max(scanned);
-            loop {
-                let Some(nl) = body[pos..].iter().position(|&b| b == b'\n') else {
-                    pos = body.len();
-                    break;
-                };
-                let end = pos + nl + 1;
-                quotes += count(&body[scanned..end], b'"');
-                lines += count(&body[scanned..end], b'\n') as u64;
-                scanned = end;
-                pos = end;
-                if quotes % 2 == 0 {
-                    break;
-                }
-            }
-            if pos < body.len() && pos > *cuts.last().unwrap_or(&0) {
-                cuts.push(pos);
-                lines_before.push(lines);
-            }
-        }
-        cuts.push(body.len());
-        let done = std::sync::atomic::AtomicU64::new(body_start as u64);
-        let parts: Vec<Result<PathSet, Error>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = cuts
-                .windows(2)
-                .zip(&lines_before)
-                .map(|(w, &line_offset)| {
-                    let chunk = &body[w[0]..w[1]];
-                    let cols = &cols;
-                    let done = &done;
-                    scope.spawn(move || {
-                        let mut rdr = csv::ReaderBuilder::new()
-                            .has_headers(false)
-                            .flexible(true)
-                            .from_reader(chunk);
-                        let mut last = 0u64;
-                        let mut report = |pos: u64| {
-                            let total = done
-                                .fetch_add(pos - last, std::sync::atomic::Ordering::Relaxed)
-                                + (pos - last);
-                            last = pos;
-                            progress(total);
-                        };
-                        parse_rows(
-                            &mut rdr,
-                            cols,
-                            sep,
-                            origin,
-                            line_offset,
-                            aggregate,
-                            &mut report,
-                        )
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::Table {
-                            origin: origin.to_owned(),
-                            message: "a parsing thread failed".into(),
-                        })
-                    })
-                })
-                .collect()
-        });
-        let mut set = PathSet::new();
-        set.offsets.push(0);
-        for part in parts {
-            set.append(part?);
-        }
-        Ok(set)
+        let options = ReadOptions {
+            sep,
+            threads,
+            aggregate,
+        };
+        crate::pathfile::read(bytes, &options, origin, &mut |b| progress(b))
     }
 
     /// Appends the rows of another plain table (no ages, campaigns or leads), remapping its
     /// channel ids to this table's.
-    fn append(&mut self, other: PathSet) {
+    pub(crate) fn append(&mut self, other: PathSet) {
         let map: Vec<u32> = other
             .channel_names
             .iter()
@@ -373,172 +299,36 @@ impl PathSet {
         self.values.extend_from_slice(&other.values);
         self.nulls.extend_from_slice(&other.nulls);
     }
-}
 
-/// Where the columns of a paths table are.
-struct Columns {
-    headers: csv::ByteRecord,
-    path: usize,
-    conv: usize,
-    value: Option<usize>,
-    null: Option<usize>,
-}
-
-impl Columns {
-    fn read<R: std::io::Read>(
-        rdr: &mut csv::Reader<R>,
-        sep: &str,
-        origin: &str,
-    ) -> Result<Columns, Error> {
-        if sep.is_empty() {
-            return Err(Error::Model("the path separator must not be empty".into()));
+    /// Appends one parsed row of interned channel ids (the paths-file reader's fast path).
+    pub(crate) fn push_row(&mut self, ids: &[u32], conversions: f64, value: f64, nulls: f64) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
         }
-        let table_err = |message: String| Error::Table {
-            origin: origin.to_owned(),
-            message,
-        };
-        let headers = rdr
-            .byte_headers()
-            .map_err(|e| table_err(format!("cannot read the header row: {e}")))?
-            .clone();
-        let find = |name: &str| {
-            headers
-                .iter()
-                .position(|h| String::from_utf8_lossy(h).trim().eq_ignore_ascii_case(name))
-        };
-        let path = find("path").ok_or_else(|| {
-            table_err("missing column `path` (expected path,total_conversions[,total_conversion_value][,total_null])".into())
-        })?;
-        let conv = find("total_conversions")
-            .ok_or_else(|| table_err("missing column `total_conversions`".into()))?;
-        let value = find("total_conversion_value");
-        let null = find("total_null");
-        Ok(Columns {
-            headers,
-            path,
-            conv,
-            value,
-            null,
-        })
+        self.touches.extend_from_slice(ids);
+        self.offsets.push(self.touches.len());
+        self.conversions.push(conversions);
+        self.values.push(value);
+        self.nulls.push(nulls);
+    }
+
+    /// Adds conversions, value and nulls to an existing row (merging identical paths).
+    pub(crate) fn add_to_row(&mut self, row: usize, conversions: f64, value: f64, nulls: f64) {
+        self.conversions[row] += conversions;
+        self.values[row] += value;
+        self.nulls[row] += nulls;
     }
 }
 
-/// Parses data rows into a new table. `line_offset` is added to reported line numbers (for
-/// pieces of a larger file); `progress` gets the bytes consumed by this reader.
-fn parse_rows<R: std::io::Read>(
-    rdr: &mut csv::Reader<R>,
-    cols: &Columns,
-    sep: &str,
-    origin: &str,
-    line_offset: u64,
-    aggregate: bool,
-    progress: &mut dyn FnMut(u64),
-) -> Result<PathSet, Error> {
-    let mut seen: FxHashMap<Box<[u8]>, usize> = FxHashMap::default();
-    let headers = &cols.headers;
-    let mut set = PathSet::new();
-    set.offsets.push(0);
-    let mut record = csv::ByteRecord::new();
-    let mut ids: Vec<u32> = Vec::with_capacity(16);
-    let mut rows: u64 = 0;
-    loop {
-        match rdr.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let row = e.position().map_or(0, |p| p.line()) + line_offset;
-                return Err(Error::Input {
-                    origin: origin.to_owned(),
-                    row,
-                    column: 0,
-                    field: "row".into(),
-                    message: e.to_string(),
-                });
-            }
-        }
-        let line = record.position().map_or(0, |p| p.line()) + line_offset;
-        let field_err = |col: usize, message: String| Error::Input {
-            origin: origin.to_owned(),
-            row: line,
-            column: col + 1,
-            field: String::from_utf8_lossy(headers.get(col).unwrap_or(b"?")).into_owned(),
-            message,
-        };
-        let number = |col: usize, required: bool| -> Result<f64, Error> {
-            let raw = record.get(col).unwrap_or(b"");
-            // Fast path for the common case of a plain small integer ("0", "1", "17"): exact,
-            // and several times cheaper than the general float parser on tens of millions of rows.
-            if !raw.is_empty() && raw.len() <= 15 && raw.iter().all(u8::is_ascii_digit) {
-                return Ok(raw.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')) as f64);
-            }
-            let text = std::str::from_utf8(raw)
-                .map_err(|_| field_err(col, "not valid UTF-8".into()))?
-                .trim();
-            if text.is_empty() {
-                return if required {
-                    Err(field_err(col, "missing number".into()))
-                } else {
-                    Ok(0.0)
-                };
-            }
-            let v: f64 = text
-                .parse()
-                .map_err(|_| field_err(col, format!("`{text}` is not a number")))?;
-            if !v.is_finite() || v < 0.0 {
-                return Err(field_err(
-                    col,
-                    format!("`{text}` must be a finite number ≥ 0"),
-                ));
-            }
-            Ok(v)
-        };
-        let conversions = number(cols.conv, true)?;
-        let value = match cols.value {
-            Some(c) => number(c, false)?,
-            None => 0.0,
-        };
-        let nulls = match cols.null {
-            Some(c) => number(c, false)?,
-            None => 0.0,
-        };
-        let raw_path = record.get(cols.path).unwrap_or(b"");
-        rows += 1;
-        if rows.is_multiple_of(65_536) {
-            progress(record.position().map_or(0, |p| p.byte()));
-        }
-        if aggregate && let Some(&row) = seen.get(raw_path) {
-            set.conversions[row] += conversions;
-            set.values[row] += value;
-            set.nulls[row] += nulls;
-            continue;
-        }
-        let path = std::str::from_utf8(raw_path)
-            .map_err(|_| field_err(cols.path, "not valid UTF-8".into()))?;
-        ids.clear();
-        for (k, part) in path.split(sep).enumerate() {
-            let name = part.trim_ascii();
-            if name.is_empty() {
-                return Err(field_err(
-                    cols.path,
-                    if path.trim().is_empty() {
-                        "empty path".to_owned()
-                    } else {
-                        format!("empty channel name at touch {} of `{path}`", k + 1)
-                    },
-                ));
-            }
-            ids.push(set.channel_id(name));
-        }
-        set.touches.extend_from_slice(&ids);
-        set.offsets.push(set.touches.len());
-        set.conversions.push(conversions);
-        set.values.push(value);
-        set.nulls.push(nulls);
-        if aggregate {
-            seen.insert(raw_path.into(), set.conversions.len() - 1);
-        }
-    }
-    Ok(set)
+/// How to read a paths file.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions<'a> {
+    /// Separator between channels inside `path` (channel names are trimmed).
+    pub sep: &'a str,
+    /// Parsing threads (1 = everything on the calling thread).
+    pub threads: usize,
+    /// Merge rows with byte-identical paths (within each parsed piece).
+    pub aggregate: bool,
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::{Attribution, Error};
 use std::collections::BTreeMap;
 
 /// An amount of money in minor units (cents) of a currency.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Money {
     /// Amount in minor units.
     pub minor: i64,

@@ -11,6 +11,7 @@
 //! ([`audit`]), so a write and its audit record commit or fail together.
 
 pub mod accounts;
+pub mod attribution;
 pub mod audit;
 pub mod checks;
 pub mod contacts;

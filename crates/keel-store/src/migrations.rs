@@ -587,6 +587,60 @@ CREATE TABLE contact_engagement (
 CREATE INDEX contact_engagement_record ON contact_engagement(record_id);
 "#,
     },
+    Migration {
+        version: 9,
+        name: "attribution imports, quarantine and results",
+        sql: r#"
+CREATE TABLE ad_costs (
+    platform TEXT NOT NULL,
+    day TEXT NOT NULL,
+    campaign TEXT NOT NULL,
+    impressions {int} NOT NULL,
+    clicks {int} NOT NULL,
+    cost_minor {int} NOT NULL,
+    currency TEXT NOT NULL,
+    imported_at {ts} NOT NULL,
+    PRIMARY KEY (platform, day, campaign)
+);
+CREATE TABLE opportunities (
+    opportunity_id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    contact_email TEXT,
+    amount_minor {int} NOT NULL,
+    currency TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    won {int} NOT NULL,
+    close_date TEXT,
+    imported_at {ts} NOT NULL
+);
+CREATE INDEX opportunities_email ON opportunities (contact_email);
+CREATE TABLE import_quarantine (
+    id {id},
+    kind TEXT NOT NULL,
+    file TEXT NOT NULL,
+    row_number {int} NOT NULL,
+    raw TEXT NOT NULL,
+    reasons {json} NOT NULL,
+    created_at {ts} NOT NULL,
+    UNIQUE (kind, raw)
+);
+CREATE TABLE attribution_runs (
+    id {id},
+    computed_at {ts} NOT NULL,
+    summary {json} NOT NULL
+);
+CREATE TABLE attribution_results (
+    id {id},
+    run_id {int} NOT NULL,
+    model TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    campaign TEXT,
+    conversions {real} NOT NULL,
+    value {real} NOT NULL
+);
+CREATE INDEX attribution_results_model ON attribution_results (model);
+"#,
+    },
 ];
 
 /// Turns a migration's placeholders into the column types of `backend`.

@@ -14,6 +14,7 @@ pub fn registry() -> Registry {
     keel_consent::kinds::register(&mut registry);
     keel_checks::register(&mut registry);
     keel_contacts::kinds::register(&mut registry);
+    registry.register::<keel_attribution::channels::ChannelRulesSpec>();
     registry
 }
 

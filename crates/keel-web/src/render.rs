@@ -26,6 +26,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("audit.html", include_str!("../templates/audit.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("events.html", include_str!("../templates/events.html")),
+    (
+        "attribution_dashboard.html",
+        include_str!("../templates/attribution_dashboard.html"),
+    ),
+    (
+        "attribution_journeys.html",
+        include_str!("../templates/attribution_journeys.html"),
+    ),
     ("catalog.html", include_str!("../templates/catalog.html")),
     ("changes.html", include_str!("../templates/changes.html")),
     ("checks.html", include_str!("../templates/checks.html")),
@@ -255,6 +263,18 @@ pub const AREAS: &[(&str, &str, &str, Action)] = &[
         "MQL hand-offs",
         "/contacts/handoffs",
         Action::SalesHandoff,
+    ),
+    (
+        "Measure",
+        "Attribution",
+        "/attribution",
+        Action::AttributionRead,
+    ),
+    (
+        "Measure",
+        "Journeys",
+        "/attribution/journeys",
+        Action::AttributionRead,
     ),
     ("Admin", "People", "/admin/users", Action::UsersManage),
     (

@@ -2,6 +2,8 @@
 //! Seeded only into an empty database, so `keel serve --demo` is safe to run twice.
 
 use anyhow::Context;
+
+mod attribution;
 use keel_accounts::{EmailAddress, Role, hash_password};
 use keel_store::accounts::{self, NewUser};
 use keel_store::{Actor, Store};
@@ -94,6 +96,7 @@ pub async fn seed_if_empty(store: &Store) -> anyhow::Result<()> {
             }
         }
         seed_events(store).await?;
+        attribution::seed(store).await?;
         seed_stack(store).await?;
         work::seed(store).await?;
         crate::demo_privacy::seed(store).await?;

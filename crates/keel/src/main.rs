@@ -50,6 +50,9 @@ enum Command {
     Match(Box<cmd::matching::MatchArgs>),
     /// Attribute conversions to channels from journeys (paths file or Segment events).
     Attribute(Box<cmd::attribution::AttributeArgs>),
+    /// Attribution data in the database: import ad costs and CRM opportunities, recompute.
+    #[command(subcommand)]
+    Attribution(cmd::attribution::AttributionCommand),
     /// Check email HTML or .eml files before sending.
     CheckEmail(cmd::checks::CheckEmailArgs),
     /// Check landing pages (files or URLs) before launch.
@@ -85,6 +88,7 @@ fn main() -> std::process::ExitCode {
         Command::ImportInventory(args) => cmd::ops::import_inventory(args),
         Command::Match(args) => cmd::matching::run(*args),
         Command::Attribute(args) => cmd::attribution::run(*args),
+        Command::Attribution(command) => cmd::attribution::command(command),
         Command::CheckEmail(args) => cmd::checks::run_email(args),
         Command::CheckPage(args) => cmd::checks::run_page(args),
         Command::Consent(command) => cmd::consent::run(command),

@@ -5,6 +5,7 @@
 //! filters are plain query parameters named after the field they filter.
 
 pub mod access;
+pub mod attribution;
 pub mod audit;
 pub mod catalog;
 pub mod checks;
@@ -122,6 +123,7 @@ impl Modify for Security {
         (name = "checks", description = "Pre-send email and pre-launch page checks"),
         (name = "events", description = "Event sources and ingested events"),
         (name = "contacts", description = "Contacts and accounts: imports, quarantine, duplicates, merges, hygiene, quality, segments, MQL hand-offs"),
+        (name = "attribution", description = "Cost and opportunity imports, attribution results, journeys"),
         (name = "ingestion", description = "Segment-compatible tracking API (write-key authentication)"),
         (name = "privacy", description = "Consent ledger, suppressions, eligibility, subject requests, retention, tag registry"),
     )
@@ -132,6 +134,7 @@ struct ApiDoc;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(access::router())
+        .merge(attribution::router())
         .merge(audit::router())
         .merge(jobs::router())
         .merge(events::router())

@@ -2,6 +2,7 @@
 //! visitors to the sign-in page), checks its action, and renders a template in the layout.
 
 mod admin;
+mod attribution;
 mod catalog;
 mod checks;
 mod contacts;
@@ -237,6 +238,7 @@ pub fn router() -> Router<AppState> {
         .merge(session::router())
         .merge(admin::router())
         .merge(events::router())
+        .merge(attribution::router())
         .merge(catalog::router())
         .merge(checks::router())
         .merge(work::router())

@@ -97,9 +97,9 @@ pub struct AttributeArgs {
     /// files with repeated paths, somewhat more CPU (ignored by `--report explain`).
     #[arg(long)]
     merge_paths: bool,
-    /// Threads for reading paths files; above 1 the file is held in memory and parsed in
-    /// pieces (faster on an idle multi-core machine, more memory).
-    #[arg(long, default_value_t = 1)]
+    /// Threads for parsing paths files (0: one per core). The file is streamed in blocks either
+    /// way; with several threads each block is parsed in pieces while the next is read.
+    #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Output CSV file (`-` or absent: standard output).
     #[arg(long)]
@@ -181,25 +181,18 @@ fn load_paths(args: &AttributeArgs) -> anyhow::Result<PathSet> {
         let (file, len) = open(path)?;
         let progress = bar(len, "reading paths");
         let origin = path.display().to_string();
-        let threads = args.threads;
         // Explanations number journeys by file row, so they never merge identical paths.
-        let aggregate = args.merge_paths && args.report != Report::Explain;
-        let set = if threads <= 1 {
-            // One thread: stream the file instead of holding it in memory.
-            let reader = std::io::BufReader::with_capacity(1 << 20, file);
-            let tick = |b| progress.set_position(b);
-            if aggregate {
-                PathSet::read_csv_aggregated(reader, &args.sep, &origin, tick)?
+        let options = keel_attribution::ReadOptions {
+            sep: &args.sep,
+            threads: if args.threads == 0 {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
             } else {
-                PathSet::read_csv(reader, &args.sep, &origin, tick)?
-            }
-        } else {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            PathSet::parse_csv(&bytes, &args.sep, &origin, threads, aggregate, &|b| {
-                progress.set_position(b)
-            })?
+                args.threads
+            },
+            aggregate: args.merge_paths && args.report != Report::Explain,
         };
+        let set =
+            PathSet::read_csv_with(file, &options, &origin, &mut |b| progress.set_position(b))?;
         progress.finish_and_clear();
         return Ok(set);
     }
@@ -447,4 +440,103 @@ fn execute(args: &AttributeArgs) -> anyhow::Result<()> {
 /// Shortest decimal that reads back as the same f64, so outputs compare exactly.
 fn fmt(x: f64) -> String {
     format!("{x}")
+}
+
+/// `keel attribution …`: attribution data kept in the database.
+#[derive(Debug, clap::Subcommand)]
+pub enum AttributionCommand {
+    /// Import an ad platform's cost and delivery export (rows refused are quarantined).
+    ImportCosts {
+        /// The export (CSV).
+        file: PathBuf,
+        /// The export's layout.
+        #[arg(long, value_parser = ["google-ads", "meta-ads"])]
+        layout: String,
+        /// Currency of rows whose file names none.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        #[command(flatten)]
+        db: super::server::DbArgs,
+    },
+    /// Import CRM opportunities (id, account, contact e-mail, amount, stage, close date).
+    ImportOpportunities {
+        /// The export (CSV).
+        file: PathBuf,
+        /// Currency of rows without a currency column.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        #[command(flatten)]
+        db: super::server::DbArgs,
+    },
+}
+
+fn print_summary(s: &keel_store::attribution::ImportSummary, file: &Path) {
+    println!(
+        "{}: {} accepted ({} new, {} updated, {} unchanged), {} quarantined, {} skipped (titles and totals)",
+        file.display(),
+        s.accepted,
+        s.inserted,
+        s.updated,
+        s.unchanged,
+        s.quarantined,
+        s.skipped
+    );
+}
+
+/// Runs `keel attribution …`.
+pub fn command(command: AttributionCommand) -> anyhow::Result<ExitCode> {
+    use keel_attribution::imports::{self, AdLayout};
+    let actor = keel_store::Actor::System("cli");
+    super::runtime()?.block_on(async move {
+        let (file, db) = match &command {
+            AttributionCommand::ImportCosts { file, db, .. }
+            | AttributionCommand::ImportOpportunities { file, db, .. } => (file.clone(), db),
+        };
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let name = file.file_name().map_or_else(
+            || file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let store = super::open_store(&db.db).await?;
+        let (summary, quarantined) = match &command {
+            AttributionCommand::ImportCosts {
+                layout, currency, ..
+            } => {
+                let layout =
+                    AdLayout::parse(layout).with_context(|| format!("unknown layout {layout}"))?;
+                let parsed = match imports::parse_ad_costs(&text, layout, currency) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        eprintln!("error: {}: {e}", file.display());
+                        return Ok(ExitCode::from(1));
+                    }
+                };
+                let s = keel_store::attribution::import_ad_costs(
+                    &store, &actor, layout, &name, &parsed,
+                )
+                .await?;
+                (s, parsed.quarantined)
+            }
+            AttributionCommand::ImportOpportunities { currency, .. } => {
+                let parsed = match imports::parse_opportunities(&text, currency) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        eprintln!("error: {}: {e}", file.display());
+                        return Ok(ExitCode::from(1));
+                    }
+                };
+                let s =
+                    keel_store::attribution::import_opportunities(&store, &actor, &name, &parsed)
+                        .await?;
+                (s, parsed.quarantined)
+            }
+        };
+        store.close().await;
+        print_summary(&summary, &file);
+        for q in &quarantined {
+            eprintln!("{}:{}: {}", file.display(), q.row, q.reasons.join("; "));
+        }
+        Ok(ExitCode::SUCCESS)
+    })
 }

@@ -107,6 +107,14 @@ pub fn register_jobs(runner: &mut Runner) {
             .await
             .map(|n| tracing::info!("raised {n} SLA warnings and escalations"))
     });
+    runner.register(
+        keel_web::api::attribution::RECOMPUTE_JOB,
+        |ctx| async move {
+            keel_web::api::attribution::recompute(&ctx.store)
+                .await
+                .map(|s| tracing::info!("attribution recomputed: {s}"))
+        },
+    );
     runner.register("audit.verify", |ctx| async move {
         let v = keel_store::audit::verify(&ctx.store)
             .await
