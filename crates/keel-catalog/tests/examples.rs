@@ -19,13 +19,14 @@ fn today() -> NaiveDate {
 fn example() -> (keel_manifests::Loaded, Catalog) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ops");
     let mut files = keel_manifests::fs::read_tree(&dir).unwrap();
-    // `work/`, `privacy/` and `quality/` hold kinds registered by keel-work, keel-consent and
-    // keel-checks, which this crate's registry does not know; the full registry checks them.
+    // `work/`, `privacy/`, `quality/` and `channel-rules.yaml` hold kinds registered by keel-work,
+    // keel-consent, keel-checks and keel-attribution, which this crate's registry does not know; the full registry checks them.
     files.retain(|f| {
         let path = f.path.replace('\\', "/");
         !path.contains("ops/work/")
             && !path.contains("ops/privacy/")
             && !path.contains("ops/quality/")
+            && !path.ends_with("channel-rules.yaml")
     });
     let loaded = load(&files, &registry());
     let catalog = Catalog::from_loaded(&loaded);
