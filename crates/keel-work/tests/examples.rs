@@ -342,6 +342,8 @@ fn demo_submissions_pass_intake_and_policies_decide_the_routine() {
             "audience",
             "goals",
             "success_metrics",
+            "brand_constraints",
+            "technical_requirements",
             "channels",
             "launch_date",
             "budget",
