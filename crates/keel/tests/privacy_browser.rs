@@ -133,6 +133,26 @@ async fn double_opt_in_confirmed_by_clicking_the_mailed_link() {
     result.unwrap();
 }
 
+/// Waits until the page's `h1` reads `expected`. Reading the heading right after a click can
+/// catch the page being left (or a stale element while the next one loads), so this polls.
+async fn heading_becomes(c: &fantoccini::Client, expected: &str) -> Result<(), String> {
+    let mut last = String::new();
+    for _ in 0..150 {
+        if let Ok(h1) = c.find(Locator::Css("h1")).await
+            && let Ok(text) = h1.text().await
+        {
+            if text == expected {
+                return Ok(());
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!(
+        "expected the heading `{expected}`, last saw `{last}`"
+    ))
+}
+
 async fn run(
     c: &fantoccini::Client,
     base: &str,
@@ -163,22 +183,7 @@ async fn run(
         .click()
         .await
         .map_err(err)?;
-    c.wait()
-        .for_element(Locator::Css("h1"))
-        .await
-        .map_err(err)?;
-    let h1 = c
-        .find(Locator::Css("h1"))
-        .await
-        .map_err(err)?
-        .text()
-        .await
-        .map_err(err)?;
-    if h1 != "Check your inbox" {
-        return Err(format!(
-            "after subscribing expected `Check your inbox`, got `{h1}`"
-        ));
-    }
+    heading_becomes(c, "Check your inbox").await?;
     let mails = mail.wait_for(1, Duration::from_secs(15)).await;
     let text = mails.first().ok_or("no confirmation mail arrived")?.text();
     let start = text
@@ -202,20 +207,7 @@ async fn run(
         .click()
         .await
         .map_err(err)?;
-    c.wait()
-        .for_element(Locator::Css("h1"))
-        .await
-        .map_err(err)?;
-    let h1 = c
-        .find(Locator::Css("h1"))
-        .await
-        .map_err(err)?
-        .text()
-        .await
-        .map_err(err)?;
-    if h1 != "Subscription confirmed" {
-        return Err(format!("expected `Subscription confirmed`, got `{h1}`"));
-    }
+    heading_becomes(c, "Subscription confirmed").await?;
     let ledger = keel_store::privacy::ledger_for(store, "hiker@example.com")
         .await
         .map_err(|e| e.to_string())?;
@@ -232,19 +224,6 @@ async fn run(
         .click()
         .await
         .map_err(err)?;
-    c.wait()
-        .for_element(Locator::Css("h1"))
-        .await
-        .map_err(err)?;
-    let h1 = c
-        .find(Locator::Css("h1"))
-        .await
-        .map_err(err)?
-        .text()
-        .await
-        .map_err(err)?;
-    if h1 != "Link already used" {
-        return Err(format!("expected `Link already used`, got `{h1}`"));
-    }
+    heading_becomes(c, "Link already used").await?;
     Ok(())
 }
