@@ -511,7 +511,7 @@ spec:
   filter:
     all:
       - stage: {in: [subscriber, lead]}
-      - not: {event: {event: email_click, within_days: 540, op: gte, count: 1}}
+      - not: {events: {event: email_click, within_days: 540, op: gte, count: 1}}
 "#,
     r#"apiVersion: keel/v1
 kind: Segment
@@ -536,6 +536,6 @@ metadata:
 spec:
   object: contact
   filter:
-    event: {event: webinar_attended, within_days: 90, op: gte, count: 1}
+    events: {event: webinar_attended, within_days: 90, op: gte, count: 1}
 "#,
 ];
