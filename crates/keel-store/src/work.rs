@@ -394,11 +394,32 @@ pub async fn transitions<'a>(
         .await
 }
 
-/// Every transition of every request, oldest first (for SLA boards and metrics).
-pub async fn all_transitions(store: &Store) -> Result<Vec<TransitionRow>> {
-    sql("SELECT id, request_id, from_status, to_status, actor, reason, at FROM work_transitions ORDER BY request_id, at, id")
+/// Every request's status history, oldest first, keyed by request (for SLA boards, metrics and
+/// the SLA job, which read all of them at once).
+pub async fn all_transitions(
+    store: &Store,
+) -> Result<std::collections::HashMap<i64, Vec<TransitionRow>>> {
+    let rows: Vec<TransitionRow> = sql("SELECT id, request_id, from_status, to_status, actor, reason, at FROM work_transitions ORDER BY request_id, at, id")
         .fetch_all(store)
-        .await
+        .await?;
+    let mut by_request: std::collections::HashMap<i64, Vec<TransitionRow>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        by_request.entry(row.request_id).or_default().push(row);
+    }
+    Ok(by_request)
+}
+
+/// One approval.
+pub async fn approval<'a>(db: impl Into<crate::DbRef<'a>>, id: i64) -> Result<ApprovalRow> {
+    sql("SELECT id, request_id, decision_id, approvers, needed, quorum, status, created_at, closed_at FROM work_approvals WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "approval",
+            id: id.to_string(),
+        })
 }
 
 /// Stores a decision record (audited).

@@ -838,14 +838,13 @@ pub async fn vote(
     comment: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Request, ApiError> {
-    let approval = stored::pending_approvals(store)
-        .await?
-        .into_iter()
-        .find(|a| a.id == approval_id)
-        .ok_or_else(|| ApiError::Conflict {
+    let approval = stored::approval(store, approval_id).await?;
+    if approval.status != "pending" {
+        return Err(ApiError::Conflict {
             detail: format!("approval {approval_id} is not open"),
             allowed: None,
-        })?;
+        });
+    }
     if !ws.is_approver(&who.email, &who.roles, &approval.approvers.0) {
         return Err(ApiError::Forbidden {
             action: "approvals.decide",

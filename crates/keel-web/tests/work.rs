@@ -304,7 +304,15 @@ async fn intake_policy_inbox_transitions_and_calendar() {
             .contains(&json!("scheduled")),
         "{problem}"
     );
-    // A requester cannot move someone else's request.
+    // Someone who neither manages nor owns the request cannot move it.
+    let r = c
+        .post(format!("{base}/api/v1/requests/{routine_id}/transitions"))
+        .bearer_auth(t("ava"))
+        .json(&json!({"to": "scheduled"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let detail: Value = c
         .get(format!("{base}/api/v1/requests/{routine_id}"))
         .bearer_auth(t("jonas"))

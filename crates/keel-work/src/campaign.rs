@@ -159,6 +159,19 @@ pub enum Conflict {
     },
 }
 
+impl Conflict {
+    /// The calendar entries (ids) involved in this conflict.
+    pub fn entries(&self) -> Vec<&str> {
+        match self {
+            Conflict::AudienceOverlap { first, second, .. } => vec![first, second],
+            Conflict::ChannelSaturation { entries, .. } => {
+                entries.iter().map(String::as_str).collect()
+            }
+            Conflict::Blackout { entry, .. } => vec![entry],
+        }
+    }
+}
+
 impl std::fmt::Display for Conflict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -487,5 +500,23 @@ mod tests {
             out.replace("\r\n ", ""),
             format!("SUMMARY:{}\r\n", "é".repeat(100))
         );
+    }
+}
+
+#[cfg(test)]
+mod conflict_entries {
+    use super::*;
+
+    #[test]
+    fn names_exactly_the_entries_involved() {
+        let overlap = Conflict::AudienceOverlap {
+            audience: "emea".into(),
+            first: "request-1".into(),
+            second: "request-13".into(),
+            from: NaiveDate::from_ymd_opt(2027, 1, 4).unwrap_or_default(),
+            to: NaiveDate::from_ymd_opt(2027, 1, 4).unwrap_or_default(),
+        };
+        assert_eq!(overlap.entries(), vec!["request-1", "request-13"]);
+        assert!(!overlap.entries().contains(&"request-3"));
     }
 }

@@ -572,8 +572,7 @@ pub struct InboxItem {
 
 /// The caller's approval inbox: only what policy could not decide, and only what the caller is
 /// an approver for.
-pub async fn inbox(state: &AppState, caller: &Caller) -> ApiResult<Vec<InboxItem>> {
-    let ws = Workspace::load(&state.store).await?;
+pub async fn inbox(state: &AppState, ws: &Workspace, caller: &Caller) -> ApiResult<Vec<InboxItem>> {
     let who = person(caller);
     let mut out = Vec::new();
     for a in stored::pending_approvals(&state.store).await? {
@@ -619,7 +618,8 @@ async fn list_inbox(
     caller: Caller,
 ) -> ApiResult<Json<Vec<InboxItem>>> {
     caller.require(&state, Action::ApprovalsDecide)?;
-    Ok(Json(inbox(&state, &caller).await?))
+    let ws = Workspace::load(&state.store).await?;
+    Ok(Json(inbox(&state, &ws, &caller).await?))
 }
 
 /// A vote.
@@ -802,12 +802,8 @@ pub async fn sla_board(store: &keel_store::Store, ws: &Workspace) -> ApiResult<V
     let now = keel_store::now();
     let mut rows = Vec::new();
     for r in all {
-        let h: Vec<stored::TransitionRow> = history
-            .iter()
-            .filter(|t| t.request_id == r.id)
-            .cloned()
-            .collect();
-        let clocks = flow::clocks(ws, &r, &h, now);
+        let h = history.get(&r.id).map(Vec::as_slice).unwrap_or_default();
+        let clocks = flow::clocks(ws, &r, h, now);
         if clocks.is_empty() {
             continue;
         }
@@ -879,11 +875,7 @@ pub async fn metrics_of(store: &keel_store::Store, ws: &Workspace) -> ApiResult<
     let (mut met, mut missed) = (0, 0);
     let now = keel_store::now();
     for r in &all {
-        let h: Vec<stored::TransitionRow> = history
-            .iter()
-            .filter(|t| t.request_id == r.id)
-            .cloned()
-            .collect();
+        let h = history.get(&r.id).map(Vec::as_slice).unwrap_or_default();
         for w in h.windows(2) {
             let hours = (w[1].at - w[0].at).num_minutes() as f64 / 60.0;
             let e = stays.entry(w[0].to_status.clone()).or_default();
@@ -896,7 +888,7 @@ pub async fn metrics_of(store: &keel_store::Store, ws: &Workspace) -> ApiResult<
             launch.0 += (l - s).num_hours() as f64 / 24.0;
             launch.1 += 1.0;
         }
-        for c in flow::clocks(ws, r, &h, now) {
+        for c in flow::clocks(ws, r, h, now) {
             if c.state == keel_work::sla::ClockState::Stopped {
                 if c.status == keel_work::sla::SlaStatus::Breached {
                     missed += 1;

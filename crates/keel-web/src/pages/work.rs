@@ -560,8 +560,8 @@ async fn render_inbox(
     notice: Option<String>,
     errors: Vec<FieldError>,
 ) -> PageResult {
-    let items = api::inbox(state, caller).await?;
     let ws = Workspace::load(&state.store).await?;
+    let items = api::inbox(state, &ws, caller).await?;
     let metrics = api::metrics_of(&state.store, &ws).await?;
     let mut frame = Frame::new(state, caller, "Approval inbox", "/approvals");
     frame.notice = notice;
@@ -676,6 +676,8 @@ async fn render_calendar(
     let entries = flow::calendar_entries(&all, "");
     let rules = ws.campaign_rules();
     let conflicts = keel_work::campaign::conflicts(&entries, &rules);
+    let in_conflict: std::collections::HashSet<&str> =
+        conflicts.iter().flat_map(|c| c.entries()).collect();
     let today = Utc::now().date_naive();
     let anchor = q.date.unwrap_or(today);
     let week = q.view.as_deref() == Some("week");
@@ -699,7 +701,7 @@ async fn render_calendar(
             .iter()
             .filter(|e| e.start <= d && d <= e.end)
             .map(|e| {
-                let conflicted = conflicts.iter().any(|c| serde_json::to_string(c).map(|s| s.contains(&e.id)).unwrap_or(false));
+                let conflicted = in_conflict.contains(e.id.as_str());
                 serde_json::json!({"id": e.id, "title": e.title, "channel": e.channel, "audience": e.audience, "url": e.url, "conflict": conflicted})
             })
             .collect();

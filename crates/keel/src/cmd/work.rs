@@ -207,12 +207,8 @@ pub async fn run_sla(store: &Store) -> Result<usize, String> {
         .iter()
         .filter(|r| !matches!(r.status.as_str(), "done" | "rejected" | "cancelled"))
     {
-        let h: Vec<stored::TransitionRow> = history
-            .iter()
-            .filter(|t| t.request_id == r.id)
-            .cloned()
-            .collect();
-        for c in clocks(&ws, r, &h, now) {
+        let h = history.get(&r.id).map(Vec::as_slice).unwrap_or_default();
+        for c in clocks(&ws, r, h, now) {
             if c.status == keel_work::sla::SlaStatus::Warning {
                 let key = format!("sla-warning:{}:{}", r.id, c.clock);
                 let title = format!("SLA warning on #{} {}: {}", r.id, r.title, c.summary());

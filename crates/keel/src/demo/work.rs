@@ -337,18 +337,11 @@ async fn play(
         return Ok(());
     }
     // People decide whatever policy sent to them.
-    let open = |store: &Store| {
-        let store = store.clone();
-        async move {
-            Ok::<_, anyhow::Error>(
-                stored::approvals(&store, id)
-                    .await?
-                    .into_iter()
-                    .find(|a| a.status == "pending"),
-            )
-        }
-    };
-    if let Some(a) = open(store).await? {
+    let pending = stored::approvals(store, id)
+        .await?
+        .into_iter()
+        .find(|a| a.status == "pending");
+    if let Some(a) = pending {
         let voters: Vec<&Person> = approvers
             .iter()
             .filter(|p| {
