@@ -35,9 +35,18 @@ pub struct Feature {
 pub struct Data {
     features: Vec<Feature>,
     by_slug: HashMap<String, usize, BuildHasherDefault<SlugHasher>>,
+    /// For each prefix in [`PREFIXES`], the features whose slug starts with it, keyed by the
+    /// rest of the slug: `css-` + a property name is one lookup of the name, with no copy.
+    by_prefix: Vec<HashMap<String, usize, BuildHasherDefault<SlugHasher>>>,
+    /// Every `family.platform` client id, sorted.
+    client_ids: Vec<String>,
     families: HashMap<String, String>,
     platforms: HashMap<String, String>,
 }
+
+/// Slug prefixes that checks join with a name found in the document (see
+/// [`Data::index_joined`]).
+const PREFIXES: &[&str] = &["css-", "css-unit-", "html-", "html-input-", "html-button-"];
 
 /// A fast hasher for the slug table: every property, unit and selector of every template is
 /// looked up by slug, and the keys are short trusted strings, so SipHash's DoS resistance only
@@ -130,6 +139,28 @@ impl Data {
             .enumerate()
             .map(|(i, f)| (f.slug.clone(), i))
             .collect();
+        let by_prefix = PREFIXES
+            .iter()
+            .map(|prefix| {
+                features
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, f)| {
+                        f.slug.strip_prefix(prefix).map(|rest| (rest.to_owned(), i))
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut client_ids: Vec<String> = features
+            .iter()
+            .flat_map(|f| {
+                f.stats
+                    .iter()
+                    .map(|s| format!("{}.{}", s.family, s.platform))
+            })
+            .collect();
+        client_ids.sort();
+        client_ids.dedup();
         let names = |key: &str| -> HashMap<String, String> {
             root.get("nicenames")
                 .and_then(|n| n.get(key))
@@ -142,6 +173,8 @@ impl Data {
         Data {
             features,
             by_slug,
+            by_prefix,
+            client_ids,
             families: names("family"),
             platforms: names("platform"),
         }
@@ -159,6 +192,16 @@ impl Data {
 
     /// The index of the feature `prefix` + `name` (e.g. `css-` + `margin`) without allocating.
     pub fn index_joined(&self, prefix: &str, name: &str) -> Option<usize> {
+        if prefix.is_empty() {
+            return self.index(name);
+        }
+        if let Some(map) = PREFIXES
+            .iter()
+            .position(|p| *p == prefix)
+            .and_then(|i| self.by_prefix.get(i))
+        {
+            return map.get(name).copied();
+        }
         let mut buf = [0u8; 96];
         let len = prefix.len() + name.len();
         let slot = buf.get_mut(..len)?;
@@ -194,18 +237,7 @@ impl Data {
 
     /// Every `family.platform` client id in the data.
     pub fn client_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .features
-            .iter()
-            .flat_map(|f| {
-                f.stats
-                    .iter()
-                    .map(|s| format!("{}.{}", s.family, s.platform))
-            })
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
+        self.client_ids.clone()
     }
 
     /// Display name of a client, e.g. `Outlook (Windows)`.
@@ -255,7 +287,7 @@ impl ClientSet {
     /// as the error, all at once.
     pub fn parse<'a>(ids: impl IntoIterator<Item = &'a str>) -> Result<ClientSet, Vec<String>> {
         let data = data();
-        let known = data.client_ids();
+        let known = &data.client_ids;
         let mut entries = Vec::new();
         let mut unknown = Vec::new();
         for id in ids {

@@ -95,7 +95,12 @@ impl<'a> Ctx<'a> {
 
 /// The source from `offset` to the end of the tag or line, shortened.
 pub(crate) fn snippet_at(doc: &Document, offset: usize) -> String {
-    let rest = doc.source.get(offset..).unwrap_or("");
+    snippet_in(&doc.source, offset)
+}
+
+/// The text from `offset` to the end of the tag or line, shortened.
+pub(crate) fn snippet_in(source: &str, offset: usize) -> String {
+    let rest = source.get(offset..).unwrap_or("");
     let mut end = rest.find('\n').unwrap_or(rest.len()).min(160);
     while !rest.is_char_boundary(end) {
         end -= 1;

@@ -47,9 +47,17 @@ pub struct Scan {
     pub media: Vec<(String, usize)>,
     /// Selector preludes with offsets.
     pub selectors: Vec<(String, usize)>,
+    /// When true, `declarations`, `media` and `selectors` are left empty (only `uses` is
+    /// needed, and copying every selector is most of the cost of a stylesheet scan otherwise).
+    uses_only: bool,
 }
 
 impl Scan {
+    /// Whether to record `declarations`, `media` and `selectors` (the default) or only `uses`.
+    pub fn set_details(&mut self, details: bool) {
+        self.uses_only = !details;
+    }
+
     fn add(&mut self, slug: impl AsRef<str>, offset: usize) {
         // Features caniemail does not list (e.g. an unknown pseudo-class) carry no support data.
         let Some(feature) = crate::caniemail::data().index(slug.as_ref()) else {
@@ -175,11 +183,15 @@ fn media_features(prelude: &str, offset: usize, scan: &mut Scan) {
             scan.add(slug, offset);
         }
     }
-    scan.media.push((lower, offset));
+    if !scan.uses_only {
+        scan.media.push((lower, offset));
+    }
 }
 
 fn selectors(prelude: &str, offset: usize, scan: &mut Scan) {
-    scan.selectors.push((prelude.to_owned(), offset));
+    if !scan.uses_only {
+        scan.selectors.push((prelude.to_owned(), offset));
+    }
     let mut input = ParserInput::new(prelude);
     let mut p = Parser::new(&mut input);
     let mut state = SelectorState::default();
@@ -297,13 +309,15 @@ fn declarations<'i>(p: &mut Parser<'i, '_>, css: &str, base: usize, scan: &mut S
                 "display" | "flex-direction" | "flex-flow" | "flex-wrap" | "color-scheme"
             ) {
                 let raw = css.get(vs..end.max(vs)).unwrap_or("");
-                let value = raw.split('!').next().unwrap_or("").trim().to_owned();
-                value_keywords(&n, &value, offset, scan);
-                scan.declarations.push(Declaration {
-                    name: n.into_owned(),
-                    value,
-                    offset,
-                });
+                let value = raw.split('!').next().unwrap_or("").trim();
+                value_keywords(&n, value, offset, scan);
+                if !scan.uses_only {
+                    scan.declarations.push(Declaration {
+                        name: n.into_owned(),
+                        value: value.to_owned(),
+                        offset,
+                    });
+                }
             }
         }
         *important = false;

@@ -91,6 +91,23 @@ pub(crate) fn detail_needed(ctx: &Ctx<'_>) -> crate::html::Detail {
     }
 }
 
+/// Runs the rules that need no document model (client support, dark mode, clipping) straight
+/// on the decoded source: what [`check`] does when [`detail_needed`] says
+/// [`Features`](crate::html::Detail::Features), without building elements.
+pub(crate) fn check_features(source: &str, html_bytes: usize, ctx: &mut Ctx<'_>) {
+    use rules::*;
+    if ctx.any(&[CLIENT_SUPPORT, DARK_MODE]) {
+        let dark = ctx.on(&DARK_MODE);
+        let found = crate::support::scan_source(source, dark);
+        let lines = crate::source::LineIndex::new(source);
+        crate::support::check(source, &lines, &found.uses, ctx);
+        if dark {
+            dark_mode(found.color_scheme_meta, &found.scan, ctx);
+        }
+    }
+    clipping(html_bytes, ctx);
+}
+
 /// Runs every email rule on a document. `subject` is the message subject, if known.
 pub(crate) fn check(doc: &Document, subject: Option<&str>, html_bytes: usize, ctx: &mut Ctx<'_>) {
     use rules::*;
@@ -98,9 +115,15 @@ pub(crate) fn check(doc: &Document, subject: Option<&str>, html_bytes: usize, ct
     // only client support (as the benchmark does) pays only for that.
     if ctx.any(&[CLIENT_SUPPORT, DARK_MODE]) {
         let (uses, scan) = crate::support::feature_uses(doc);
-        crate::support::check(doc, &uses, ctx);
+        crate::support::check(&doc.source, doc.lines(), &uses, ctx);
         if ctx.on(&DARK_MODE) {
-            dark_mode(doc, &scan, ctx);
+            let meta = doc.by_name("meta").any(|(_, m)| {
+                m.attr("name").is_some_and(|n| {
+                    n.eq_ignore_ascii_case("color-scheme")
+                        || n.eq_ignore_ascii_case("supported-color-schemes")
+                })
+            });
+            dark_mode(meta, &scan, ctx);
         }
     }
     clipping(html_bytes, ctx);
@@ -631,13 +654,8 @@ fn hex(c: [u8; 3]) -> String {
     format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
 }
 
-fn dark_mode(doc: &Document, scan: &Scan, ctx: &mut Ctx<'_>) {
-    let meta = doc.by_name("meta").any(|(_, m)| {
-        m.attr("name").is_some_and(|n| {
-            n.eq_ignore_ascii_case("color-scheme")
-                || n.eq_ignore_ascii_case("supported-color-schemes")
-        })
-    });
+/// `meta`: the document has a `<meta name="color-scheme">` (or `supported-color-schemes`).
+fn dark_mode(meta: bool, scan: &Scan, ctx: &mut Ctx<'_>) {
     let css = scan.declarations.iter().any(|d| d.name == "color-scheme")
         || scan
             .media

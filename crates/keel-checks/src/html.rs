@@ -349,6 +349,11 @@ impl Document {
         })
     }
 
+    /// The line index of the source.
+    pub(crate) fn lines(&self) -> &LineIndex {
+        &self.lines
+    }
+
     /// The line and column of a byte offset.
     pub fn locate(&self, offset: usize) -> Location {
         self.lines.locate(&self.source, offset)

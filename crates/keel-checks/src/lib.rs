@@ -36,15 +36,15 @@ pub use policy::{Policy, Problem, QualityPolicy, QualityPolicyDocument, register
 
 use context::Ctx;
 use html::Document;
+use std::borrow::Cow;
 
-/// Decodes and parses HTML, or reports why it cannot be checked.
-fn prepare(
-    bytes: &[u8],
+/// Decodes HTML (borrowing valid UTF-8 input), or reports why it cannot be checked.
+fn decode<'a>(
+    bytes: &'a [u8],
     charset: Option<&str>,
-    detail: html::Detail,
     ctx: &mut Ctx<'_>,
-) -> Option<(Document, &'static str)> {
-    let decoded = match source::decode_html(bytes, charset) {
+) -> Option<(Cow<'a, str>, &'static str)> {
+    let (text, encoding, had_errors) = match source::decode_html_cow(bytes, charset) {
         Ok(d) => d,
         Err(source::Unreadable::Binary) => {
             ctx.whole(
@@ -54,18 +54,22 @@ fn prepare(
             return None;
         }
     };
-    if decoded.had_errors {
+    if had_errors {
         ctx.whole(
             &rules::INPUT_ENCODING,
             format!(
                 "bytes invalid in {} were replaced with U+FFFD",
-                decoded.encoding.name()
+                encoding.name()
             ),
         );
     }
-    let name = decoded.encoding.name();
-    match Document::parse_with(decoded.text, detail) {
-        Ok(doc) => Some((doc, name)),
+    Some((text, encoding.name()))
+}
+
+/// Parses decoded HTML, or reports why it cannot be checked.
+fn parse(text: Cow<'_, str>, detail: html::Detail, ctx: &mut Ctx<'_>) -> Option<Document> {
+    match Document::parse_with(text.into_owned(), detail) {
+        Ok(doc) => Some(doc),
         Err(e) => {
             ctx.whole(
                 &rules::INPUT_UNREADABLE,
@@ -76,16 +80,48 @@ fn prepare(
     }
 }
 
+/// Decodes and parses HTML, or reports why it cannot be checked.
+fn prepare(
+    bytes: &[u8],
+    charset: Option<&str>,
+    detail: html::Detail,
+    ctx: &mut Ctx<'_>,
+) -> Option<(Document, &'static str)> {
+    let (text, name) = decode(bytes, charset, ctx)?;
+    parse(text, detail, ctx).map(|doc| (doc, name))
+}
+
+/// Runs the email rules on decoded HTML: at the client-support detail level straight from the
+/// source text (no document model), otherwise on a parsed document. Returns the report's HTML
+/// size, or `None` when the HTML could not be parsed.
+fn check_email_text(
+    text: Cow<'_, str>,
+    subject: Option<&str>,
+    detail: html::Detail,
+    ctx: &mut Ctx<'_>,
+) -> Option<usize> {
+    if detail == html::Detail::Features {
+        let bytes = text.len();
+        email::check_features(&text, bytes, ctx);
+        return Some(bytes);
+    }
+    let doc = parse(text, detail, ctx)?;
+    let bytes = doc.source.len();
+    email::check(&doc, subject, bytes, ctx);
+    Some(bytes)
+}
+
 /// Checks an HTML email (the HTML as it will be sent).
 pub fn check_email(html: &[u8], policy: &Policy) -> Report {
     let mut ctx = Ctx::new(policy);
     let detail = email::detail_needed(&ctx);
-    let Some((doc, encoding)) = prepare(html, None, detail, &mut ctx) else {
+    let Some((text, encoding)) = decode(html, None, &mut ctx) else {
         return ctx.into_report(html.len(), "unknown");
     };
-    let bytes = doc.source.len();
-    email::check(&doc, None, bytes, &mut ctx);
-    ctx.into_report(bytes, encoding)
+    match check_email_text(text, None, detail, &mut ctx) {
+        Some(bytes) => ctx.into_report(bytes, encoding),
+        None => ctx.into_report(html.len(), "unknown"),
+    }
 }
 
 /// Checks a whole message (`.eml`, RFC 5322): headers and structure, then its HTML part.
@@ -117,17 +153,11 @@ pub fn check_message(eml: &[u8], policy: &Policy) -> Report {
         Some(html) => {
             let html = html.into_owned();
             // mail-parser has already decoded the part's charset to UTF-8.
-            match prepare(
-                html.as_bytes(),
-                Some("utf-8"),
-                email::detail_needed(&ctx),
-                &mut ctx,
-            ) {
-                Some((doc, _)) => {
-                    let bytes = doc.source.len();
-                    email::check(&doc, subject.as_deref(), bytes, &mut ctx);
-                    ctx.into_report(bytes, "UTF-8")
-                }
+            let detail = email::detail_needed(&ctx);
+            let checked = decode(html.as_bytes(), Some("utf-8"), &mut ctx)
+                .and_then(|(text, _)| check_email_text(text, subject.as_deref(), detail, &mut ctx));
+            match checked {
+                Some(bytes) => ctx.into_report(bytes, "UTF-8"),
                 None => ctx.into_report(html.len(), "UTF-8"),
             }
         }

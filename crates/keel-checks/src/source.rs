@@ -40,6 +40,20 @@ pub fn looks_binary(bytes: &[u8]) -> bool {
 /// Decodes HTML bytes, honouring a byte-order mark, then `hint` (e.g. a MIME charset), then a
 /// `<meta charset>` / `http-equiv` declaration in the first 1024 bytes, then UTF-8.
 pub fn decode_html(bytes: &[u8], hint: Option<&str>) -> Result<Decoded, Unreadable> {
+    let (text, encoding, had_errors) = decode_html_cow(bytes, hint)?;
+    Ok(Decoded {
+        text: text.into_owned(),
+        encoding,
+        had_errors,
+    })
+}
+
+/// [`decode_html`] that borrows the input when it is already valid UTF-8 (the usual case), so
+/// checks that need no owned copy of the text make none.
+pub(crate) fn decode_html_cow<'a>(
+    bytes: &'a [u8],
+    hint: Option<&str>,
+) -> Result<(std::borrow::Cow<'a, str>, &'static Encoding, bool), Unreadable> {
     if looks_binary(bytes) {
         return Err(Unreadable::Binary);
     }
@@ -49,11 +63,7 @@ pub fn decode_html(bytes: &[u8], hint: Option<&str>) -> Result<Decoded, Unreadab
     let encoding = declared.unwrap_or(encoding_rs::UTF_8);
     // `decode` sniffs a BOM first, which overrides any declaration, as browsers do.
     let (text, used, had_errors) = encoding.decode(bytes);
-    Ok(Decoded {
-        text: text.into_owned(),
-        encoding: used,
-        had_errors,
-    })
+    Ok((text, used, had_errors))
 }
 
 /// Finds a charset declared in a `<meta>` element near the start of the document.
@@ -155,6 +165,15 @@ pub fn decode_entities(s: &str) -> String {
         return s.to_owned();
     }
     decode_entities_slow(s)
+}
+
+/// [`decode_entities`] that borrows the text when there is nothing to decode.
+pub(crate) fn decode_entities_cow(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('&') {
+        std::borrow::Cow::Owned(decode_entities_slow(s))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
 }
 
 /// [`decode_entities`] that reuses the string when there is nothing to decode.

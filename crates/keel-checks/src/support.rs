@@ -2,13 +2,72 @@
 //! at-rule and selector the email uses, looked up in caniemail for the target clients and
 //! reported once per feature with every affected client.
 
+use crate::caniemail::SlugHasher;
 use crate::caniemail::data;
-use crate::context::{Ctx, snippet_at};
+use crate::context::{Ctx, snippet_in};
 use crate::css::{Scan, scan_declarations, scan_stylesheet};
 use crate::finding::{ClientImpact, Finding};
 use crate::html::{Document, Element};
 use crate::rules;
+use crate::source::{LineIndex, decode_entities_cow};
+use crate::tags::{Sink, Tag};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
+
+/// An element as client support reads it: a parsed [`Element`], or a [`Tag`] borrowed from the
+/// source whose values are decoded only when read.
+trait ElementView {
+    fn name(&self) -> &str;
+    fn attr_count(&self) -> usize;
+    fn attr_name(&self, i: usize) -> &str;
+    /// The value of attribute `i`, character references decoded.
+    fn attr_value(&self, i: usize) -> Cow<'_, str>;
+
+    /// The value of the attribute `name`, if present.
+    fn attr(&self, name: &str) -> Option<Cow<'_, str>> {
+        (0..self.attr_count())
+            .find(|&i| self.attr_name(i) == name)
+            .map(|i| self.attr_value(i))
+    }
+}
+
+impl ElementView for Element {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn attr_count(&self) -> usize {
+        self.attrs.len()
+    }
+    fn attr_name(&self, i: usize) -> &str {
+        self.attrs.get(i).map_or("", |(n, _)| n.as_str())
+    }
+    fn attr_value(&self, i: usize) -> Cow<'_, str> {
+        Cow::Borrowed(self.attrs.get(i).map_or("", |(_, v)| v.as_str()))
+    }
+}
+
+/// A scanned tag with the source it borrows from.
+struct Borrowed<'t, 's> {
+    src: &'s str,
+    tag: &'t Tag<'s>,
+}
+
+impl ElementView for Borrowed<'_, '_> {
+    fn name(&self) -> &str {
+        &self.tag.name
+    }
+    fn attr_count(&self) -> usize {
+        self.tag.attrs.len()
+    }
+    fn attr_name(&self, i: usize) -> &str {
+        self.tag.attrs.get(i).map_or("", |(n, _, _)| n.as_ref())
+    }
+    fn attr_value(&self, i: usize) -> Cow<'_, str> {
+        decode_entities_cow(self.tag.raw_value(self.src, i))
+    }
+}
 
 /// Collects every feature use in the document: HTML from the element list, CSS from `<style>`
 /// blocks and `style` attributes.
@@ -23,7 +82,7 @@ pub(crate) fn feature_uses(doc: &Document) -> (Vec<(usize, usize)>, Scan) {
     }
     let mut scan = Scan::default();
     for e in &doc.elements {
-        element_uses(e, &mut uses);
+        element_uses(e, e.offset, &mut uses);
         if let (Some(style), Some(base)) = (e.attr("style"), e.style_offset) {
             scan_declarations(style, base, &mut scan);
         }
@@ -35,15 +94,122 @@ pub(crate) fn feature_uses(doc: &Document) -> (Vec<(usize, usize)>, Scan) {
     (uses, scan)
 }
 
-fn element_uses(e: &Element, uses: &mut Vec<(usize, usize)>) {
-    let at = e.offset;
+/// What [`scan_source`] finds.
+pub(crate) struct SourceFeatures {
+    /// Feature uses, `(feature index, byte offset)` (HTML and CSS interleaved).
+    pub uses: Vec<(usize, usize)>,
+    /// The CSS scan (its `uses` already moved into `uses`).
+    pub scan: Scan,
+    /// True when a `<meta name="color-scheme">` (or `supported-color-schemes`) is present.
+    pub color_scheme_meta: bool,
+}
+
+/// Collects the same feature uses as [`feature_uses`] straight from the source text with the
+/// tag scanner, copying nothing. `details`: also record the declarations, media queries and
+/// selectors the dark-mode rule reads.
+pub(crate) fn scan_source(src: &str, details: bool) -> SourceFeatures {
+    type Memo<'s> = HashMap<&'s str, (usize, usize), BuildHasherDefault<SlugHasher>>;
+    struct Collect<'s> {
+        out: SourceFeatures,
+        comments: Option<usize>,
+        details: bool,
+        /// Inline styles repeat (inliners copy the same declarations onto every cell): each
+        /// distinct `style` value is scanned once; its uses, relative to the value's start, are
+        /// the range of `relative` the memo points at.
+        memo: Memo<'s>,
+        relative: Vec<(usize, usize)>,
+    }
+    impl<'s> Collect<'s> {
+        fn style_attr(&mut self, raw: &'s str, base: usize) {
+            if let Some(&(from, to)) = self.memo.get(raw) {
+                let cached = self.relative.get(from..to).unwrap_or(&[]);
+                self.out
+                    .uses
+                    .extend(cached.iter().map(|&(feature, rel)| (feature, base + rel)));
+                return;
+            }
+            let scan = &mut self.out.scan;
+            let before = scan.uses.len();
+            scan_declarations(&decode_entities_cow(raw), base, scan);
+            // Only the uses are memoised: with details (dark mode) every declaration is kept too.
+            if self.details {
+                return;
+            }
+            let from = self.relative.len();
+            self.relative.extend(
+                scan.uses
+                    .drain(before..)
+                    .map(|u| (u.feature, u.offset.saturating_sub(base))),
+            );
+            let to = self.relative.len();
+            self.out.uses.extend(
+                self.relative[from..to]
+                    .iter()
+                    .map(|&(feature, rel)| (feature, base + rel)),
+            );
+            self.memo.insert(raw, (from, to));
+        }
+    }
+    impl<'s> Sink<'s> for Collect<'s> {
+        fn element(&mut self, src: &'s str, tag: &Tag<'s>) {
+            let view = Borrowed { src, tag };
+            element_uses(&view, tag.offset, &mut self.out.uses);
+            if let Some(base) = tag.style_offset
+                && let Some(i) = (0..view.attr_count()).find(|&i| view.attr_name(i) == "style")
+            {
+                self.style_attr(tag.raw_value(src, i), base);
+            }
+            if tag.name == "meta"
+                && view.attr("name").is_some_and(|n| {
+                    n.eq_ignore_ascii_case("color-scheme")
+                        || n.eq_ignore_ascii_case("supported-color-schemes")
+                })
+            {
+                self.out.color_scheme_meta = true;
+            }
+        }
+        fn style(&mut self, css: &'s str, offset: usize) {
+            scan_stylesheet(css, offset, &mut self.out.scan);
+        }
+        fn comment(&mut self, offset: usize, _text: &'s str) {
+            if let Some(f) = self.comments {
+                self.out.uses.push((f, offset));
+            }
+        }
+        fn doctype(&mut self, offset: usize) {
+            if let Some(f) = data().index("html-doctype") {
+                self.out.uses.push((f, offset));
+            }
+        }
+    }
+    let mut scan = Scan::default();
+    scan.set_details(details);
+    let mut sink = Collect {
+        out: SourceFeatures {
+            uses: Vec::with_capacity(256),
+            scan,
+            color_scheme_meta: false,
+        },
+        comments: data().index("html-comments"),
+        details,
+        memo: Memo::default(),
+        relative: Vec::new(),
+    };
+    crate::tags::scan_with(src, &mut sink);
+    let mut out = sink.out;
+    out.uses
+        .extend(out.scan.uses.drain(..).map(|u| (u.feature, u.offset)));
+    out
+}
+
+fn element_uses(e: &impl ElementView, at: usize, uses: &mut Vec<(usize, usize)>) {
     let data = data();
     let mut add = |prefix: &str, name: &str| {
         if let Some(f) = data.index_joined(prefix, name) {
             uses.push((f, at));
         }
     };
-    let name = e.name.as_str();
+    let name = e.name();
     match name {
         "abbr" | "acronym" | "address" | "audio" | "base" | "bdi" | "blockquote" | "body"
         | "code" | "del" | "dfn" | "dialog" | "div" | "form" | "hr" | "img" | "link"
@@ -56,7 +222,10 @@ fn element_uses(e: &Element, uses: &mut Vec<(usize, usize)>) {
         "article" | "aside" | "details" | "figcaption" | "figure" | "footer" | "header"
         | "main" | "mark" | "nav" | "section" | "summary" | "time" => add("", "html-semantics"),
         "input" => {
-            let t = e.attr("type").unwrap_or("text").to_ascii_lowercase();
+            let t = e
+                .attr("type")
+                .unwrap_or(Cow::Borrowed("text"))
+                .to_ascii_lowercase();
             if matches!(
                 t.as_str(),
                 "checkbox" | "hidden" | "radio" | "reset" | "submit" | "text"
@@ -65,7 +234,10 @@ fn element_uses(e: &Element, uses: &mut Vec<(usize, usize)>) {
             }
         }
         "button" => {
-            let t = e.attr("type").unwrap_or("submit").to_ascii_lowercase();
+            let t = e
+                .attr("type")
+                .unwrap_or(Cow::Borrowed("submit"))
+                .to_ascii_lowercase();
             if matches!(t.as_str(), "submit" | "reset") {
                 add("html-button-", &t);
             }
@@ -78,8 +250,9 @@ fn element_uses(e: &Element, uses: &mut Vec<(usize, usize)>) {
         }
         _ => {}
     }
-    for (attr, value) in &e.attrs {
-        match attr.as_str() {
+    for i in 0..e.attr_count() {
+        let attr = e.attr_name(i);
+        match attr {
             "align" | "background" | "cellpadding" | "cellspacing" | "dir" | "height"
             | "hidden" | "lang" | "loading" | "popover" | "required" | "role" | "target"
             | "valign" | "width" => add("html-", attr),
@@ -99,6 +272,7 @@ fn element_uses(e: &Element, uses: &mut Vec<(usize, usize)>) {
                 }
             }
             "href" if name == "a" => {
+                let value = e.attr_value(i);
                 let v = value.trim();
                 if v.len() > 1 && v.starts_with('#') {
                     add("", "html-anchor-links");
@@ -110,7 +284,7 @@ fn element_uses(e: &Element, uses: &mut Vec<(usize, usize)>) {
                 }
             }
             "src" if name == "img" => {
-                if let Some(format) = image_format(value) {
+                if let Some(format) = image_format(&e.attr_value(i)) {
                     add("", format);
                 }
             }
@@ -146,7 +320,6 @@ fn image_format(src: &str) -> Option<&'static str> {
     })
 }
 
-/// Reports unsupported features, one finding per feature, located at its first use.
 /// What client support says about one feature for a policy's target clients.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Verdict {
@@ -183,59 +356,67 @@ pub(crate) fn verdicts(clients: &crate::caniemail::ClientSet) -> Vec<Verdict> {
 }
 
 /// Reports unsupported features, one finding per feature, located at its first use.
-pub(crate) fn check(doc: &Document, uses: &[(usize, usize)], ctx: &mut Ctx<'_>) {
+/// `source` is the checked text and `lines` its line index.
+pub(crate) fn check(source: &str, lines: &LineIndex, uses: &[(usize, usize)], ctx: &mut Ctx<'_>) {
     if !ctx.on(&rules::CLIENT_SUPPORT) {
         return;
     }
     let data = data();
     let verdicts = ctx.policy.verdicts();
-    let mut offsets: Vec<Vec<usize>> = vec![Vec::new(); data.len()];
-    let mut order: Vec<usize> = Vec::new();
-    for &(feature, offset) in uses {
-        // Features every target client supports are dropped here, before any grouping work.
-        if verdicts.get(feature).is_none_or(|v| v.clients.is_empty()) {
+    // Uses of features every target client supports are dropped before any grouping work; the
+    // rest are grouped per feature by sorting (feature, offset) pairs.
+    let mut kept: Vec<(usize, usize)> = uses
+        .iter()
+        .copied()
+        .filter(|&(feature, _)| verdicts.get(feature).is_some_and(|v| !v.clients.is_empty()))
+        .collect();
+    kept.sort_unstable();
+    kept.dedup();
+    let locate = |offset: usize| lines.locate(source, offset);
+    for group in kept.chunk_by(|a, b| a.0 == b.0) {
+        let Some(&(index, first)) = group.first() else {
             continue;
-        }
-        if let Some(list) = offsets.get_mut(feature) {
-            if list.is_empty() {
-                order.push(feature);
-            }
-            list.push(offset);
-        }
-    }
-    for index in order {
+        };
         let (Some(feature), Some(verdict)) = (data.feature_at(index), verdicts.get(index)) else {
             continue;
         };
-        let mut locs = std::mem::take(&mut offsets[index]);
-        locs.sort_unstable();
-        locs.dedup();
-        let Some(&first) = locs.first() else { continue };
-        let times = if locs.len() == 1 {
-            "used once".to_owned()
-        } else {
-            format!("used {} times", locs.len())
-        };
         let mut f = Finding::new(
             &rules::CLIENT_SUPPORT,
-            format!("`{}` ({times}) {}", feature.title, verdict.summary),
-        )
-        .at(Some(doc.locate(first)), snippet_at(doc, first));
+            message(feature, verdict, group.len()),
+        );
+        f.location = Some(locate(first));
+        // Already one shortened line (shortening is idempotent).
+        f.snippet = snippet_in(source, first);
         if !verdict.unsupported {
             f.severity = crate::finding::Severity::Info;
         }
         f.feature = Some(feature.slug.clone());
         f.help.clone_from(&verdict.help);
         // Locations of one feature can repeat thousands of times; keep the report readable.
-        f.more_locations = locs
+        f.more_locations = group
             .iter()
             .skip(1)
             .take(50)
-            .map(|&o| doc.locate(o))
+            .map(|&(_, o)| locate(o))
             .collect();
         f.clients = Arc::clone(&verdict.clients);
         ctx.push(f);
     }
+}
+
+/// "`title` (used N times) is not supported in …", built in one allocation.
+fn message(feature: &crate::caniemail::Feature, verdict: &Verdict, times: usize) -> String {
+    use std::fmt::Write;
+    let mut m = String::with_capacity(feature.title.len() + verdict.summary.len() + 24);
+    m.push('`');
+    m.push_str(&feature.title);
+    if times == 1 {
+        m.push_str("` (used once) ");
+    } else {
+        let _ = write!(m, "` (used {times} times) ");
+    }
+    m.push_str(&verdict.summary);
+    m
 }
 
 fn summary(impacts: &[ClientImpact]) -> String {

@@ -9,6 +9,7 @@
 
 use crate::html::{Element, StyleBlock};
 use crate::source::decode_entities_owned;
+use std::borrow::Cow;
 
 /// What the scanner found, in source order.
 #[derive(Debug, Default)]
@@ -73,80 +74,168 @@ fn end_of_raw_text(b: &[u8], from: usize, name: &str) -> usize {
     b.len()
 }
 
-fn lowercase(s: &str) -> String {
-    let mut s = s.to_owned();
-    s.make_ascii_lowercase();
-    s
+/// Lowercases only when needed: markup in the wild is almost always lowercase already.
+fn lowercase(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// One start tag as written, borrowing from the source: what a [`Sink`] sees.
+#[derive(Debug, Default)]
+pub(crate) struct Tag<'s> {
+    /// Lowercase tag name.
+    pub name: Cow<'s, str>,
+    /// Byte offset of the `<`.
+    pub offset: usize,
+    /// Byte length of the start tag.
+    pub tag_len: usize,
+    /// Attributes in source order (later duplicates dropped): lowercase name and the byte range
+    /// of the raw value (character references not yet decoded).
+    pub attrs: Vec<(Cow<'s, str>, usize, usize)>,
+    /// Byte offset of the `style` attribute's value, if present.
+    pub style_offset: Option<usize>,
+}
+
+impl<'s> Tag<'s> {
+    /// The raw (undecoded) value of attribute `i`.
+    pub fn raw_value(&self, src: &'s str, i: usize) -> &'s str {
+        self.attrs
+            .get(i)
+            .and_then(|&(_, from, to)| src.get(from..to))
+            .unwrap_or("")
+    }
+}
+
+/// Receives what the scanner finds, in source order, borrowing from the source.
+pub(crate) trait Sink<'s> {
+    /// A start tag (for raw-text elements, after their contents).
+    fn element(&mut self, src: &'s str, tag: &Tag<'s>);
+    /// The contents of a `<style>` element starting at `offset`.
+    fn style(&mut self, css: &'s str, offset: usize);
+    /// A comment (or bogus comment) at `offset` with its text.
+    fn comment(&mut self, offset: usize, text: &'s str);
+    /// The first doctype's offset.
+    fn doctype(&mut self, offset: usize);
+}
+
+/// Builds owned [`Tags`].
+impl<'s> Sink<'s> for Tags {
+    fn element(&mut self, src: &'s str, tag: &Tag<'s>) {
+        let attrs = tag
+            .attrs
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _, _))| {
+                (
+                    n.clone().into_owned(),
+                    decode_entities_owned(tag.raw_value(src, i).to_owned()),
+                )
+            })
+            .collect();
+        self.elements.push(Element {
+            name: tag.name.clone().into_owned(),
+            attrs,
+            offset: tag.offset,
+            tag_len: tag.tag_len,
+            parent: None,
+            style_offset: tag.style_offset,
+        });
+    }
+
+    fn style(&mut self, css: &'s str, offset: usize) {
+        self.styles.push(StyleBlock {
+            css: css.to_owned(),
+            offset,
+        });
+    }
+
+    fn comment(&mut self, offset: usize, text: &'s str) {
+        self.comments.push((offset, text.to_owned()));
+    }
+
+    fn doctype(&mut self, offset: usize) {
+        if self.doctype.is_none() {
+            self.doctype = Some(offset);
+        }
+    }
 }
 
 /// Scans a document.
 pub(crate) fn scan(src: &str) -> Tags {
-    let b = src.as_bytes();
     let mut out = Tags::default();
+    scan_with(src, &mut out);
+    out
+}
+
+/// Scans a document, handing everything found to `sink` without copying it.
+pub(crate) fn scan_with<'s>(src: &'s str, sink: &mut impl Sink<'s>) {
+    let b = src.as_bytes();
+    let mut tag = Tag::default();
+    let mut doctype = false;
     let mut i = 0;
     while let Some(lt) = find_byte(b, i, b'<') {
         i = lt + 1;
         match b.get(i) {
             Some(c) if c.is_ascii_alphabetic() => {
-                let Some((element, end)) = start_tag(src, lt) else {
+                let Some(end) = start_tag(src, lt, &mut tag) else {
                     // A tag cut off by the end of the input is dropped, as browsers do.
                     break;
                 };
                 i = end;
-                if element.name == "plaintext" {
+                if tag.name == "plaintext" {
                     break;
                 }
-                if raw_text(&element.name) {
-                    let close = end_of_raw_text(b, end, &element.name);
-                    if element.name == "style" {
-                        out.styles.push(StyleBlock {
-                            css: src.get(end..close).unwrap_or("").to_owned(),
-                            offset: end,
-                        });
+                if raw_text(&tag.name) {
+                    let close = end_of_raw_text(b, end, &tag.name);
+                    if tag.name == "style" {
+                        sink.style(src.get(end..close).unwrap_or(""), end);
                     }
                     i = close;
                 }
-                out.elements.push(element);
+                sink.element(src, &tag);
             }
             Some(b'/') => match b.get(i + 1) {
-                Some(c) if c.is_ascii_alphabetic() => match start_tag(src, lt + 1) {
+                Some(c) if c.is_ascii_alphabetic() => match start_tag(src, lt + 1, &mut tag) {
                     // An end tag's attributes are parsed (quotes matter) and ignored.
-                    Some((_, end)) => i = end,
+                    Some(end) => i = end,
                     None => break,
                 },
                 Some(b'>') => i += 2,
-                Some(_) => i = bogus_comment(src, lt, i + 1, &mut out),
+                Some(_) => i = bogus_comment(src, lt, i + 1, sink),
                 None => break,
             },
             Some(b'!') => {
                 if b.get(i + 1..i + 3) == Some(b"--") {
-                    i = comment(src, lt, i + 3, &mut out);
+                    i = comment(src, lt, i + 3, sink);
                 } else if b
                     .get(i + 1..i + 8)
                     .is_some_and(|d| d.eq_ignore_ascii_case(b"doctype"))
                 {
-                    if out.doctype.is_none() {
-                        out.doctype = Some(lt);
+                    if !doctype {
+                        doctype = true;
+                        sink.doctype(lt);
                     }
                     i = find_byte(b, i, b'>').map_or(b.len(), |e| e + 1);
                 } else {
-                    i = bogus_comment(src, lt, i + 1, &mut out);
+                    i = bogus_comment(src, lt, i + 1, sink);
                 }
             }
-            Some(b'?') => i = bogus_comment(src, lt, i, &mut out),
+            Some(b'?') => i = bogus_comment(src, lt, i, sink),
             _ => {}
         }
     }
-    out
 }
 
 /// A `<!-- … -->` comment whose text starts at `from`; returns the position after it.
-fn comment(src: &str, lt: usize, from: usize, out: &mut Tags) -> usize {
+fn comment<'s>(src: &'s str, lt: usize, from: usize, sink: &mut impl Sink<'s>) -> usize {
     let b = src.as_bytes();
     // `<!-->` and `<!--->` are (empty) comments too.
     for abrupt in [&b">"[..], b"->"] {
         if b.get(from..from + abrupt.len()) == Some(abrupt) {
-            out.comments.push((lt, String::new()));
+            sink.comment(lt, "");
             return from + abrupt.len();
         }
     }
@@ -154,35 +243,33 @@ fn comment(src: &str, lt: usize, from: usize, out: &mut Tags) -> usize {
         Some(e) => (e, e + 3),
         None => (b.len(), b.len()),
     };
-    out.comments
-        .push((lt, src.get(from..text_end).unwrap_or("").to_owned()));
+    sink.comment(lt, src.get(from..text_end).unwrap_or(""));
     next
 }
 
 /// A bogus comment (`<!x>`, `<?x>`, `</ x>`): text up to the next `>`.
-fn bogus_comment(src: &str, lt: usize, from: usize, out: &mut Tags) -> usize {
+fn bogus_comment<'s>(src: &'s str, lt: usize, from: usize, sink: &mut impl Sink<'s>) -> usize {
     let b = src.as_bytes();
     let (text_end, next) = match find_byte(b, from, b'>') {
         Some(e) => (e, e + 1),
         None => (b.len(), b.len()),
     };
-    out.comments
-        .push((lt, src.get(from..text_end).unwrap_or("").to_owned()));
+    sink.comment(lt, src.get(from..text_end).unwrap_or(""));
     next
 }
 
-/// A start tag beginning at `lt` (the `<`); returns the element and the position after `>`, or
-/// `None` when the input ends inside the tag.
-fn start_tag(src: &str, lt: usize) -> Option<(Element, usize)> {
+/// A start tag beginning at `lt` (the `<`), read into `tag` (its buffers are reused); returns
+/// the position after `>`, or `None` when the input ends inside the tag.
+fn start_tag<'s>(src: &'s str, lt: usize, tag: &mut Tag<'s>) -> Option<usize> {
     let b = src.as_bytes();
     let name_start = lt + 1;
     let mut j = name_start;
     while j < b.len() && !is_space(b[j]) && b[j] != b'/' && b[j] != b'>' {
         j += 1;
     }
-    let name = lowercase(src.get(name_start..j)?);
-    let mut attrs: Vec<(String, String)> = Vec::new();
-    let mut style_offset = None;
+    tag.name = lowercase(src.get(name_start..j)?);
+    tag.attrs.clear();
+    tag.style_offset = None;
     loop {
         while j < b.len() && (is_space(b[j]) || b[j] == b'/') {
             j += 1;
@@ -229,26 +316,17 @@ fn start_tag(src: &str, lt: usize) -> Option<(Element, usize)> {
         }
         let attr_name = lowercase(attr_name);
         // Later duplicates of an attribute are ignored, as browsers do.
-        if attrs.iter().any(|(n, _)| *n == attr_name) {
+        if tag.attrs.iter().any(|(n, _, _)| *n == attr_name) {
             continue;
         }
         if attr_name == "style" {
-            style_offset = Some(value.0);
+            tag.style_offset = Some(value.0);
         }
-        let v = src.get(value.0..value.1).unwrap_or("").to_owned();
-        attrs.push((attr_name, decode_entities_owned(v)));
+        tag.attrs.push((attr_name, value.0, value.1));
     }
-    Some((
-        Element {
-            name,
-            attrs,
-            offset: lt,
-            tag_len: j - lt,
-            parent: None,
-            style_offset,
-        },
-        j,
-    ))
+    tag.offset = lt;
+    tag.tag_len = j - lt;
+    Some(j)
 }
 
 #[cfg(test)]
