@@ -101,7 +101,9 @@ pub(crate) fn snippet_at(doc: &Document, offset: usize) -> String {
 /// The text from `offset` to the end of the tag or line, shortened.
 pub(crate) fn snippet_in(source: &str, offset: usize) -> String {
     let rest = source.get(offset..).unwrap_or("");
-    let mut end = rest.find('\n').unwrap_or(rest.len()).min(160);
+    // Only the first 160 bytes can be shown: minified sources are one line megabytes long.
+    let head = rest.as_bytes().get(..160).unwrap_or(rest.as_bytes());
+    let mut end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
     while !rest.is_char_boundary(end) {
         end -= 1;
     }

@@ -1,6 +1,6 @@
 //! Machine-readable outputs shared by the CLI and an HTTP API: flat JSON rows and SARIF 2.1.0.
 
-use crate::finding::{Finding, Report};
+use crate::finding::{ClientImpact, Finding, Report};
 use crate::rules;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -31,10 +31,52 @@ pub struct Row<'a> {
     /// caniemail feature, for client-support findings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub feature: Option<&'a str>,
-    /// Affected clients, e.g. `Outlook (Windows) 2007, 2010`.
-    pub clients: Vec<String>,
+    /// Affected clients, e.g. `Outlook (Windows) 2007, 2010 (unsupported)`.
+    pub clients: Clients<'a>,
     /// How many times the problem occurs.
     pub occurrences: usize,
+}
+
+/// A finding's affected clients, serialised as a list of labels such as
+/// `Outlook (Windows) 2007, 2010 (unsupported)` (written straight to the output, since every
+/// client-support row has them).
+#[derive(Debug, Clone, Copy)]
+pub struct Clients<'a>(pub &'a [ClientImpact]);
+
+impl Clients<'_> {
+    /// The labels as strings.
+    pub fn labels(&self) -> Vec<String> {
+        self.0.iter().map(|c| Label(c).to_string()).collect()
+    }
+}
+
+impl Serialize for Clients<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(Label))
+    }
+}
+
+/// One client's label: name, versions and support level.
+struct Label<'a>(&'a ClientImpact);
+
+impl std::fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = self.0;
+        write!(f, "{} ", c.name)?;
+        for (i, v) in c.versions.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(v)?;
+        }
+        write!(f, " ({})", c.support)
+    }
+}
+
+impl Serialize for Label<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// Flattens reports into JSON rows.
@@ -58,11 +100,7 @@ fn row<'a>(file: &'a str, f: &'a Finding) -> Row<'a> {
         help: &f.help,
         snippet: &f.snippet,
         feature: f.feature.as_deref(),
-        clients: f
-            .clients
-            .iter()
-            .map(|c| format!("{} {} ({})", c.name, c.versions.join(", "), c.support))
-            .collect(),
+        clients: Clients(&f.clients),
         occurrences: 1 + f.more_locations.len(),
     }
 }

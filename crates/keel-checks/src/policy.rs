@@ -338,6 +338,10 @@ impl Policy {
     /// The severity of a rule after overrides; a feature-level override wins, and an `a11y`
     /// override applies to every `a11y.<axe rule>` without its own.
     pub fn severity(&self, rule: &str, feature: Option<&str>, default: Severity) -> Severity {
+        // Most policies override nothing; this runs for every finding.
+        if self.spec.severity.is_empty() {
+            return default;
+        }
         feature
             .and_then(|f| self.spec.severity.get(&format!("{rule}/{f}")))
             .or_else(|| self.spec.severity.get(rule))

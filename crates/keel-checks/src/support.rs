@@ -364,44 +364,81 @@ pub(crate) fn check(source: &str, lines: &LineIndex, uses: &[(usize, usize)], ct
     let data = data();
     let verdicts = ctx.policy.verdicts();
     // Uses of features every target client supports are dropped before any grouping work; the
-    // rest are grouped per feature by sorting (feature, offset) pairs.
-    let mut kept: Vec<(usize, usize)> = uses
-        .iter()
-        .copied()
-        .filter(|&(feature, _)| verdicts.get(feature).is_some_and(|v| !v.clients.is_empty()))
-        .collect();
-    kept.sort_unstable();
-    kept.dedup();
+    // rest are bucketed per feature (a counting sort keeps each feature's offsets in the order
+    // found, which is almost always already source order).
+    let reported = |feature: usize| verdicts.get(feature).is_some_and(|v| !v.clients.is_empty());
+    let mut starts = vec![0usize; data.len() + 1];
+    for &(feature, _) in uses {
+        if reported(feature)
+            && let Some(count) = starts.get_mut(feature + 1)
+        {
+            *count += 1;
+        }
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut grouped = vec![0usize; starts.last().copied().unwrap_or(0)];
+    let mut next = starts.clone();
+    for &(feature, offset) in uses {
+        if reported(feature)
+            && let Some(at) = next.get_mut(feature)
+            && let Some(slot) = grouped.get_mut(*at)
+        {
+            *slot = offset;
+            *at += 1;
+        }
+    }
     let locate = |offset: usize| lines.locate(source, offset);
-    for group in kept.chunk_by(|a, b| a.0 == b.0) {
-        let Some(&(index, first)) = group.first() else {
+    for (index, bounds) in starts.windows(2).enumerate() {
+        let Some(group) = grouped.get_mut(bounds[0]..bounds[1]) else {
+            continue;
+        };
+        if !group.is_sorted() {
+            group.sort_unstable();
+        }
+        let group = dedup_sorted(group);
+        let Some(&first) = group.first() else {
             continue;
         };
         let (Some(feature), Some(verdict)) = (data.feature_at(index), verdicts.get(index)) else {
             continue;
         };
-        let mut f = Finding::new(
-            &rules::CLIENT_SUPPORT,
-            message(feature, verdict, group.len()),
-        );
-        f.location = Some(locate(first));
-        // Already one shortened line (shortening is idempotent).
-        f.snippet = snippet_in(source, first);
-        if !verdict.unsupported {
-            f.severity = crate::finding::Severity::Info;
-        }
-        f.feature = Some(feature.slug.clone());
-        f.help.clone_from(&verdict.help);
-        // Locations of one feature can repeat thousands of times; keep the report readable.
-        f.more_locations = group
-            .iter()
-            .skip(1)
-            .take(50)
-            .map(|&(_, o)| locate(o))
-            .collect();
-        f.clients = Arc::clone(&verdict.clients);
+        let rule = &rules::CLIENT_SUPPORT;
+        // Built field by field: every string is allocated once, at its final size.
+        let f = Finding {
+            rule: rule.id.to_owned(),
+            severity: if verdict.unsupported {
+                rule.severity
+            } else {
+                crate::finding::Severity::Info
+            },
+            part: crate::finding::Part::Html,
+            location: Some(locate(first)),
+            // Already one shortened line (shortening is idempotent).
+            snippet: snippet_in(source, first),
+            message: message(feature, verdict, group.len()),
+            why: rule.why.to_owned(),
+            help: verdict.help.clone(),
+            feature: Some(feature.slug.clone()),
+            clients: Arc::clone(&verdict.clients),
+            // Locations of one feature can repeat thousands of times; keep the report readable.
+            more_locations: group.iter().skip(1).take(50).map(|&o| locate(o)).collect(),
+        };
         ctx.push(f);
     }
+}
+
+/// Removes repeats from a sorted slice in place; returns the distinct prefix.
+fn dedup_sorted(v: &mut [usize]) -> &[usize] {
+    let mut len = 0;
+    for i in 0..v.len() {
+        if len == 0 || v[i] != v[len - 1] {
+            v[len] = v[i];
+            len += 1;
+        }
+    }
+    &v[..len]
 }
 
 /// "`title` (used N times) is not supported in …", built in one allocation.
