@@ -202,7 +202,7 @@ pub fn findings(html: &[u8], violations: &[Violation], policy: &Policy) -> Vec<F
             rule: format!("a11y.{}", v.id),
             severity: severity(v.impact.as_deref()),
             message: format!("{} ({count})", v.help),
-            why: v.description.clone(),
+            why: v.description.clone().into(),
             help: format!(
                 "{} See {}",
                 first
@@ -213,7 +213,8 @@ pub fn findings(html: &[u8], violations: &[Violation], policy: &Policy) -> Vec<F
                 v.help_url
             )
             .trim()
-            .to_owned(),
+            .to_owned()
+            .into(),
             ..Finding::new(&crate::rules::A11Y, "")
         }
         .at(first_at, first.html.as_str());

@@ -1,6 +1,7 @@
 //! Findings: what a check reports, where, why it matters and how to fix it.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// How serious a finding is. `Error` findings block a send or launch.
 #[derive(
@@ -90,10 +91,10 @@ pub struct Finding {
     pub snippet: String,
     /// What is wrong, specifically.
     pub message: String,
-    /// Why it matters.
-    pub why: String,
-    /// How to fix it.
-    pub help: String,
+    /// Why it matters (usually the rule's own text, shared rather than copied per finding).
+    pub why: Cow<'static, str>,
+    /// How to fix it (usually the rule's own text, shared rather than copied per finding).
+    pub help: Cow<'static, str>,
     /// For client-support findings: the caniemail feature slug, e.g. `css-display-flex`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature: Option<String>,
@@ -116,8 +117,8 @@ impl Finding {
             location: None,
             snippet: String::new(),
             message: message.into(),
-            why: rule.why.to_owned(),
-            help: rule.help.to_owned(),
+            why: Cow::Borrowed(rule.why),
+            help: Cow::Borrowed(rule.help),
             feature: None,
             clients: std::sync::Arc::default(),
             more_locations: Vec::new(),
@@ -139,7 +140,7 @@ impl Finding {
 
     /// Replaces the default help text.
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = help.into();
+        self.help = Cow::Owned(help.into());
         self
     }
 }

@@ -14,7 +14,7 @@ use crate::tags::{Sink, Tag};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// An element as client support reads it: a parsed [`Element`], or a [`Tag`] borrowed from the
 /// source whose values are decoded only when read.
@@ -330,7 +330,24 @@ pub(crate) struct Verdict {
     /// True when at least one client lacks support entirely (a warning, not a notice).
     pub unsupported: bool,
     /// The help text, with the caniemail URL.
-    pub help: String,
+    pub help: &'static str,
+}
+
+/// The help text of a feature's findings (the rule's, with the caniemail URL): the same for
+/// every policy, so made once per process and shared by every finding.
+fn help_text(index: usize) -> &'static str {
+    static HELP: OnceLock<Vec<String>> = OnceLock::new();
+    let all = HELP.get_or_init(|| {
+        let data = data();
+        (0..data.len())
+            .map(|i| {
+                data.feature_at(i).map_or_else(String::new, |f| {
+                    format!("{} See {}", rules::CLIENT_SUPPORT.help, f.url)
+                })
+            })
+            .collect()
+    });
+    all.get(index).map_or("", String::as_str)
 }
 
 /// Computes the verdict of every feature for a set of target clients.
@@ -348,7 +365,7 @@ pub(crate) fn verdicts(clients: &crate::caniemail::ClientSet) -> Vec<Verdict> {
             Verdict {
                 summary: summary(&impacts),
                 unsupported: impacts.iter().any(|i| i.support == "unsupported"),
-                help: format!("{} See {}", rules::CLIENT_SUPPORT.help, feature.url),
+                help: help_text(i),
                 clients: impacts.into(),
             }
         })
@@ -418,8 +435,8 @@ pub(crate) fn check(source: &str, lines: &LineIndex, uses: &[(usize, usize)], ct
             // Already one shortened line (shortening is idempotent).
             snippet: snippet_in(source, first),
             message: message(feature, verdict, group.len()),
-            why: rule.why.to_owned(),
-            help: verdict.help.clone(),
+            why: Cow::Borrowed(rule.why),
+            help: Cow::Borrowed(verdict.help),
             feature: Some(feature.slug.clone()),
             clients: Arc::clone(&verdict.clients),
             // Locations of one feature can repeat thousands of times; keep the report readable.
