@@ -81,10 +81,14 @@ impl Serialize for Label<'_> {
 
 /// Flattens reports into JSON rows.
 pub fn rows<'a>(reports: &'a [(String, Report)]) -> Vec<Row<'a>> {
-    reports
-        .iter()
-        .flat_map(|(file, r)| r.findings.iter().map(move |f| row(file, f)))
-        .collect()
+    // Sized up front: a run over many templates has tens of thousands of rows.
+    let mut out = Vec::with_capacity(reports.iter().map(|(_, r)| r.findings.len()).sum());
+    out.extend(
+        reports
+            .iter()
+            .flat_map(|(file, r)| r.findings.iter().map(move |f| row(file, f))),
+    );
+    out
 }
 
 fn row<'a>(file: &'a str, f: &'a Finding) -> Row<'a> {

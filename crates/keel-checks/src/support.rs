@@ -499,3 +499,38 @@ fn summary(impacts: &[ClientImpact]) -> String {
         _ => format!("is only partly supported in {a}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(mut uses: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+        uses.sort_unstable();
+        uses
+    }
+
+    /// Scanning the source (with repeated inline styles memoised) finds exactly the uses that
+    /// the parsed document's elements give.
+    #[test]
+    fn source_scan_matches_the_document_and_the_memo_changes_nothing() {
+        let cell = r#"<td style="display:flex;padding:1em;color:rgba(0,0,0,.5)" width="10">x</td>"#;
+        let html = format!(
+            "<!DOCTYPE html><html><head><meta name=\"color-scheme\" content=\"light dark\">\
+             <style>@media (prefers-color-scheme: dark) {{ .a > p:hover {{ margin: 2rem }} }}</style>\
+             </head><body><!-- c --><table>{}</table>\
+             <td style=\"display:flex;padding:1em;color:rgba(0,0,0,.5)\" style=\"gap:1px\">y</td>\
+             <p style=\"a&amp;b: c; margin-inline: 2px\">z</p>\
+             <a href=\"mailto:x@y.z\">m</a><img src=\"x.WEBP?v=1\"></body></html>",
+            cell.repeat(5)
+        );
+        let doc = Document::parse_with(html.clone(), crate::html::Detail::Features).unwrap();
+        let (from_doc, _) = feature_uses(&doc);
+        let memoised = scan_source(&html, false);
+        let plain = scan_source(&html, true);
+        assert!(memoised.color_scheme_meta && plain.color_scheme_meta);
+        assert_eq!(sorted(memoised.uses), sorted(from_doc.clone()));
+        assert_eq!(sorted(plain.uses), sorted(from_doc.clone()));
+        let flex = data().index("css-display-flex").unwrap();
+        assert_eq!(from_doc.iter().filter(|(f, _)| *f == flex).count(), 6);
+    }
+}
