@@ -621,7 +621,8 @@ mod tests {
         assert_eq!(a.features.len(), b.features.len());
         for (x, y) in a.features.iter().zip(&b.features) {
             assert_eq!((&x.slug, &x.title, &x.url), (&y.slug, &y.title, &y.url));
-            let stats = |f: &Feature| -> Vec<(String, String, Vec<(String, String)>)> {
+            type Stats = Vec<(String, String, Vec<(String, String)>)>;
+            let stats = |f: &Feature| -> Stats {
                 f.stats
                     .iter()
                     .map(|s| (s.family.clone(), s.platform.clone(), s.results.clone()))
