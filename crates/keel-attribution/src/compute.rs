@@ -126,12 +126,15 @@ pub fn with_opportunities(options: &JourneyOptions, any: bool) -> JourneyOptions
     options
 }
 
+/// Each model's fit, attribution and performance, in the order of [`Model::every`].
+pub type Fitted = (Vec<Fit>, Vec<Attribution>, Vec<Performance>);
+
 /// Every model fitted to `paths`, with its attribution and performance (nothing when empty).
 pub fn fit_every(
     paths: &crate::PathSet,
     costs: &[Cost],
     params: &ModelParams,
-) -> Result<(Vec<Fit>, Vec<Attribution>, Vec<Performance>), Error> {
+) -> Result<Fitted, Error> {
     let mut fits = Vec::new();
     let mut attributions = Vec::new();
     let mut perf = Vec::new();
