@@ -212,8 +212,15 @@ async fn kept_journeys_are_replaced_per_person(store: Store) {
     attr::replace_journeys(
         &store,
         attr::Replace::All,
-        &ids(&[("u:u1", "user:u1"), ("a:a1", "user:u1"), ("a:a9", "anonymous:a9")]),
-        &[person("user:u1", &["ann@acme.test"]), person("anonymous:a9", &[])],
+        &ids(&[
+            ("u:u1", "user:u1"),
+            ("a:a1", "user:u1"),
+            ("a:a9", "anonymous:a9"),
+        ]),
+        &[
+            person("user:u1", &["ann@acme.test"]),
+            person("anonymous:a9", &[]),
+        ],
         &[
             journey("user:u1", "Email", 1.0),
             journey("user:u1", "Direct", 0.0),
@@ -226,9 +233,16 @@ async fn kept_journeys_are_replaced_per_person(store: Store) {
     let removed = attr::replace_journeys(
         &store,
         attr::Replace::PeopleOf(&["a:a9".to_owned(), "u:a9".to_owned()]),
-        &ids(&[("u:u1", "user:u1"), ("a:a1", "user:u1"), ("a:a9", "user:u1")]),
+        &ids(&[
+            ("u:u1", "user:u1"),
+            ("a:a1", "user:u1"),
+            ("a:a9", "user:u1"),
+        ]),
         &[person("user:u1", &["ann@acme.test"])],
-        &[journey("user:u1", "Email", 1.0), journey("user:u1", "Paid Search", 0.0)],
+        &[
+            journey("user:u1", "Email", 1.0),
+            journey("user:u1", "Paid Search", 0.0),
+        ],
     )
     .await
     .unwrap();
@@ -240,4 +254,7 @@ async fn kept_journeys_are_replaced_per_person(store: Store) {
     let people = attr::kept_people(&store).await.unwrap();
     assert_eq!(people, [person("user:u1", &["ann@acme.test"])]);
 }
-on_both!(attribution_kept_journeys, kept_journeys_are_replaced_per_person);
+on_both!(
+    attribution_kept_journeys,
+    kept_journeys_are_replaced_per_person
+);
