@@ -59,6 +59,8 @@ row rows model keel_s keel_cpu keel_MB ca_call_s ca_cpu ca_proc_s ca_MB "x(wall)
 for n in $SIZES; do
   data="out/paths_$n.csv"
   [ -s "$data" ] || $PY generate.py "$n" "$data" 42
+  # The machine is shared: record how loaded it was around each size's measurements.
+  echo "# $n rows: load average before $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a out/results.txt
   measure "keel_h_$n" "$KEEL" attribute --threads "$KEEL_THREADS" --paths "$data" --model first_touch,last_touch,linear --output "out/keel_h_$n.csv"
   measure "ca_h_$n" $PY peer_ca.py heuristic "$data" "out/ca_h_$n.csv"
   for order in 1 3; do
@@ -80,4 +82,5 @@ for n in $SIZES; do
     fi
     row "$n" "$label" "$kw" "$kc" "$km" "$call" "$callcpu" "$cw" "$cm" "$speed" "$speedcpu" "$d" "$exact"
   done
+  echo "# $n rows: load average after $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a out/results.txt
 done

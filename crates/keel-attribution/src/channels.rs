@@ -90,6 +90,11 @@ pub struct ChannelRulesSpec {
     /// Channel when no rule matches.
     #[serde(default = "unassigned")]
     pub default_channel: String,
+    /// Track events that end a journey as a conversion, each with an optional property that
+    /// holds its value (`{event: Closed Won, value_property: amount}`). Empty: the server's
+    /// defaults (`Form Submitted`, `Order Completed`, plus won CRM opportunities).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversions: Vec<crate::events::ConversionEvent>,
 }
 
 fn unassigned() -> String {
@@ -293,6 +298,29 @@ impl ChannelRulesSpec {
                 path: "spec.default_channel".into(),
                 message: "must not be empty".into(),
             });
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, c) in self.conversions.iter().enumerate() {
+            if c.event.trim().is_empty() {
+                problems.push(Problem {
+                    path: format!("spec.conversions[{i}].event"),
+                    message: "must not be empty".into(),
+                });
+            } else if !seen.insert(c.event.trim().to_lowercase()) {
+                problems.push(Problem {
+                    path: format!("spec.conversions[{i}].event"),
+                    message: format!("`{}` is listed twice", c.event),
+                });
+            }
+            if c.value_property
+                .as_deref()
+                .is_some_and(|p| p.trim().is_empty())
+            {
+                problems.push(Problem {
+                    path: format!("spec.conversions[{i}].value_property"),
+                    message: "must not be empty when given".into(),
+                });
+            }
         }
         for (name, sites) in &self.lists {
             for (i, s) in sites.iter().enumerate() {
@@ -849,6 +877,7 @@ pub fn ga4_spec() -> ChannelRulesSpec {
         ],
         lists,
         default_channel: unassigned(),
+        conversions: Vec::new(),
     }
 }
 
@@ -1221,5 +1250,51 @@ mod shipped {
         let doc: ChannelRulesDocument = serde_yaml::from_str(&text).unwrap();
         assert!(doc.validate().is_empty());
         assert_eq!(doc.spec, ga4_spec());
+    }
+}
+
+#[cfg(test)]
+mod conversions {
+    use super::*;
+
+    #[test]
+    fn conversions_read_from_the_document_and_are_validated() {
+        let yaml = r#"
+rules:
+  - channel: Email
+    field: medium
+    equals: email
+conversions:
+  - event: Form Submitted
+  - event: Closed Won
+    value_property: amount
+"#;
+        let spec: ChannelRulesSpec = serde_yaml::from_str(yaml).unwrap();
+        assert!(spec.validate().is_empty(), "{:?}", spec.validate());
+        assert_eq!(spec.conversions.len(), 2);
+        assert_eq!(
+            spec.conversions[1].value_property.as_deref(),
+            Some("amount")
+        );
+        let rules = ChannelRules::compile(&spec).unwrap();
+        assert_eq!(rules.spec().conversions, spec.conversions);
+        // Without the list the document is as before (the server's defaults apply).
+        assert!(ga4_spec().conversions.is_empty());
+        let mut bad = spec.clone();
+        bad.conversions
+            .push(crate::events::ConversionEvent::named("form submitted"));
+        bad.conversions.push(crate::events::ConversionEvent {
+            event: " ".into(),
+            value_property: Some("".into()),
+        });
+        let paths: Vec<String> = bad.validate().into_iter().map(|p| p.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "spec.conversions[2].event",
+                "spec.conversions[3].event",
+                "spec.conversions[3].value_property"
+            ]
+        );
     }
 }

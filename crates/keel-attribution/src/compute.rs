@@ -4,8 +4,11 @@
 //! The server's recompute job and its journey explorer both call [`compute`]; storage adapters
 //! only turn rows into the inputs here.
 
-use crate::events::{BuiltPaths, Campaign, Event, EventKind, JourneyOptions, build_paths};
+use crate::events::{
+    BuiltPaths, Campaign, ConversionEvent, Event, EventKind, JourneyOptions, build_paths,
+};
 use crate::model::{Fit, ModelParams};
+use crate::paths::JourneyRow;
 use crate::report::{Cost, Performance, performance};
 use crate::{Attribution, Error, Model};
 use chrono::{DateTime, Utc};
@@ -100,9 +103,133 @@ pub fn opportunity_events(
             referrer: None,
             click_ids: Vec::new(),
             has_page_context: false,
+            numbers: Vec::new(),
         });
     }
     (out, unmatched)
+}
+
+/// The journey options with won opportunities counted as conversions (valued by their amount)
+/// when there are any and the configured list does not already name them.
+pub fn with_opportunities(options: &JourneyOptions, any: bool) -> JourneyOptions {
+    let mut options = options.clone();
+    if any
+        && !options
+            .conversion_events
+            .iter()
+            .any(|c| c.event.eq_ignore_ascii_case(OPPORTUNITY_WON))
+    {
+        options
+            .conversion_events
+            .push(ConversionEvent::named(OPPORTUNITY_WON));
+    }
+    options
+}
+
+/// Each model's fit, attribution and performance, in the order of [`Model::every`].
+pub type Fitted = (Vec<Fit>, Vec<Attribution>, Vec<Performance>);
+
+/// Every model fitted to `paths`, with its attribution and performance (nothing when empty).
+pub fn fit_every(
+    paths: &crate::PathSet,
+    costs: &[Cost],
+    params: &ModelParams,
+) -> Result<Fitted, Error> {
+    let mut fits = Vec::new();
+    let mut attributions = Vec::new();
+    let mut perf = Vec::new();
+    if !paths.is_empty() {
+        for model in Model::every(params)? {
+            let fit = model.fit(paths)?;
+            let attribution = fit.attribution(paths);
+            perf.extend(performance(&attribution, costs)?);
+            attributions.push(attribution);
+            fits.push(fit);
+        }
+    }
+    Ok((fits, attributions, perf))
+}
+
+/// One journey as kept between runs, so an incremental run rebuilds only the journeys of the
+/// people its new events touch and refits the models over all kept journeys.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KeptJourney {
+    /// Person name (`user:…` or `anonymous:…`).
+    pub person: String,
+    /// Channel of each touch, oldest first.
+    pub channels: Vec<String>,
+    /// Campaign of each touch.
+    pub campaigns: Vec<Option<String>>,
+    /// Age of each touch in days before the end.
+    pub ages: Vec<f64>,
+    /// Position of the touch at which the person became a lead.
+    pub lead: Option<usize>,
+    /// Conversions (1 or 0).
+    pub conversions: f64,
+    /// Conversion value.
+    pub value: f64,
+    /// Conversion time, or the last touch of a non-converting journey.
+    pub end: DateTime<Utc>,
+}
+
+impl BuiltPaths {
+    /// The journeys in keepable form, in row order.
+    pub fn kept_journeys(&self) -> Vec<KeptJourney> {
+        let p = &self.paths;
+        let channels = p.channel_names();
+        let campaigns = p.campaign_names();
+        self.journeys
+            .iter()
+            .enumerate()
+            .filter(|(row, _)| *row < p.len())
+            .map(|(row, info)| {
+                let path = p.path(row);
+                KeptJourney {
+                    person: self
+                        .identities
+                        .name(info.person)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    channels: path
+                        .iter()
+                        .map(|&c| channels.get(c as usize).cloned().unwrap_or_default())
+                        .collect(),
+                    campaigns: (0..path.len())
+                        .map(|k| {
+                            p.campaigns(row)
+                                .and_then(|cs| cs.get(k))
+                                .and_then(|&id| campaigns.get(id as usize).cloned())
+                        })
+                        .collect(),
+                    ages: (0..path.len())
+                        .map(|k| p.ages(row).and_then(|a| a.get(k)).copied().unwrap_or(0.0))
+                        .collect(),
+                    lead: p.lead(row),
+                    conversions: p.conversions(row),
+                    value: p.value(row),
+                    end: info.end,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The paths table of kept journeys, in the order given (the same rows, channel and campaign
+/// order as [`build_paths`] made when the journeys come in its order).
+pub fn paths_of(journeys: &[KeptJourney]) -> Result<crate::PathSet, Error> {
+    let mut paths = crate::PathSet::new();
+    for j in journeys {
+        paths.push_journey(&JourneyRow {
+            channels: j.channels.iter().map(String::as_str).collect(),
+            campaigns: j.campaigns.iter().map(Option::as_deref).collect(),
+            ages: j.ages.clone(),
+            lead: j.lead,
+            conversions: j.conversions,
+            value: j.value,
+            nulls: 1.0 - j.conversions,
+        })?;
+    }
+    Ok(paths)
 }
 
 /// Builds journeys from `events` plus won opportunities and runs every model.
@@ -117,28 +244,9 @@ pub fn compute(
 ) -> Result<Computed, Error> {
     let (extra, unmatched) = opportunity_events(opportunities, emails);
     events.extend(extra);
-    let mut options = options.clone();
-    if !opportunities.is_empty()
-        && !options
-            .conversion_events
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(OPPORTUNITY_WON))
-    {
-        options.conversion_events.push(OPPORTUNITY_WON.to_owned());
-    }
+    let options = with_opportunities(options, !opportunities.is_empty());
     let built = build_paths(&events, rules, &options)?;
-    let mut fits = Vec::new();
-    let mut attributions = Vec::new();
-    let mut perf = Vec::new();
-    if !built.paths.is_empty() {
-        for model in Model::every(params)? {
-            let fit = model.fit(&built.paths)?;
-            let attribution = fit.attribution(&built.paths);
-            perf.extend(performance(&attribution, costs)?);
-            attributions.push(attribution);
-            fits.push(fit);
-        }
-    }
+    let (fits, attributions, perf) = fit_every(&built.paths, costs, params)?;
     Ok(Computed {
         built,
         fits,
@@ -236,7 +344,7 @@ mod tests {
         }];
         let emails = [("u1".to_owned(), "ann@acme.test".to_owned())];
         let options = JourneyOptions {
-            conversion_events: vec!["Order Completed".into()],
+            conversion_events: vec![ConversionEvent::named("Order Completed")],
             lookback_days: 30.0,
             session_timeout_minutes: 30.0,
             own_domains: vec![],

@@ -85,6 +85,61 @@ pub struct Event {
     pub click_ids: Vec<String>,
     /// Whether the event carries page/app context (so it can start a session).
     pub has_page_context: bool,
+    /// Top-level numeric properties (numbers, or strings that read as numbers), so a conversion
+    /// can take its value from a configured property.
+    pub numbers: Vec<(String, f64)>,
+}
+
+/// A track event that counts as a conversion, as configured in the `conversions` list of the
+/// `ChannelRules` document (or given to `keel attribute --conversion-event`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConversionEvent {
+    /// Track event name, compared case-insensitively (`Form Submitted`, `Opportunity Created`).
+    pub event: String,
+    /// Property whose number is the conversion's value (e.g. `amount` on a closed-won event).
+    /// Without it the value is `revenue`, `value` or `total`, the first present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_property: Option<String>,
+}
+
+impl ConversionEvent {
+    /// A conversion event valued by `revenue`, `value` or `total`.
+    pub fn named(event: &str) -> Self {
+        ConversionEvent {
+            event: event.to_owned(),
+            value_property: None,
+        }
+    }
+
+    /// Whether `e` is this conversion.
+    pub fn matches(&self, e: &Event) -> bool {
+        e.kind == EventKind::Track
+            && e.name
+                .as_deref()
+                .is_some_and(|n| n.trim().eq_ignore_ascii_case(self.event.trim()))
+    }
+
+    /// The value `e` carries as this conversion (0 when the property is absent).
+    pub fn value_of(&self, e: &Event) -> f64 {
+        match &self.value_property {
+            Some(p) => e
+                .numbers
+                .iter()
+                .find(|(k, _)| k == p)
+                .map(|(_, v)| *v)
+                .unwrap_or(0.0),
+            None => e.value.unwrap_or(0.0),
+        }
+    }
+
+    /// How the list reads in a summary: `Form Submitted`, `Closed Won (value: amount)`.
+    pub fn label(&self) -> String {
+        match &self.value_property {
+            Some(p) => format!("{} (value: {p})", self.event),
+            None => self.event.clone(),
+        }
+    }
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -229,6 +284,21 @@ impl Event {
         {
             return err("properties.revenue", "value must be a finite number".into());
         }
+        let numbers = props
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| {
+                        let x = match v {
+                            Value::Number(n) => n.as_f64(),
+                            Value::String(s) => s.trim().parse::<f64>().ok(),
+                            _ => None,
+                        }?;
+                        x.is_finite().then(|| (k.clone(), x))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let has_page_context = matches!(kind, EventKind::Page | EventKind::Screen)
             || url.is_some()
             || referrer.is_some()
@@ -245,6 +315,7 @@ impl Event {
             referrer,
             click_ids,
             has_page_context,
+            numbers,
         }))
     }
 }
@@ -394,6 +465,13 @@ impl Identities {
         Some(self.person[i])
     }
 
+    /// Every known id with its person's name: `u:<user id>` or `a:<anonymous id>` → `user:…`.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.index
+            .iter()
+            .map(|(k, &i)| (k.as_str(), self.names[self.person[i]].as_str()))
+    }
+
     /// Name of person `p`: `user:<id>` or `anonymous:<id>`.
     pub fn name(&self, p: usize) -> Option<&str> {
         self.names.get(p).map(String::as_str)
@@ -413,8 +491,8 @@ impl Identities {
 /// How journeys are cut from events.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JourneyOptions {
-    /// Track event names that count as conversions (compared case-insensitively).
-    pub conversion_events: Vec<String>,
+    /// Track events that count as conversions, with where their value comes from.
+    pub conversion_events: Vec<ConversionEvent>,
     /// Sessions that started more than this many days before a conversion are not its touches.
     pub lookback_days: f64,
     /// Inactivity that ends a session, in minutes.
@@ -426,7 +504,7 @@ pub struct JourneyOptions {
 impl Default for JourneyOptions {
     fn default() -> Self {
         JourneyOptions {
-            conversion_events: vec!["Order Completed".into()],
+            conversion_events: vec![ConversionEvent::named("Order Completed")],
             lookback_days: 30.0,
             session_timeout_minutes: 30.0,
             own_domains: Vec::new(),
@@ -514,6 +592,8 @@ pub struct BuiltPaths {
     pub conversions: usize,
     /// Conversions with no touch at all (no session before them), left out.
     pub conversions_without_touches: usize,
+    /// The person of each conversion without touches.
+    pub untouched: Vec<usize>,
     /// Non-converting journeys.
     pub null_journeys: usize,
     /// Per row of `paths`: whose journey it is and when its touches happened.
@@ -555,15 +635,7 @@ pub fn build_paths(
             by_person[p].push(e);
         }
     }
-    let is_conversion = |e: &Event| {
-        e.kind == EventKind::Track
-            && e.name.as_deref().is_some_and(|n| {
-                options
-                    .conversion_events
-                    .iter()
-                    .any(|c| c.eq_ignore_ascii_case(n))
-            })
-    };
+    let conversion_of = |e: &Event| options.conversion_events.iter().find(|c| c.matches(e));
     let lookback = chrono::Duration::milliseconds((options.lookback_days * 86_400_000.0) as i64);
     let days = |d: chrono::Duration| d.num_milliseconds() as f64 / 86_400_000.0;
     let mut built = BuiltPaths {
@@ -571,6 +643,7 @@ pub fn build_paths(
         people: ids.len(),
         conversions: 0,
         conversions_without_touches: 0,
+        untouched: Vec::new(),
         null_journeys: 0,
         journeys: Vec::new(),
         identities: Identities::default(),
@@ -607,10 +680,11 @@ pub fn build_paths(
             };
             paths.push_journey(&row)
         };
-        for e in list.iter().filter(|e| is_conversion(e)) {
+        for (e, conversion) in list.iter().filter_map(|e| conversion_of(e).map(|c| (e, c))) {
             // The session in which the conversion happens: the latest one started by then.
             let Some(cur) = sess.iter().rposition(|s| s.start <= e.timestamp) else {
                 built.conversions_without_touches += 1;
+                built.untouched.push(person);
                 continue;
             };
             let from = next.min(cur);
@@ -621,7 +695,7 @@ pub fn build_paths(
                 range,
                 e.timestamp,
                 1.0,
-                e.value.unwrap_or(0.0),
+                conversion.value_of(e),
                 &mut built.paths,
                 &mut built.journeys,
             )?;
@@ -816,5 +890,96 @@ mod tests {
         // Person v: the Bing touch is outside the lookback.
         assert_eq!(names(2), ["Organic Search"]);
         assert_eq!(p.conversions(2), 1.0);
+    }
+
+    #[test]
+    fn configured_conversion_events_end_journeys_with_their_value_property() {
+        let page = |user: &str, at: &str, url: &str| {
+            ev(json!({"type": "page", "userId": user, "timestamp": at,
+                "context": {"page": {"url": url}}}))
+        };
+        let track = |user: &str, at: &str, name: &str, props: Value| {
+            ev(
+                json!({"type": "track", "userId": user, "event": name, "timestamp": at, "properties": props}),
+            )
+        };
+        let events = vec![
+            page(
+                "u",
+                "2026-02-01T09:00:00Z",
+                "https://ex.com/?utm_source=google&utm_medium=cpc",
+            ),
+            track(
+                "u",
+                "2026-02-01T09:05:00Z",
+                "Form Submitted",
+                json!({"revenue": 5}),
+            ),
+            page(
+                "u",
+                "2026-02-03T09:00:00Z",
+                "https://ex.com/?utm_source=news&utm_medium=email",
+            ),
+            track(
+                "u",
+                "2026-02-03T09:05:00Z",
+                "Opportunity Created",
+                json!({}),
+            ),
+            page(
+                "u",
+                "2026-02-05T09:00:00Z",
+                "https://ex.com/?utm_source=linkedin&utm_medium=paid_social",
+            ),
+            track(
+                "u",
+                "2026-02-05T09:05:00Z",
+                "closed won",
+                json!({"amount": "12000.5", "revenue": 1}),
+            ),
+            track(
+                "u",
+                "2026-02-05T09:06:00Z",
+                "Order Completed",
+                json!({"revenue": 99}),
+            ),
+        ];
+        // The default counts only Order Completed, valued by `revenue`.
+        let built = build_paths(
+            &events,
+            &ChannelRules::ga4_default(),
+            &JourneyOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(built.conversions, 1);
+        assert_eq!(built.paths.value(0), 99.0);
+        assert_eq!(built.paths.path(0).len(), 3);
+        // Configured: form fill, opportunity created and closed-won valued by `amount`.
+        let options = JourneyOptions {
+            conversion_events: vec![
+                ConversionEvent::named("Form Submitted"),
+                ConversionEvent::named("Opportunity Created"),
+                ConversionEvent {
+                    event: "Closed Won".into(),
+                    value_property: Some("amount".into()),
+                },
+            ],
+            ..JourneyOptions::default()
+        };
+        let built = build_paths(&events, &ChannelRules::ga4_default(), &options).unwrap();
+        assert_eq!(built.conversions, 3);
+        assert_eq!(built.null_journeys, 0);
+        let p = &built.paths;
+        assert_eq!(p.len(), 3);
+        assert_eq!((p.value(0), p.value(1), p.value(2)), (5.0, 0.0, 12000.5));
+        let channel = |i: usize| p.channel_names()[p.path(i)[0] as usize].clone();
+        assert_eq!(
+            [channel(0), channel(1), channel(2)],
+            ["Paid Search", "Email", "Paid Social"]
+        );
+        assert_eq!(
+            options.conversion_events[2].label(),
+            "Closed Won (value: amount)"
+        );
     }
 }

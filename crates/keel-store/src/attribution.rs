@@ -378,6 +378,8 @@ pub async fn results(store: &Store, model: Option<&str>) -> Result<Vec<StoredCre
 /// A stored event with what attribution reads from it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct EventForAttribution {
+    /// Id (grows with every stored event, so a run remembers the last one it saw).
+    pub id: i64,
     /// identify, track, page, screen, group or alias.
     pub event_type: String,
     /// Event or page name.
@@ -398,9 +400,176 @@ pub struct EventForAttribution {
     pub context: sqlx::types::Json<serde_json::Value>,
 }
 
+const EVENT_COLUMNS: &str = "id, event_type, name, user_id, anonymous_id, previous_id, timestamp, properties, traits, context";
+
 /// Every stored event of every source, oldest first.
 pub async fn all_events(store: &Store) -> Result<Vec<EventForAttribution>> {
-    sql("SELECT event_type, name, user_id, anonymous_id, previous_id, timestamp, properties, traits, context FROM events ORDER BY timestamp, id")
+    sql(format!(
+        "SELECT {EVENT_COLUMNS} FROM events ORDER BY timestamp, id"
+    ))
+    .fetch_all(store)
+    .await
+}
+
+/// Events stored after event `after` (by id), in id order.
+pub async fn events_after(store: &Store, after: i64) -> Result<Vec<EventForAttribution>> {
+    sql(format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE id > $1 ORDER BY id"
+    ))
+    .bind(after)
+    .fetch_all(store)
+    .await
+}
+
+/// Every event that names `id` as its user, anonymous or previous id, oldest first.
+pub async fn events_naming(store: &Store, id: &str) -> Result<Vec<EventForAttribution>> {
+    sql(format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE user_id = $1 OR anonymous_id = $1 OR previous_id = $1 ORDER BY timestamp, id"
+    ))
+    .bind(id)
+    .fetch_all(store)
+    .await
+}
+
+/// The id of the latest stored event (0 when there is none).
+pub async fn last_event_id(store: &Store) -> Result<i64> {
+    let id: Option<i64> = sql("SELECT MAX(id) FROM events")
+        .fetch_optional_scalar::<Option<i64>>(store)
+        .await?
+        .flatten();
+    Ok(id.unwrap_or(0))
+}
+
+/// A person as kept between runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeptPerson {
+    /// Name (`user:…` or `anonymous:…`).
+    pub person: String,
+    /// Their conversions that had no touch before them.
+    pub untouched_conversions: i64,
+    /// E-mail addresses from their identify traits (lower case).
+    pub emails: Vec<String>,
+}
+
+/// What [`replace_journeys`] replaces: everything, or the people some ids belonged to.
+#[derive(Debug, Clone, Copy)]
+pub enum Replace<'a> {
+    /// Every kept journey, identity and person.
+    All,
+    /// The people any of these ids (`u:<user id>`, `a:<anonymous id>`) belonged to.
+    PeopleOf(&'a [String]),
+}
+
+/// Replaces kept journeys, identities and people in one transaction: those of `what`, by the
+/// ones given. Returns how many journeys were removed.
+pub async fn replace_journeys(
+    store: &Store,
+    what: Replace<'_>,
+    identities: &[(String, String)],
+    people: &[KeptPerson],
+    journeys: &[keel_attribution::compute::KeptJourney],
+) -> Result<u64> {
+    let mut tx = store.begin().await?;
+    let mut removed = 0;
+    match what {
+        Replace::All => {
+            removed = sql("DELETE FROM attribution_journeys")
+                .execute(&mut tx)
+                .await?;
+            sql("DELETE FROM attribution_identities")
+                .execute(&mut tx)
+                .await?;
+            sql("DELETE FROM attribution_people")
+                .execute(&mut tx)
+                .await?;
+        }
+        Replace::PeopleOf(ids) => {
+            let mut names = std::collections::BTreeSet::new();
+            for id in ids {
+                let person: Option<String> =
+                    sql("SELECT person FROM attribution_identities WHERE id_key = $1")
+                        .bind(id.as_str())
+                        .fetch_optional_scalar(&mut tx)
+                        .await?;
+                names.extend(person);
+            }
+            for p in people {
+                names.insert(p.person.clone());
+            }
+            for name in &names {
+                removed += sql("DELETE FROM attribution_journeys WHERE person = $1")
+                    .bind(name.as_str())
+                    .execute(&mut tx)
+                    .await?;
+                sql("DELETE FROM attribution_identities WHERE person = $1")
+                    .bind(name.as_str())
+                    .execute(&mut tx)
+                    .await?;
+                sql("DELETE FROM attribution_people WHERE person = $1")
+                    .bind(name.as_str())
+                    .execute(&mut tx)
+                    .await?;
+            }
+            // Ids whose person was renamed by a merge.
+            for id in ids {
+                sql("DELETE FROM attribution_identities WHERE id_key = $1")
+                    .bind(id.as_str())
+                    .execute(&mut tx)
+                    .await?;
+            }
+        }
+    }
+    for (key, person) in identities {
+        sql("INSERT INTO attribution_identities (id_key, person) VALUES ($1, $2)")
+            .bind(key.as_str())
+            .bind(person.as_str())
+            .execute(&mut tx)
+            .await?;
+    }
+    for p in people {
+        sql("INSERT INTO attribution_people (person, untouched_conversions, emails) VALUES ($1, $2, $3)")
+            .bind(p.person.as_str())
+            .bind(p.untouched_conversions)
+            .bind(serde_json::json!(p.emails))
+            .execute(&mut tx)
+            .await?;
+    }
+    for j in journeys {
+        sql("INSERT INTO attribution_journeys (person, journey) VALUES ($1, $2)")
+            .bind(j.person.as_str())
+            .bind(serde_json::to_value(j).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?)
+            .execute(&mut tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(removed)
+}
+
+/// Every kept journey, by person name (byte order) and then in the order they were built.
+pub async fn kept_journeys(store: &Store) -> Result<Vec<keel_attribution::compute::KeptJourney>> {
+    let mut rows: Vec<(
+        i64,
+        String,
+        sqlx::types::Json<keel_attribution::compute::KeptJourney>,
+    )> = sql("SELECT id, person, journey FROM attribution_journeys")
         .fetch_all(store)
-        .await
+        .await?;
+    rows.sort_by(|a, b| a.1.as_bytes().cmp(b.1.as_bytes()).then(a.0.cmp(&b.0)));
+    Ok(rows.into_iter().map(|(_, _, j)| j.0).collect())
+}
+
+/// Every kept person.
+pub async fn kept_people(store: &Store) -> Result<Vec<KeptPerson>> {
+    let rows: Vec<(String, i64, sqlx::types::Json<Vec<String>>)> =
+        sql("SELECT person, untouched_conversions, emails FROM attribution_people")
+            .fetch_all(store)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(person, untouched_conversions, emails)| KeptPerson {
+            person,
+            untouched_conversions,
+            emails: emails.0,
+        })
+        .collect())
 }

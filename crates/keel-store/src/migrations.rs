@@ -641,6 +641,28 @@ CREATE TABLE attribution_results (
 CREATE INDEX attribution_results_model ON attribution_results (model);
 "#,
     },
+    Migration {
+        version: 13,
+        name: "attribution journeys kept between runs",
+        sql: r#"
+CREATE TABLE attribution_journeys (
+    id {id},
+    person TEXT NOT NULL,
+    journey {json} NOT NULL
+);
+CREATE INDEX attribution_journeys_person ON attribution_journeys (person);
+CREATE TABLE attribution_identities (
+    id_key TEXT PRIMARY KEY,
+    person TEXT NOT NULL
+);
+CREATE INDEX attribution_identities_person ON attribution_identities (person);
+CREATE TABLE attribution_people (
+    person TEXT PRIMARY KEY,
+    untouched_conversions {int} NOT NULL,
+    emails {json} NOT NULL
+);
+"#,
+    },
 ];
 
 /// Turns a migration's placeholders into the column types of `backend`.

@@ -184,3 +184,77 @@ async fn results_replace_the_previous_run(store: Store) {
     assert_eq!(attr::results(&store, None).await.unwrap().len(), 3);
 }
 on_both!(attribution_results, results_replace_the_previous_run);
+
+async fn kept_journeys_are_replaced_per_person(store: Store) {
+    use keel_attribution::compute::KeptJourney;
+    let journey = |person: &str, channel: &str, conversions: f64| KeptJourney {
+        person: person.into(),
+        channels: vec![channel.into()],
+        campaigns: vec![None],
+        ages: vec![1.5],
+        lead: None,
+        conversions,
+        value: conversions * 10.0,
+        end: "2026-11-01T10:00:00Z".parse().unwrap(),
+    };
+    let person = |name: &str, emails: &[&str]| attr::KeptPerson {
+        person: name.into(),
+        untouched_conversions: 1,
+        emails: emails.iter().map(|e| (*e).to_owned()).collect(),
+    };
+    let ids = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, p)| ((*k).to_owned(), (*p).to_owned()))
+            .collect()
+    };
+    assert_eq!(attr::last_event_id(&store).await.unwrap(), 0);
+    attr::replace_journeys(
+        &store,
+        attr::Replace::All,
+        &ids(&[
+            ("u:u1", "user:u1"),
+            ("a:a1", "user:u1"),
+            ("a:a9", "anonymous:a9"),
+        ]),
+        &[
+            person("user:u1", &["ann@acme.test"]),
+            person("anonymous:a9", &[]),
+        ],
+        &[
+            journey("user:u1", "Email", 1.0),
+            journey("user:u1", "Direct", 0.0),
+            journey("anonymous:a9", "Paid Search", 0.0),
+        ],
+    )
+    .await
+    .unwrap();
+    // a9 turns out to be u1: both people's rows go, the merged person's come in.
+    let removed = attr::replace_journeys(
+        &store,
+        attr::Replace::PeopleOf(&["a:a9".to_owned(), "u:a9".to_owned()]),
+        &ids(&[
+            ("u:u1", "user:u1"),
+            ("a:a1", "user:u1"),
+            ("a:a9", "user:u1"),
+        ]),
+        &[person("user:u1", &["ann@acme.test"])],
+        &[
+            journey("user:u1", "Email", 1.0),
+            journey("user:u1", "Paid Search", 0.0),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(removed, 3);
+    let kept = attr::kept_journeys(&store).await.unwrap();
+    let channels: Vec<&str> = kept.iter().map(|j| j.channels[0].as_str()).collect();
+    assert_eq!(channels, ["Email", "Paid Search"]);
+    assert_eq!(kept[0], journey("user:u1", "Email", 1.0));
+    let people = attr::kept_people(&store).await.unwrap();
+    assert_eq!(people, [person("user:u1", &["ann@acme.test"])]);
+}
+on_both!(
+    attribution_kept_journeys,
+    kept_journeys_are_replaced_per_person
+);

@@ -335,3 +335,193 @@ async fn imports_stitching_results_and_roles() {
     let r = call(&c, &s.base, "GET", "/api/v1/journeys/nobody", &None, admin).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+/// Channel results of every model, as stored by the last run, in a fixed order.
+async fn stored_credits(store: &Store) -> Vec<(String, String, Option<String>, f64, f64)> {
+    let mut rows: Vec<_> = keel_store::attribution::results(store, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.model, r.channel, r.campaign, r.conversions, r.value))
+        .collect();
+    rows.sort_by(|a, b| (&a.0, &a.1, &a.2).cmp(&(&b.0, &b.1, &b.2)));
+    rows
+}
+
+fn assert_same(
+    a: &[(String, String, Option<String>, f64, f64)],
+    b: &[(String, String, Option<String>, f64, f64)],
+) {
+    assert_eq!(a.len(), b.len(), "{a:?}\n{b:?}");
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!((&x.0, &x.1, &x.2), (&y.0, &y.1, &y.2));
+        assert!(
+            (x.3 - y.3).abs() < 1e-9 && (x.4 - y.4).abs() < 1e-6,
+            "{x:?} != {y:?}"
+        );
+    }
+}
+
+fn visit(id: &str, user: bool, at: &str, utm: &str) -> keel_events::Event {
+    let who = if user { "userId" } else { "anonymousId" };
+    segment(
+        json!({"type": "page", "messageId": format!("{id}-{at}"), who: id, "timestamp": at,
+        "context": {"page": {"url": format!("https://halyard.test/?{utm}")}}}),
+    )
+}
+
+fn order(user: &str, at: &str, revenue: f64) -> keel_events::Event {
+    segment(
+        json!({"type": "track", "event": "Order Completed", "messageId": format!("{user}-order-{at}"),
+        "userId": user, "timestamp": at, "properties": {"revenue": revenue}}),
+    )
+}
+
+#[tokio::test]
+async fn late_events_rebuild_only_the_people_they_touch() {
+    let s = start().await;
+    let actor = Actor::System("test");
+    let (source, _) = keel_store::events::create_source(&s.store, &actor, "web")
+        .await
+        .unwrap();
+    let search = "utm_source=google&utm_medium=cpc&utm_campaign=brand";
+    let email = "utm_source=newsletter&utm_medium=email";
+    let social = "utm_source=facebook&utm_medium=paid_social";
+    let mut events = Vec::new();
+    for (k, user) in ["u1", "u2", "u3", "u4"].iter().enumerate() {
+        let day = 10 + k;
+        events.push(visit(
+            user,
+            true,
+            &format!("2026-11-{day:02}T09:00:00Z"),
+            search,
+        ));
+        events.push(visit(
+            user,
+            true,
+            &format!("2026-11-{:02}T09:00:00Z", day + 1),
+            email,
+        ));
+        events.push(order(
+            user,
+            &format!("2026-11-{:02}T09:10:00Z", day + 1),
+            100.0 * (k as f64 + 1.0),
+        ));
+        // A later visit: a non-converting journey.
+        events.push(visit(
+            user,
+            true,
+            &format!("2026-11-{:02}T09:00:00Z", day + 5),
+            social,
+        ));
+    }
+    events.push(visit("a9", false, "2026-11-20T09:00:00Z", social));
+    keel_store::events::ingest(&s.store, source.id, &events, &[])
+        .await
+        .unwrap();
+    let first = keel_web::api::attribution::recompute(&s.store)
+        .await
+        .unwrap();
+    assert_eq!(first["mode"], "full", "{first}");
+    assert_eq!(first["rebuilt_people"], 5, "{first}");
+    assert_eq!(first["rebuilt_journeys"], 9, "{first}");
+    assert_eq!(first["conversions"], 4, "{first}");
+    assert_eq!(
+        first["conversion_events"],
+        json!(["Form Submitted", "Order Completed"]),
+        "{first}"
+    );
+
+    // Nothing new: nothing rebuilt, same results.
+    let before = stored_credits(&s.store).await;
+    let again = keel_web::api::attribution::recompute(&s.store)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again["mode"].as_str(), again["rebuilt_journeys"].as_u64()),
+        (Some("incremental"), Some(0))
+    );
+    assert_same(&stored_credits(&s.store).await, &before);
+
+    // One late event for u2: a social visit before its conversion arrives now.
+    keel_store::events::ingest(
+        &s.store,
+        source.id,
+        &[visit("u2", true, "2026-11-11T20:00:00Z", social)],
+        &[],
+    )
+    .await
+    .unwrap();
+    let late = keel_web::api::attribution::recompute(&s.store)
+        .await
+        .unwrap();
+    assert_eq!(late["mode"], "incremental", "{late}");
+    assert_eq!(late["rebuilt_people"], 1, "{late}");
+    assert_eq!(late["rebuilt_journeys"], 2, "{late}");
+    let incremental = stored_credits(&s.store).await;
+    assert_ne!(incremental.len(), 0);
+    let full = keel_web::api::attribution::recompute_with(&s.store, true)
+        .await
+        .unwrap();
+    assert_eq!(full["mode"], "full");
+    assert_eq!(full["rebuilt_journeys"], 9);
+    assert_same(&incremental, &stored_credits(&s.store).await);
+    for k in [
+        "people",
+        "conversions",
+        "null_journeys",
+        "conversions_without_touches",
+    ] {
+        assert_eq!(late[k], full[k], "{k}");
+    }
+
+    // A late alias merges a9 into u4: both people's journeys are rebuilt, as one person.
+    keel_store::events::ingest(
+        &s.store,
+        source.id,
+        &[segment(json!({"type": "alias", "messageId": "late-alias", "previousId": "a9", "userId": "u4", "timestamp": "2026-11-21T09:00:00Z"}))],
+        &[],
+    )
+    .await
+    .unwrap();
+    let merged = keel_web::api::attribution::recompute(&s.store)
+        .await
+        .unwrap();
+    assert_eq!(merged["mode"], "incremental", "{merged}");
+    assert_eq!(merged["rebuilt_people"], 1, "{merged}");
+    assert_eq!(merged["people"], 4, "{merged}");
+    let incremental = stored_credits(&s.store).await;
+    let full = keel_web::api::attribution::recompute_with(&s.store, true)
+        .await
+        .unwrap();
+    assert_same(&incremental, &stored_credits(&s.store).await);
+    assert_eq!(merged["null_journeys"], full["null_journeys"]);
+
+    // Configured conversion events change what a journey is: every journey is rebuilt.
+    let mut spec = serde_json::to_value(keel_attribution::channels::ga4_spec()).unwrap();
+    spec["conversions"] = json!([{"event": "Order Completed", "value_property": "revenue"}, {"event": "Demo Booked"}]);
+    keel_store::documents::put(
+        &s.store,
+        &actor,
+        &keel_store::documents::DesiredDocument {
+            kind: "ChannelRules".into(),
+            name: "default".into(),
+            api_version: "keel/v1".into(),
+            metadata: json!({"name": "default"}),
+            spec,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let configured = keel_web::api::attribution::recompute(&s.store)
+        .await
+        .unwrap();
+    assert_eq!(configured["mode"], "full", "{configured}");
+    assert_eq!(
+        configured["conversion_events"],
+        json!(["Order Completed (value: revenue)", "Demo Booked"]),
+        "{configured}"
+    );
+    assert_eq!(configured["conversions"], 4, "{configured}");
+}

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use keel_attribution::channels::ChannelRules;
 use keel_attribution::compute::{self, Computed, WonOpportunity};
-use keel_attribution::events::{Event, JourneyOptions};
+use keel_attribution::events::{ConversionEvent, Event, JourneyOptions, build_paths};
 use keel_attribution::imports::{self, AdLayout};
 use keel_attribution::markov::MarkovOptions;
 use keel_attribution::model::ModelParams;
@@ -32,7 +32,8 @@ use utoipa_axum::routes;
 /// The job kind that recomputes and stores every model's results.
 pub const RECOMPUTE_JOB: &str = "attribution.recompute";
 
-/// Track events that count as conversions, besides won opportunities.
+/// Track events that count as conversions when the `ChannelRules` document lists none (won CRM
+/// opportunities always count, valued by their amount).
 pub const CONVERSION_EVENTS: [&str; 2] = ["Form Submitted", "Order Completed"];
 
 /// The model settings the server uses (the CLI's defaults).
@@ -53,9 +54,23 @@ pub fn model_params() -> ModelParams {
     }
 }
 
-fn journey_options() -> JourneyOptions {
+/// The conversion events in use: the `conversions` of the `ChannelRules` document, else
+/// [`CONVERSION_EVENTS`].
+pub fn conversion_events(rules: &ChannelRules) -> Vec<ConversionEvent> {
+    let configured = &rules.spec().conversions;
+    if configured.is_empty() {
+        CONVERSION_EVENTS
+            .iter()
+            .map(|e| ConversionEvent::named(e))
+            .collect()
+    } else {
+        configured.clone()
+    }
+}
+
+fn journey_options(rules: &ChannelRules) -> JourneyOptions {
     JourneyOptions {
-        conversion_events: CONVERSION_EVENTS.iter().map(|s| (*s).to_owned()).collect(),
+        conversion_events: conversion_events(rules),
         lookback_days: 30.0,
         session_timeout_minutes: 30.0,
         own_domains: Vec::new(),
@@ -107,9 +122,8 @@ pub fn costs_of(rows: &[store::StoredAdCost]) -> Vec<Cost> {
         .collect()
 }
 
-/// Loads stored events, won opportunities and costs and runs every model.
-pub async fn compute_from_store(st: &Store) -> Result<Computed, String> {
-    let rows = store::all_events(st).await.map_err(|e| e.to_string())?;
+/// Stored events as the engine reads them, with the (user id, e-mail) pairs of their traits.
+fn to_events(rows: Vec<store::EventForAttribution>) -> (Vec<Event>, Vec<(String, String)>) {
     let mut events: Vec<Event> = Vec::with_capacity(rows.len());
     let mut emails: Vec<(String, String)> = Vec::new();
     for r in rows {
@@ -138,7 +152,11 @@ pub async fn compute_from_store(st: &Store) -> Result<Computed, String> {
             events.push(e);
         }
     }
-    let won: Vec<WonOpportunity> = store::opportunities(st)
+    (events, emails)
+}
+
+async fn won_opportunities(st: &Store) -> Result<Vec<WonOpportunity>, String> {
+    Ok(store::opportunities(st)
         .await
         .map_err(|e| e.to_string())?
         .into_iter()
@@ -155,7 +173,14 @@ pub async fn compute_from_store(st: &Store) -> Result<Computed, String> {
                 closed_at: o.close_date.as_deref().and_then(close_time)?,
             })
         })
-        .collect();
+        .collect())
+}
+
+/// Loads stored events, won opportunities and costs and runs every model.
+pub async fn compute_from_store(st: &Store) -> Result<Computed, String> {
+    let rows = store::all_events(st).await.map_err(|e| e.to_string())?;
+    let (events, emails) = to_events(rows);
+    let won = won_opportunities(st).await?;
     let costs = costs_of(&store::ad_costs(st).await.map_err(|e| e.to_string())?);
     let rules = channel_rules(st).await?;
     compute::compute(
@@ -164,17 +189,194 @@ pub async fn compute_from_store(st: &Store) -> Result<Computed, String> {
         &emails,
         &costs,
         &rules,
-        &journey_options(),
+        &journey_options(&rules),
         &model_params(),
     )
     .map_err(|e| e.to_string())
 }
 
-/// Recomputes every model and stores the results (the job handler).
+/// A fingerprint of everything besides events that shapes journeys: channel rules, journey
+/// options and won opportunities. A run whose fingerprint differs from the last one rebuilds
+/// every journey.
+fn fingerprint(rules: &ChannelRules, options: &JourneyOptions, won: &[WonOpportunity]) -> String {
+    let text = serde_json::json!({
+        "rules": rules.spec(),
+        "conversions": options.conversion_events,
+        "lookback_days": options.lookback_days,
+        "session_timeout_minutes": options.session_timeout_minutes,
+        "own_domains": options.own_domains,
+        "won": won.iter().map(|o| (&o.id, &o.email, o.amount, o.closed_at)).collect::<Vec<_>>(),
+    })
+    .to_string();
+    // FNV-1a: stable across builds (unlike the standard hasher's keys).
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}-{:x}", text.len())
+}
+
+/// Rebuilds the journeys of the events in `rows` (complete people: every event of every id
+/// they name) and keeps them in place of those people's earlier journeys. Returns how many
+/// journeys were built and how many people they belong to.
+async fn rebuild(
+    st: &Store,
+    rows: Vec<store::EventForAttribution>,
+    what: store::Replace<'_>,
+    won: &[WonOpportunity],
+    rules: &ChannelRules,
+    options: &JourneyOptions,
+) -> Result<(usize, usize), String> {
+    let (mut events, emails) = to_events(rows);
+    let (extra, _) = compute::opportunity_events(won, &emails);
+    events.extend(extra);
+    let built = build_paths(&events, rules, options).map_err(|e| e.to_string())?;
+    let identities: Vec<(String, String)> = built
+        .identities
+        .entries()
+        .map(|(k, p)| (k.to_owned(), p.to_owned()))
+        .collect();
+    let mut people: std::collections::BTreeMap<String, store::KeptPerson> = (0..built.people)
+        .filter_map(|p| built.identities.name(p))
+        .map(|name| {
+            (
+                name.to_owned(),
+                store::KeptPerson {
+                    person: name.to_owned(),
+                    untouched_conversions: 0,
+                    emails: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    for &p in &built.untouched {
+        if let Some(k) = built.identities.name(p).and_then(|n| people.get_mut(n)) {
+            k.untouched_conversions += 1;
+        }
+    }
+    for (user, email) in &emails {
+        let email = email.trim().to_ascii_lowercase();
+        let person = built
+            .identities
+            .lookup(&format!("user:{user}"))
+            .and_then(|p| built.identities.name(p));
+        if let Some(k) = person.and_then(|n| people.get_mut(n))
+            && !k.emails.contains(&email)
+        {
+            k.emails.push(email);
+        }
+    }
+    let journeys = built.kept_journeys();
+    let people: Vec<store::KeptPerson> = people.into_values().collect();
+    store::replace_journeys(st, what, &identities, &people, &journeys)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((journeys.len(), people.len()))
+}
+
+/// Every event of the people that the events stored after event `after` belong to: the events
+/// naming any of their ids, then any id those name, until no new id appears. Returns the events
+/// (oldest first) and the ids as identity keys (`u:…` and `a:…`).
+async fn affected_events(
+    st: &Store,
+    after: i64,
+) -> Result<(Vec<store::EventForAttribution>, Vec<String>), String> {
+    let fresh = store::events_after(st, after)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut seen: std::collections::BTreeSet<String> = Default::default();
+    let mut queue: Vec<String> = Vec::new();
+    let mut found: std::collections::BTreeMap<i64, store::EventForAttribution> = Default::default();
+    let mut note = |r: &store::EventForAttribution, queue: &mut Vec<String>| {
+        for id in [&r.user_id, &r.anonymous_id, &r.previous_id]
+            .into_iter()
+            .flatten()
+        {
+            if seen.insert(id.clone()) {
+                queue.push(id.clone());
+            }
+        }
+    };
+    for r in fresh {
+        note(&r, &mut queue);
+        found.insert(r.id, r);
+    }
+    while let Some(id) = queue.pop() {
+        for r in store::events_naming(st, &id)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            note(&r, &mut queue);
+            found.insert(r.id, r);
+        }
+    }
+    let mut rows: Vec<store::EventForAttribution> = found.into_values().collect();
+    rows.sort_by(|a, b| a.timestamp.cmp(&b.timestamp).then(a.id.cmp(&b.id)));
+    let keys = seen
+        .iter()
+        .flat_map(|id| [format!("u:{id}"), format!("a:{id}")])
+        .collect();
+    Ok((rows, keys))
+}
+
+/// Recomputes every model and stores the results (the job handler). Only the journeys of people
+/// with events stored since the last run are rebuilt, unless the channel rules, conversion
+/// events or won opportunities changed since; the models are then refitted over every kept
+/// journey.
 pub async fn recompute(st: &Store) -> Result<serde_json::Value, String> {
-    let computed = compute_from_store(st).await?;
+    recompute_with(st, false).await
+}
+
+/// [`recompute`], rebuilding every journey when `full`.
+pub async fn recompute_with(st: &Store, full: bool) -> Result<serde_json::Value, String> {
+    // Read the watermark first: events stored while this run reads are seen again next time.
+    let last_event = store::last_event_id(st).await.map_err(|e| e.to_string())?;
+    let rules = channel_rules(st).await?;
+    let won = won_opportunities(st).await?;
+    let options = compute::with_opportunities(&journey_options(&rules), !won.is_empty());
+    let print = fingerprint(&rules, &options, &won);
+    let previous = store::latest_run(st).await.map_err(|e| e.to_string())?;
+    let since = previous.as_ref().and_then(|r| {
+        let s = &r.summary.0;
+        (s.get("fingerprint").and_then(|f| f.as_str()) == Some(print.as_str()))
+            .then(|| s.get("last_event_id").and_then(serde_json::Value::as_i64))
+            .flatten()
+    });
+    let (mode, (rebuilt_journeys, rebuilt_people)) = match since {
+        Some(after) if !full => {
+            let (rows, keys) = affected_events(st, after).await?;
+            let counts = if rows.is_empty() {
+                (0, 0)
+            } else {
+                rebuild(
+                    st,
+                    rows,
+                    store::Replace::PeopleOf(&keys),
+                    &won,
+                    &rules,
+                    &options,
+                )
+                .await?
+            };
+            ("incremental", counts)
+        }
+        _ => {
+            let rows = store::all_events(st).await.map_err(|e| e.to_string())?;
+            (
+                "full",
+                rebuild(st, rows, store::Replace::All, &won, &rules, &options).await?,
+            )
+        }
+    };
+    let journeys = store::kept_journeys(st).await.map_err(|e| e.to_string())?;
+    let people = store::kept_people(st).await.map_err(|e| e.to_string())?;
+    let paths = compute::paths_of(&journeys).map_err(|e| e.to_string())?;
+    let costs = costs_of(&store::ad_costs(st).await.map_err(|e| e.to_string())?);
+    let (_, attributions, _) =
+        compute::fit_every(&paths, &costs, &model_params()).map_err(|e| e.to_string())?;
     let mut credits = Vec::new();
-    for a in &computed.attributions {
+    for a in &attributions {
         for c in a.channels.iter().chain(&a.campaigns) {
             credits.push(store::StoredCredit {
                 model: a.model.clone(),
@@ -185,13 +387,28 @@ pub async fn recompute(st: &Store) -> Result<serde_json::Value, String> {
             });
         }
     }
+    let known_emails: std::collections::BTreeSet<&str> = people
+        .iter()
+        .flat_map(|p| p.emails.iter().map(String::as_str))
+        .collect();
+    let unmatched = won
+        .iter()
+        .filter(|o| !known_emails.contains(o.email.trim().to_ascii_lowercase().as_str()))
+        .count();
+    let converted = journeys.iter().filter(|j| j.conversions > 0.0).count();
     let summary = serde_json::json!({
-        "people": computed.built.people,
-        "conversions": computed.built.conversions,
-        "conversions_without_touches": computed.built.conversions_without_touches,
-        "null_journeys": computed.built.null_journeys,
-        "unmatched_opportunities": computed.unmatched_opportunities,
-        "models": computed.attributions.iter().map(|a| serde_json::json!({"model": a.model, "conventions": a.conventions})).collect::<Vec<_>>(),
+        "people": people.len(),
+        "conversions": converted,
+        "conversions_without_touches": people.iter().map(|p| p.untouched_conversions).sum::<i64>(),
+        "null_journeys": journeys.len() - converted,
+        "unmatched_opportunities": unmatched,
+        "conversion_events": options.conversion_events.iter().map(ConversionEvent::label).collect::<Vec<_>>(),
+        "mode": mode,
+        "rebuilt_journeys": rebuilt_journeys,
+        "rebuilt_people": rebuilt_people,
+        "last_event_id": last_event,
+        "fingerprint": print,
+        "models": attributions.iter().map(|a| serde_json::json!({"model": a.model, "conventions": a.conventions})).collect::<Vec<_>>(),
     });
     store::store_results(st, &Actor::System("attribution"), summary.clone(), &credits)
         .await

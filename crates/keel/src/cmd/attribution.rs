@@ -4,7 +4,7 @@
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use keel_attribution::channels::{ChannelRules, ChannelRulesDocument};
-use keel_attribution::events::{Event, JourneyOptions};
+use keel_attribution::events::{ConversionEvent, Event, JourneyOptions};
 use keel_attribution::markov::MarkovOptions;
 use keel_attribution::model::{Fit, ModelParams};
 use keel_attribution::report::{self, Cost};
@@ -69,7 +69,9 @@ pub struct AttributeArgs {
     /// Seed for sampled Shapley values.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Track event name that counts as a conversion (repeatable) [default: Order Completed].
+    /// Track event that counts as a conversion, `NAME` or `NAME=PROPERTY` to take its value from
+    /// that property (repeatable) [default: the rules document's `conversions`, else Order
+    /// Completed].
     #[arg(long = "conversion-event")]
     conversion_events: Vec<String>,
     /// Touches older than this many days before a conversion are ignored.
@@ -247,12 +249,32 @@ fn load_paths(args: &AttributeArgs) -> anyhow::Result<PathSet> {
                 .map_err(|e| Error::Model(format!("{}: {e}", file.display())))?
         }
     };
+    let conversion_events = if !args.conversion_events.is_empty() {
+        args.conversion_events
+            .iter()
+            .map(|a| match a.split_once('=') {
+                Some((name, prop)) if !prop.trim().is_empty() => ConversionEvent {
+                    event: name.trim().to_owned(),
+                    value_property: Some(prop.trim().to_owned()),
+                },
+                _ => ConversionEvent::named(a.trim()),
+            })
+            .collect()
+    } else if !rules.spec().conversions.is_empty() {
+        rules.spec().conversions.clone()
+    } else {
+        vec![ConversionEvent::named("Order Completed")]
+    };
+    eprintln!(
+        "conversions: {}",
+        conversion_events
+            .iter()
+            .map(ConversionEvent::label)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let options = JourneyOptions {
-        conversion_events: if args.conversion_events.is_empty() {
-            vec!["Order Completed".into()]
-        } else {
-            args.conversion_events.clone()
-        },
+        conversion_events,
         lookback_days: args.lookback_days,
         session_timeout_minutes: args.session_timeout_minutes,
         own_domains: args.own_domains.clone(),

@@ -2,7 +2,9 @@
 //! (utm-tagged campaigns, search and social referrers, click ids, direct visits), identifies and
 //! aliases, form fills and orders; the matching Google Ads and Meta Ads cost exports and CRM
 //! opportunities (each with a few bad rows, so the quarantine has something to show); then one
-//! recompute, so the attribution dashboard has results from the start.
+//! recompute, so the attribution dashboard has results from the start. The conversion events are
+//! the server's defaults (form fills and orders, plus won opportunities); the dashboard and the
+//! seed's output name them.
 
 use keel_attribution::imports::{self, AdLayout};
 use keel_store::{Actor, Store};
@@ -247,8 +249,18 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("crm: {e}"))?;
     keel_store::attribution::import_opportunities(store, &actor, "crm-opportunities.csv", &parsed)
         .await?;
-    keel_web::api::attribution::recompute(store)
+    let summary = keel_web::api::attribution::recompute(store)
         .await
         .map_err(|e| anyhow::anyhow!("attribution: {e}"))?;
+    let events: Vec<&str> = summary["conversion_events"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e.as_str()).collect())
+        .unwrap_or_default();
+    println!(
+        "Attribution: {} conversions of {} people; conversion events: {}.",
+        summary["conversions"],
+        summary["people"],
+        events.join(", ")
+    );
     Ok(())
 }
