@@ -1093,6 +1093,12 @@ pub struct ErasureSummary {
     pub dois_deleted: u64,
     /// Preferences deleted.
     pub preferences_deleted: u64,
+    /// Contact records and their history (by address and by the request's contact id).
+    pub contacts: crate::contacts::ContactErasure,
+    /// Hygiene events logged by address without a contact record.
+    pub hygiene_deleted: u64,
+    /// CRM opportunities whose contact address was removed.
+    pub opportunities_unlinked: u64,
 }
 
 /// The tombstone key of a subject.
@@ -1111,14 +1117,57 @@ pub async fn erase_subject(
     request_id: i64,
 ) -> Result<ErasureSummary> {
     let digest = subject_digest(subject);
-    let ids = matching_event_ids(&mut crate::DbRef::Tx(&mut *tx), subject, contact_id).await?;
+    // The person's contact records: by address, and the one the request names.
+    let mut record_ids = crate::contacts::records_of_email(&mut *tx, subject).await?;
+    if let Some(id) = contact_id {
+        let named: Option<(Option<String>,)> =
+            sql("SELECT email FROM contact_records WHERE id = $1 AND object = 'contact'")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        // A named record with another person's address is not erased.
+        if let Some((email,)) = named
+            && email
+                .as_deref()
+                .and_then(subject_key)
+                .as_deref()
+                .is_none_or(|e| e == subject)
+            && !record_ids.iter().any(|r| r == id)
+        {
+            record_ids.push(id.to_string());
+        }
+    }
+    let mut event_ids = Vec::new();
+    let mut ids_to_match: Vec<Option<&str>> = vec![contact_id];
+    ids_to_match.extend(record_ids.iter().map(|r| Some(r.as_str())));
+    for cid in ids_to_match {
+        for id in matching_event_ids(&mut crate::DbRef::Tx(&mut *tx), subject, cid).await? {
+            if !event_ids.contains(&id) {
+                event_ids.push(id);
+            }
+        }
+    }
     let mut events_deleted = 0;
-    for id in ids {
+    for id in event_ids {
         events_deleted += sql("DELETE FROM events WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
     }
+    let mut contacts = crate::contacts::ContactErasure::default();
+    for id in &record_ids {
+        let one = crate::contacts::erase_contact(tx, actor, id).await?;
+        contacts.add(&one);
+    }
+    let hygiene_deleted = sql("DELETE FROM contact_hygiene WHERE email = $1")
+        .bind(subject)
+        .execute(&mut *tx)
+        .await?;
+    let opportunities_unlinked =
+        sql("UPDATE opportunities SET contact_email = NULL WHERE LOWER(contact_email) = $1")
+            .bind(subject)
+            .execute(&mut *tx)
+            .await?;
     let ledger_rows_pseudonymised =
         sql("UPDATE consent_ledger SET subject = $1, contact_id = NULL WHERE subject = $2")
             .bind(&digest)
@@ -1151,6 +1200,9 @@ pub async fn erase_subject(
         suppressions_kept,
         dois_deleted,
         preferences_deleted,
+        contacts,
+        hygiene_deleted,
+        opportunities_unlinked,
     };
     audit::record(
         tx,
@@ -1561,8 +1613,10 @@ pub struct RetentionRun {
 
 const RUN_COLUMNS: &str = "id, policy, mode, status, as_of, dry_run_id, plan, counts, created_by, created_at, finished_at";
 
-/// The records retention applies to: events (by time), with legal holds marked. Contacts are
-/// not stored by this layer yet, so contact rules select nothing here.
+/// The records retention applies to: contacts (by last activity: the later of their last
+/// engagement and last change; merged-away and already anonymised records excluded) and events
+/// (by time), each with its legal hold marked (a hold on an address covers its contact records
+/// and its events).
 pub async fn retention_records(
     store: &Store,
 ) -> Result<Vec<keel_consent::retention::RetentionRecord>> {
@@ -1571,6 +1625,21 @@ pub async fn retention_records(
         .into_iter()
         .map(|h| h.subject)
         .collect();
+    let mut out: Vec<keel_consent::retention::RetentionRecord> =
+        crate::contacts::retention_contacts(store)
+            .await?
+            .into_iter()
+            .map(|c| keel_consent::retention::RetentionRecord {
+                legal_hold: c
+                    .email
+                    .as_deref()
+                    .and_then(subject_key)
+                    .is_some_and(|s| holds.contains(&s)),
+                at: c.last_active(),
+                id: c.id,
+                kind: keel_consent::retention::RecordKind::Contact,
+            })
+            .collect();
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -1581,23 +1650,21 @@ pub async fn retention_records(
     let rows: Vec<Row> = sql("SELECT id, user_id, timestamp, traits FROM events ORDER BY id")
         .fetch_all(store)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let held = r
-                .user_id
-                .as_deref()
-                .and_then(subject_key)
-                .is_some_and(|s| holds.contains(&s))
-                || traits_email(&r.traits.0).is_some_and(|s| holds.contains(&s));
-            keel_consent::retention::RetentionRecord {
-                id: r.id.to_string(),
-                kind: keel_consent::retention::RecordKind::Event,
-                at: r.timestamp,
-                legal_hold: held,
-            }
-        })
-        .collect())
+    out.extend(rows.into_iter().map(|r| {
+        let held = r
+            .user_id
+            .as_deref()
+            .and_then(subject_key)
+            .is_some_and(|s| holds.contains(&s))
+            || traits_email(&r.traits.0).is_some_and(|s| holds.contains(&s));
+        keel_consent::retention::RetentionRecord {
+            id: r.id.to_string(),
+            kind: keel_consent::retention::RecordKind::Event,
+            at: r.timestamp,
+            legal_hold: held,
+        }
+    }));
+    Ok(out)
 }
 
 /// Stores a dry run, audited.
@@ -1690,16 +1757,37 @@ pub async fn execute_retention(
     let mut tx = store.begin().await?;
     let mut applied: BTreeMap<String, u64> = BTreeMap::new();
     for change in &changes {
-        let id = change
+        let raw_id = change
             .get("id")
             .and_then(|v| v.as_str())
-            .and_then(|s| s.parse::<i64>().ok())
             .ok_or_else(|| StoreError::Corrupt(format!("retention plan change {change}")))?;
         let kind = change.get("kind").and_then(|v| v.as_str()).unwrap_or("");
         let action = change.get("action").and_then(|v| v.as_str()).unwrap_or("");
+        if kind == "contact" {
+            let done = match action {
+                "delete" => {
+                    crate::contacts::erase_contact(&mut tx, actor, raw_id)
+                        .await?
+                        .records_deleted
+                }
+                "anonymise" => {
+                    crate::contacts::anonymise_contact(&mut tx, actor, raw_id)
+                        .await?
+                        .records_anonymised
+                }
+                other => {
+                    return Err(StoreError::Corrupt(format!("retention action {other:?}")));
+                }
+            };
+            *applied.entry(format!("{kind}.{action}")).or_default() += done;
+            continue;
+        }
         if kind != "event" {
             continue;
         }
+        let id = raw_id
+            .parse::<i64>()
+            .map_err(|_| StoreError::Corrupt(format!("retention plan change {change}")))?;
         let n = match action {
             "delete" => {
                 sql("DELETE FROM events WHERE id = $1")

@@ -1465,17 +1465,18 @@ pub async fn dry_run(
             ))
             .or_default() += 1;
     }
-    let samples: Vec<&str> = plan
-        .changes
-        .iter()
-        .take(10)
-        .map(|c| c.id.as_str())
-        .collect();
+    // Up to ten samples of each kind of change, so contacts are not hidden behind events.
+    let mut samples: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for c in &plan.changes {
+        let list = samples.entry(store::code(&c.kind)).or_default();
+        if list.len() < 10 {
+            list.push(c.id.as_str());
+        }
+    }
     let summary = serde_json::json!({
         "changes": counts,
         "held": plan.held.len(),
         "samples": samples,
-        "contacts": if spec.contacts.is_some() { "contact records are not stored by Keel yet; the contact rule selects nothing" } else { "not covered" },
     });
     let plan = serde_json::to_value(&plan).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(store::record_dry_run(store_, actor, policy, as_of, plan, summary).await?)
