@@ -79,6 +79,109 @@ pub async fn signing_secret(store: &Store) -> Result<String> {
         .await
 }
 
+/// The signing secrets in force: links are signed with `current` and verified against it and,
+/// until `previous_until`, against `previous` (the key before the last rotation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningSecrets {
+    /// The key that signs new links.
+    pub current: String,
+    /// The key before the last rotation, while its grace period lasts.
+    pub previous: Option<String>,
+    /// When the previous key stops being accepted.
+    pub previous_until: Option<DateTime<Utc>>,
+    /// When the key was last rotated.
+    pub rotated_at: Option<DateTime<Utc>>,
+}
+
+/// The current signing secret and, if still within its grace period at `at`, the previous one.
+pub async fn signing_secrets(store: &Store, at: DateTime<Utc>) -> Result<SigningSecrets> {
+    let current = signing_secret(store).await?;
+    let rows: Vec<(String, String, DateTime<Utc>)> = sql("SELECT key, value, created_at FROM privacy_settings WHERE key IN ('signing_secret_previous', 'signing_secret_previous_until')")
+        .fetch_all(store)
+        .await?;
+    let mut previous = None;
+    let mut previous_until = None;
+    let mut rotated_at = None;
+    for (key, value, created_at) in rows {
+        if key == "signing_secret_previous" {
+            previous = Some(value);
+            rotated_at = Some(created_at);
+        } else {
+            previous_until = DateTime::parse_from_rfc3339(&value)
+                .ok()
+                .map(|d| d.with_timezone(&Utc));
+        }
+    }
+    let in_grace = previous_until.is_some_and(|until| at < until);
+    Ok(SigningSecrets {
+        current,
+        previous: previous.filter(|_| in_grace),
+        previous_until: previous_until.filter(|_| in_grace),
+        rotated_at,
+    })
+}
+
+/// What a key rotation did (never the keys themselves).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyRotation {
+    /// When the new key took over.
+    pub rotated_at: DateTime<Utc>,
+    /// Until when links signed with the previous key keep working.
+    pub previous_valid_until: DateTime<Utc>,
+}
+
+/// Replaces the signing secret with a fresh random one; the old one keeps verifying links until
+/// `grace` has passed (a key retired earlier is forgotten). Audited without the secrets.
+pub async fn rotate_signing_secret(
+    store: &Store,
+    actor: &Actor,
+    grace: chrono::Duration,
+) -> Result<KeyRotation> {
+    let old = signing_secret(store).await?;
+    let fresh = keel_accounts::new_session_token();
+    let rotated_at = now();
+    let until = keel_audit::storage_precision(rotated_at + grace);
+    let mut tx = store.begin().await?;
+    let changed = sql("UPDATE privacy_settings SET value = $1, created_at = $2 WHERE key = 'signing_secret' AND value = $3")
+        .bind(&fresh)
+        .bind(rotated_at)
+        .bind(&old)
+        .execute(&mut tx)
+        .await?;
+    if changed != 1 {
+        return Err(StoreError::Conflict(
+            "the signing key was rotated at the same time; try again".into(),
+        ));
+    }
+    for (key, value) in [
+        ("signing_secret_previous", old),
+        ("signing_secret_previous_until", until.to_rfc3339()),
+    ] {
+        sql("INSERT INTO privacy_settings (key, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = $2, created_at = $3")
+            .bind(key)
+            .bind(value)
+            .bind(rotated_at)
+            .execute(&mut tx)
+            .await?;
+    }
+    let rotation = KeyRotation {
+        rotated_at,
+        previous_valid_until: until,
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        "rotate",
+        "privacy_setting",
+        "signing_secret",
+        None,
+        Some(state(&rotation)?),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rotation)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Consent ledger
 

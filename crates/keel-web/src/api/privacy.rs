@@ -106,14 +106,23 @@ impl PrivacyConfig {
     }
 }
 
-/// The keys that sign and verify privacy links.
+/// Days the previous signing key is still accepted after a rotation, unless told otherwise.
+pub const KEY_GRACE_DAYS: i64 = 60;
+
+/// The keys that sign and verify privacy links: the current key first (it signs), then the
+/// previous key while its grace period after a rotation lasts (it only verifies).
 pub async fn signing_keys(state: &AppState) -> ApiResult<Vec<SigningKey>> {
-    let secret = match &state.privacy.secret {
-        Some(s) => s.clone(),
-        None => store::signing_secret(&state.store).await?,
+    let secrets = match &state.privacy.secret {
+        Some(s) => vec![s.clone()],
+        None => {
+            let s = store::signing_secrets(&state.store, Utc::now()).await?;
+            std::iter::once(s.current).chain(s.previous).collect()
+        }
     };
-    let key = SigningKey::new(secret.as_bytes()).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(vec![key])
+    secrets
+        .iter()
+        .map(|s| SigningKey::new(s.as_bytes()).map_err(|e| ApiError::Internal(e.to_string())))
+        .collect()
 }
 
 /// A fresh random nonce.
@@ -885,18 +894,96 @@ pub struct EligibilityRunIn {
     /// Jurisdictions the campaign may go to.
     #[serde(default)]
     pub regions: Option<Vec<String>>,
-    /// The addresses to check; every person in the consent ledger when absent.
+    /// The addresses to check; every person in the consent ledger when both this and `segment`
+    /// are absent.
     #[serde(default)]
     pub emails: Option<Vec<String>>,
+    /// A saved contact `Segment` whose members are checked (instead of `emails`).
+    #[serde(default)]
+    pub segment: Option<String>,
+}
+
+/// The members of a saved contact segment, as eligibility sees them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SegmentMembers {
+    /// Their normalised addresses, each once, in record order.
+    pub subjects: Vec<String>,
+    /// Each address's country (from the contact record), for the jurisdiction when the ledger
+    /// has none.
+    pub regions: HashMap<String, String>,
+    /// Members without a usable address (they cannot be sent to and are not counted).
+    pub without_address: usize,
+}
+
+/// The members of the stored `Segment` named `name` (contact segments only), evaluated like the
+/// contacts pages do, suppressed contacts included so eligibility can report them. `None` when
+/// there is no such segment.
+pub async fn segment_members(store_: &Store, name: &str) -> ApiResult<Option<SegmentMembers>> {
+    use keel_contacts::lifecycle::Stage;
+    use keel_contacts::segment::{Segment, Subject};
+    let Some(d) = keel_store::documents::get(store_, keel_contacts::segment::KIND, name).await?
+    else {
+        return Ok(None);
+    };
+    let doc = serde_json::json!({"apiVersion": d.api_version, "kind": d.kind, "metadata": d.metadata.0, "spec": d.spec.0});
+    let segment: Segment = serde_json::from_value(doc)
+        .map_err(|e| ApiError::Internal(format!("Segment/{name}: {e}")))?;
+    if segment.spec.object != "contact" {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "segment",
+            format!(
+                "segment {name:?} selects {}s, not contacts",
+                segment.spec.object
+            ),
+        )]));
+    }
+    let records =
+        keel_store::contacts::active_records(store_, keel_contacts::ObjectKind::Contact).await?;
+    let events = keel_store::contacts::engagement_events(store_).await?;
+    let none = Vec::new();
+    let stages: Vec<Option<Stage>> = records
+        .iter()
+        .map(|r| Stage::parse(&r.row.lifecycle_stage))
+        .collect();
+    let subjects: Vec<Subject<'_>> = records
+        .iter()
+        .zip(&stages)
+        .map(|(r, stage)| Subject {
+            record: &r.record,
+            stage: *stage,
+            score: None,
+            events: events.get(&r.row.id).unwrap_or(&none),
+        })
+        .collect();
+    let mut out = SegmentMembers::default();
+    let mut seen = std::collections::HashSet::new();
+    for m in segment.members(&subjects, keel_store::now()) {
+        match m.record.text("email").and_then(store::subject_key) {
+            Some(s) => {
+                if seen.insert(s.clone()) {
+                    if let Some(c) = m.record.text("country") {
+                        out.regions.insert(s.clone(), c.to_string());
+                    }
+                    out.subjects.push(s);
+                }
+            }
+            None => out.without_address += 1,
+        }
+    }
+    Ok(Some(out))
 }
 
 /// Builds the columnar audience for `subjects` and a purpose from the ledger, suppressions and
 /// preferences, in a handful of queries.
+///
+/// `regions` gives an address's country (from its contact record) for people whose ledger names
+/// no jurisdiction; contact records suppressed by hygiene count as globally suppressed.
 pub async fn build_audience(
     store_: &Store,
     rules: &PrivacyRules,
     purpose: &str,
     subjects: &[String],
+    regions: &HashMap<String, String>,
 ) -> ApiResult<Audience> {
     let consent = store::current_for_purpose(store_, purpose).await?;
     let mut channel_out: HashMap<String, u8> = HashMap::new();
@@ -941,9 +1028,16 @@ pub async fn build_audience(
         sends_30d: vec![0; n],
     };
     for (i, s) in subjects.iter().enumerate() {
+        let by_region = || {
+            regions
+                .get(s)
+                .and_then(|r| rules.jurisdiction_for_region(r))
+        };
         a.jurisdiction.push(
             jurisdiction_of
                 .get(s)
+                .cloned()
+                .or_else(by_region)
                 .and_then(|j| index.get(j.as_str()).copied())
                 .unwrap_or(UNKNOWN),
         );
@@ -957,6 +1051,19 @@ pub async fn build_audience(
             .push(channel_out.get(s).copied().unwrap_or(0));
         if gpc_subjects.contains(s) {
             a.flags[i] |= flag::GPC;
+        }
+    }
+    let hygiene_suppressed: Vec<(String,)> = keel_store::sql(
+        "SELECT email FROM contact_records WHERE suppressed = TRUE AND email IS NOT NULL AND merged_into IS NULL",
+    )
+    .fetch_all(store_)
+    .await?;
+    for (email,) in hygiene_suppressed {
+        if let Some(&row) = store::subject_key(&email)
+            .as_deref()
+            .and_then(|s| row_of.get(s))
+        {
+            a.flags[row as usize] |= flag::SUPPRESSED_GLOBAL;
         }
     }
     for s in suppressions {
@@ -987,6 +1094,7 @@ pub async fn check_segment(
     brand: Option<String>,
     regions: Option<Vec<String>>,
     subjects: &[String],
+    contact_regions: &HashMap<String, String>,
 ) -> ApiResult<(i64, i64, BTreeMap<String, u64>)> {
     let rules = rules(store_).await?;
     let spec = rules.purposes.get(purpose).ok_or_else(|| {
@@ -995,7 +1103,7 @@ pub async fn check_segment(
             format!("unknown purpose {purpose:?}"),
         )])
     })?;
-    let audience = build_audience(store_, &rules, purpose, subjects).await?;
+    let audience = build_audience(store_, &rules, purpose, subjects, contact_regions).await?;
     let campaign = Campaign {
         category: spec.category,
         channel,
@@ -1020,7 +1128,30 @@ pub async fn run_eligibility_job(store_: &Store, run_id: i64) -> Result<(), Stri
         .map_err(|e| e.to_string())?;
     let campaign: EligibilityRunIn =
         serde_json::from_value(run.campaign.0.clone()).map_err(|e| e.to_string())?;
-    let subjects = if run.segment == "all" {
+    let mut contact_regions = HashMap::new();
+    let subjects = if let Some(name) = &campaign.segment {
+        match segment_members(store_, name).await {
+            Ok(Some(m)) => {
+                contact_regions = m.regions;
+                m.subjects
+            }
+            Ok(None) => {
+                let message = format!("no Segment named {name}");
+                store::finish_eligibility_run(
+                    store_,
+                    run_id,
+                    0,
+                    0,
+                    &BTreeMap::new(),
+                    Some(&message),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                return Err(message);
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    } else if run.segment == "all" {
         store::all_subjects(store_)
             .await
             .map_err(|e| e.to_string())?
@@ -1034,6 +1165,7 @@ pub async fn run_eligibility_job(store_: &Store, run_id: i64) -> Result<(), Stri
         campaign.brand,
         campaign.regions,
         &subjects,
+        &contact_regions,
     )
     .await
     {
@@ -1053,8 +1185,8 @@ pub async fn run_eligibility_job(store_: &Store, run_id: i64) -> Result<(), Stri
     }
 }
 
-/// Check an audience (the given addresses, or everyone in the ledger) as a background job; the
-/// run's counts by reason appear when it is done.
+/// Check an audience (the given addresses, the members of a saved contact segment, or everyone in
+/// the ledger) as a background job; the run's counts by reason appear when it is done.
 #[utoipa::path(post, path = "/api/v1/eligibility/runs", tag = "privacy", request_body = EligibilityRunIn,
     responses((status = 202, body = Object), (status = 422, body = crate::error::Problem)))]
 async fn create_eligibility_run(
@@ -1082,10 +1214,30 @@ async fn create_eligibility_run(
             )),
         }
     }
+    if let Some(name) = &req.segment {
+        if req.emails.is_some() {
+            errors.push(FieldError::new(
+                "segment",
+                "give emails or segment, not both",
+            ));
+        } else if keel_store::documents::get(&state.store, keel_contacts::segment::KIND, name)
+            .await?
+            .is_none()
+        {
+            errors.push(FieldError::new(
+                "segment",
+                format!("no Segment named {name:?}"),
+            ));
+        }
+    }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let segment = if req.emails.is_some() { "list" } else { "all" };
+    let segment = match (&req.segment, &req.emails) {
+        (Some(name), _) => name.as_str(),
+        (None, Some(_)) => "list",
+        (None, None) => "all",
+    };
     let campaign: serde_json::Value =
         serde_json::from_slice(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
     let run = store::queue_eligibility_run(
@@ -1669,6 +1821,88 @@ async fn delete_tag(
     ))
 }
 
+// ---------------------------------------------------------------------------------------------
+// Signing key
+
+/// A key rotation's settings.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKeyIn {
+    /// Days links signed with the previous key keep working (default 60, at most 3650).
+    #[serde(default)]
+    pub grace_days: Option<i64>,
+}
+
+/// Where the signing key stands (never the key itself).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SigningKeyOut {
+    /// `environment` (`KEEL_PRIVACY_SECRET`) or `database`.
+    pub source: String,
+    /// When the key was last rotated.
+    pub rotated_at: Option<DateTime<Utc>>,
+    /// Until when the previous key is still accepted, if it is.
+    pub previous_valid_until: Option<DateTime<Utc>>,
+}
+
+/// Where the link-signing key stands: its source, last rotation and the previous key's grace.
+#[utoipa::path(get, path = "/api/v1/privacy/signing-key", tag = "privacy",
+    responses((status = 200, body = SigningKeyOut), (status = 403, body = crate::error::Problem)))]
+async fn get_signing_key(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<SigningKeyOut>> {
+    caller.require(&state, Action::PrivacyKeysManage)?;
+    if state.privacy.secret.is_some() {
+        return Ok(Json(SigningKeyOut {
+            source: "environment".into(),
+            rotated_at: None,
+            previous_valid_until: None,
+        }));
+    }
+    let s = store::signing_secrets(&state.store, Utc::now()).await?;
+    Ok(Json(SigningKeyOut {
+        source: "database".into(),
+        rotated_at: s.rotated_at,
+        previous_valid_until: s.previous_until,
+    }))
+}
+
+/// Rotate the key that signs preference-centre, double opt-in and one-click unsubscribe links;
+/// links signed with the previous key keep working for the grace period. Audited.
+#[utoipa::path(post, path = "/api/v1/privacy/signing-key/rotate", tag = "privacy", request_body = RotateKeyIn,
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn rotate_signing_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<store::KeyRotation>> {
+    caller.require(&state, Action::PrivacyKeysManage)?;
+    let req: RotateKeyIn = if body.iter().all(u8::is_ascii_whitespace) {
+        RotateKeyIn::default()
+    } else {
+        crate::json::parse_json(&body)?
+    };
+    let days = req.grace_days.unwrap_or(KEY_GRACE_DAYS);
+    if !(1..=3650).contains(&days) {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "grace_days",
+            "must be between 1 and 3650",
+        )]));
+    }
+    if state.privacy.secret.is_some() {
+        return Err(ApiError::Conflict {
+            detail: "links are signed with KEEL_PRIVACY_SECRET; rotate it in the environment"
+                .into(),
+            allowed: None,
+        });
+    }
+    Ok(Json(
+        store::rotate_signing_secret(&state.store, &caller.actor(), chrono::Duration::days(days))
+            .await?,
+    ))
+}
+
 /// Every reason code, for documentation and the UI.
 pub fn reason_codes() -> Vec<&'static str> {
     Reason::ALL.iter().map(|r| r.code()).collect()
@@ -1696,4 +1930,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_runs))
         .routes(routes!(list_tags, create_tag))
         .routes(routes!(update_tag, delete_tag))
+        .routes(routes!(get_signing_key))
+        .routes(routes!(rotate_signing_key))
 }
