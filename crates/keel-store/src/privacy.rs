@@ -918,7 +918,8 @@ pub struct SubjectRequest {
     pub jurisdiction: Option<String>,
     /// `one_month_plus_two` or `forty_five_days_plus_forty_five`.
     pub deadline_rule: String,
-    /// `received`, `verified`, `completed` or `rejected`.
+    /// `received`, `verified`, `awaiting_systems` (erased in Keel, connected systems still to
+    /// confirm), `completed` or `rejected`.
     pub status: String,
     /// Whether the requester's identity was verified.
     pub identity_verified: bool,
@@ -1039,7 +1040,7 @@ async fn request_in(db: &mut crate::DbRef<'_>, id: i64) -> Result<SubjectRequest
 /// Requests, open ones first by due date, then completed ones newest first.
 pub async fn list_requests(store: &Store, open_only: bool) -> Result<Vec<SubjectRequest>> {
     let filter = if open_only {
-        "WHERE status IN ('received', 'verified')"
+        "WHERE status IN ('received', 'verified', 'awaiting_systems')"
     } else {
         ""
     };
@@ -1049,7 +1050,12 @@ pub async fn list_requests(store: &Store, open_only: bool) -> Result<Vec<Subject
     .fetch_all(store)
     .await?;
     rows.sort_by(|a, b| {
-        let open = |r: &SubjectRequest| matches!(r.status.as_str(), "received" | "verified");
+        let open = |r: &SubjectRequest| {
+            matches!(
+                r.status.as_str(),
+                "received" | "verified" | "awaiting_systems"
+            )
+        };
         open(b)
             .cmp(&open(a))
             .then_with(|| a.effective_due_on().cmp(&b.effective_due_on()))
@@ -1149,9 +1155,42 @@ pub async fn complete_request(
     id: i64,
     result: serde_json::Value,
 ) -> Result<SubjectRequest> {
+    complete_request_with_systems(store, actor, id, result, &[]).await
+}
+
+/// A connected system that holds contact data and must be told about an erasure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectedSystem {
+    /// Catalog name of the tool.
+    pub name: String,
+    /// Its display name.
+    pub display_name: String,
+    /// Webhook receiving erasure requests; `None` makes it a manual task.
+    pub endpoint: Option<String>,
+}
+
+/// The job kind that delivers an erasure request to one connected system.
+pub const ERASURE_JOB: &str = "privacy.erasure";
+
+/// [`complete_request`], telling `systems` about an erasure: in the same transaction as the
+/// erasure in Keel, one delivery per system is recorded, with a durable job for each that has an
+/// endpoint (the others are manual tasks). The request then waits in `awaiting_systems` until
+/// every delivery is confirmed or acknowledged (see [`acknowledge_delivery`]).
+pub async fn complete_request_with_systems(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    result: serde_json::Value,
+    systems: &[ConnectedSystem],
+) -> Result<SubjectRequest> {
     let mut tx = store.begin().await?;
     let before = request_in(&mut crate::DbRef::Tx(&mut tx), id).await?;
     open_or_conflict(&before)?;
+    if before.status == "awaiting_systems" {
+        return Err(StoreError::Conflict(format!(
+            "request {id} is erased in Keel and waits for its connected systems; acknowledge them instead"
+        )));
+    }
     if !before.identity_verified {
         return Err(StoreError::Conflict(format!(
             "verify the requester's identity before completing request {id}"
@@ -1159,6 +1198,7 @@ pub async fn complete_request(
     }
     let mut result = result;
     let mut subject = before.subject.clone();
+    let mut status = "completed";
     if before.kind == "erasure" {
         let erased = erase_subject(
             &mut tx,
@@ -1169,16 +1209,313 @@ pub async fn complete_request(
         )
         .await?;
         subject = erased.digest.clone();
-        result = serde_json::json!({"erasure": erased, "note": result});
+        for system in systems {
+            queue_delivery(&mut tx, actor, &before, system).await?;
+        }
+        if !systems.is_empty() {
+            status = "awaiting_systems";
+        }
+        result = serde_json::json!({"erasure": erased, "note": result, "connected_systems": systems.len()});
     }
-    let set = sql(format!("UPDATE subject_requests SET status = 'completed', result = $1, completed_at = $2, updated_at = $2, subject = $3 WHERE id = $4 RETURNING {REQUEST_COLUMNS}"))
+    let completed_at = (status == "completed").then(now);
+    let set = sql(format!("UPDATE subject_requests SET status = $1, result = $2, completed_at = $3, updated_at = $4, subject = $5 WHERE id = $6 RETURNING {REQUEST_COLUMNS}"))
+            .bind(status)
             .bind(result)
+            .bind(completed_at)
             .bind(now())
             .bind(subject)
             .bind(id);
     let after = update_request(&mut tx, actor, "complete", &before, set).await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// An erasure request for one connected system: delivered by webhook, or a manual task.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct ErasureDelivery {
+    /// Id.
+    pub id: i64,
+    /// The subject request.
+    pub request_id: i64,
+    /// Catalog name of the tool.
+    pub system: String,
+    /// Its display name.
+    pub display_name: String,
+    /// Webhook, if any.
+    pub endpoint: Option<String>,
+    /// The address to erase there until the delivery is done; the tombstone digest after.
+    pub subject: String,
+    /// `queued` (webhook pending or retrying), `manual` (someone must erase by hand),
+    /// `failed` (webhook gave up), `delivered` (webhook accepted) or `acknowledged` (confirmed by
+    /// a person).
+    pub status: String,
+    /// Webhook attempts so far.
+    pub attempts: i64,
+    /// Last webhook error.
+    pub last_error: Option<String>,
+    /// The delivery job.
+    pub job_id: Option<i64>,
+    /// Queued.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// When it was done.
+    pub done_at: Option<DateTime<Utc>>,
+    /// Who acknowledged it (or the job that delivered it).
+    pub done_by: Option<String>,
+    /// Acknowledgement note.
+    pub note: Option<String>,
+}
+
+impl ErasureDelivery {
+    /// Whether nothing is left to do for this system.
+    pub fn is_done(&self) -> bool {
+        matches!(self.status.as_str(), "delivered" | "acknowledged")
+    }
+}
+
+const DELIVERY_COLUMNS: &str = "id, request_id, system, display_name, endpoint, subject, status, attempts, last_error, job_id, created_at, updated_at, done_at, done_by, note";
+
+async fn queue_delivery(
+    tx: &mut Tx,
+    actor: &Actor,
+    request: &SubjectRequest,
+    system: &ConnectedSystem,
+) -> Result<ErasureDelivery> {
+    let status = if system.endpoint.is_some() {
+        "queued"
+    } else {
+        "manual"
+    };
+    let at = now();
+    let mut d: ErasureDelivery = sql(format!("INSERT INTO erasure_deliveries (request_id, system, display_name, endpoint, subject, status, attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7) RETURNING {DELIVERY_COLUMNS}"))
+        .bind(request.id)
+        .bind(&system.name)
+        .bind(&system.display_name)
+        .bind(system.endpoint.clone())
+        .bind(&request.subject)
+        .bind(status)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?;
+    if system.endpoint.is_some() {
+        let job = crate::jobs::enqueue(
+            &mut *tx,
+            &crate::jobs::NewJob {
+                max_attempts: 8,
+                ..crate::jobs::NewJob::now(ERASURE_JOB, serde_json::json!({"delivery": d.id}))
+            },
+        )
+        .await?;
+        sql("UPDATE erasure_deliveries SET job_id = $1 WHERE id = $2")
+            .bind(job)
+            .bind(d.id)
+            .execute(&mut *tx)
+            .await?;
+        d.job_id = Some(job);
+    }
+    audit::record(
+        tx,
+        actor,
+        "queue",
+        "erasure_delivery",
+        d.id,
+        None,
+        Some(serde_json::json!({"request": request.id, "system": d.system, "status": d.status, "job": d.job_id})),
+    )
+    .await?;
+    Ok(d)
+}
+
+/// One delivery.
+pub async fn delivery(store: &Store, id: i64) -> Result<ErasureDelivery> {
+    sql(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM erasure_deliveries WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(store)
+    .await?
+    .ok_or_else(|| StoreError::NotFound {
+        entity: "erasure delivery",
+        id: id.to_string(),
+    })
+}
+
+/// A request's deliveries, by system.
+pub async fn deliveries_for(store: &Store, request_id: i64) -> Result<Vec<ErasureDelivery>> {
+    sql(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM erasure_deliveries WHERE request_id = $1 ORDER BY system"
+    ))
+    .bind(request_id)
+    .fetch_all(store)
+    .await
+}
+
+/// Every delivery by request (for the queue page).
+pub async fn all_deliveries(store: &Store) -> Result<BTreeMap<i64, Vec<ErasureDelivery>>> {
+    let rows: Vec<ErasureDelivery> = sql(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM erasure_deliveries ORDER BY request_id, system"
+    ))
+    .fetch_all(store)
+    .await?;
+    let mut out: BTreeMap<i64, Vec<ErasureDelivery>> = BTreeMap::new();
+    for d in rows {
+        out.entry(d.request_id).or_default().push(d);
+    }
+    Ok(out)
+}
+
+/// Marks a delivery done (`delivered` or `acknowledged`), forgets the address in it, and
+/// completes its request when every system is done. Returns the delivery and the request.
+async fn finish_delivery(
+    tx: &mut Tx,
+    actor: &Actor,
+    d: &ErasureDelivery,
+    status: &str,
+    note: Option<&str>,
+) -> Result<(ErasureDelivery, SubjectRequest)> {
+    let after: ErasureDelivery = sql(format!("UPDATE erasure_deliveries SET status = $1, subject = $2, done_at = $3, updated_at = $3, done_by = $4, note = $5 WHERE id = $6 RETURNING {DELIVERY_COLUMNS}"))
+        .bind(status)
+        .bind(subject_digest(&d.subject))
+        .bind(now())
+        .bind(actor.label())
+        .bind(note.map(str::to_string))
+        .bind(d.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    audit::record(
+        tx,
+        actor,
+        status,
+        "erasure_delivery",
+        d.id,
+        Some(serde_json::json!({"status": d.status, "attempts": d.attempts})),
+        Some(serde_json::json!({"status": after.status, "note": note})),
+    )
+    .await?;
+    let before = request_in(&mut crate::DbRef::Tx(&mut *tx), d.request_id).await?;
+    let open: i64 = sql("SELECT COUNT(*) FROM erasure_deliveries WHERE request_id = $1 AND status NOT IN ('delivered', 'acknowledged')")
+        .bind(d.request_id)
+        .fetch_scalar(&mut *tx)
+        .await?;
+    if open > 0 || before.status != "awaiting_systems" {
+        return Ok((after, before));
+    }
+    let rows: Vec<ErasureDelivery> = sql(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM erasure_deliveries WHERE request_id = $1 ORDER BY system"
+    ))
+    .bind(d.request_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let systems: BTreeMap<String, String> =
+        rows.into_iter().map(|r| (r.system, r.status)).collect();
+    let mut result = before
+        .result
+        .as_ref()
+        .map(|r| r.0.clone())
+        .unwrap_or_else(|| serde_json::json!({}));
+    if let Some(o) = result.as_object_mut() {
+        o.insert("systems".into(), serde_json::json!(systems));
+    }
+    let set = sql(format!("UPDATE subject_requests SET status = 'completed', result = $1, completed_at = $2, updated_at = $2 WHERE id = $3 RETURNING {REQUEST_COLUMNS}"))
+        .bind(result)
+        .bind(now())
+        .bind(d.request_id);
+    let request = update_request(tx, actor, "complete", &before, set).await?;
+    Ok((after, request))
+}
+
+/// Records that the webhook accepted a delivery (by the delivery job).
+pub async fn mark_delivered(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+) -> Result<(ErasureDelivery, SubjectRequest)> {
+    let mut tx = store.begin().await?;
+    let d: ErasureDelivery = sql(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM erasure_deliveries WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut tx)
+    .await?
+    .ok_or_else(|| StoreError::NotFound {
+        entity: "erasure delivery",
+        id: id.to_string(),
+    })?;
+    if d.is_done() {
+        let r = request_in(&mut crate::DbRef::Tx(&mut tx), d.request_id).await?;
+        return Ok((d, r));
+    }
+    let out = finish_delivery(&mut tx, actor, &d, "delivered", None).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Records a failed webhook attempt; `give_up` marks the delivery `failed` (someone must then
+/// acknowledge it by hand). Not audited per attempt (the job keeps its own history); giving up
+/// is.
+pub async fn record_delivery_failure(
+    store: &Store,
+    id: i64,
+    error: &str,
+    give_up: bool,
+) -> Result<ErasureDelivery> {
+    let mut tx = store.begin().await?;
+    let status = if give_up { "failed" } else { "queued" };
+    let d: ErasureDelivery = sql(format!("UPDATE erasure_deliveries SET attempts = attempts + 1, last_error = $1, status = $2, updated_at = $3 WHERE id = $4 AND status IN ('queued', 'failed') RETURNING {DELIVERY_COLUMNS}"))
+        .bind(error)
+        .bind(status)
+        .bind(now())
+        .bind(id)
+        .fetch_optional(&mut tx)
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("erasure delivery {id} is not pending")))?;
+    if give_up {
+        audit::record(
+            &mut tx,
+            &Actor::System("privacy.erasure"),
+            "fail",
+            "erasure_delivery",
+            id,
+            None,
+            Some(serde_json::json!({"attempts": d.attempts, "error": error})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(d)
+}
+
+/// A person confirms that a system's data was erased (a manual task, or a webhook that failed or
+/// is still retrying), with a note. Completes the request when it was the last one.
+pub async fn acknowledge_delivery(
+    store: &Store,
+    actor: &Actor,
+    request_id: i64,
+    system: &str,
+    note: &str,
+) -> Result<(ErasureDelivery, SubjectRequest)> {
+    let mut tx = store.begin().await?;
+    let d: ErasureDelivery = sql(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM erasure_deliveries WHERE request_id = $1 AND system = $2"
+    ))
+    .bind(request_id)
+    .bind(system)
+    .fetch_optional(&mut tx)
+    .await?
+    .ok_or_else(|| StoreError::NotFound {
+        entity: "erasure delivery",
+        id: format!("{request_id}/{system}"),
+    })?;
+    if d.is_done() {
+        return Err(StoreError::Conflict(format!(
+            "{system} is already {} for request {request_id}",
+            d.status
+        )));
+    }
+    let out = finish_delivery(&mut tx, actor, &d, "acknowledged", Some(note)).await?;
+    tx.commit().await?;
+    Ok(out)
 }
 
 /// What an erasure removed or anonymised.
@@ -1424,6 +1761,9 @@ pub struct AccessExport {
     pub legal_hold: Option<LegalHold>,
     /// Behavioural events.
     pub events: Vec<crate::events::StoredEvent>,
+    /// Contact records (with field lineage) and their hygiene, lifecycle, engagement, merge and
+    /// hand-off history.
+    pub contacts: Vec<crate::contacts::ContactHistory>,
 }
 
 /// Builds the access export of an address.
@@ -1454,6 +1794,17 @@ pub async fn access_export(
         .into_iter()
         .map(|((_, p), c)| (p, code(&c.state)))
         .collect();
+    // Events keyed by the address, the request's contact id or any of the person's records.
+    let contacts = crate::contacts::history_of_email(store, subject).await?;
+    let mut events = events_for(store, subject, contact_id).await?;
+    for c in &contacts {
+        for e in events_for(store, subject, Some(&c.record.row.id)).await? {
+            if !events.iter().any(|x| x.id == e.id) {
+                events.push(e);
+            }
+        }
+    }
+    events.sort_by_key(|e| e.id);
     Ok(AccessExport {
         subject: subject.to_string(),
         exported_at: now(),
@@ -1464,7 +1815,8 @@ pub async fn access_export(
         double_opt_ins: dois_for(store, subject).await?,
         subject_requests: requests_for(store, subject).await?,
         legal_hold: legal_hold(store, subject).await?,
-        events: events_for(store, subject, contact_id).await?,
+        events,
+        contacts,
         consent_ledger,
     })
 }

@@ -1410,7 +1410,10 @@ pub struct SubjectRequestOut {
 impl From<store::SubjectRequest> for SubjectRequestOut {
     fn from(request: store::SubjectRequest) -> Self {
         let today = Utc::now().with_timezone(&privacy_tz()).date_naive();
-        let open = matches!(request.status.as_str(), "received" | "verified");
+        let open = matches!(
+            request.status.as_str(),
+            "received" | "verified" | "awaiting_systems"
+        );
         let days_left = request.effective_due_on().map(|d| (d - today).num_days());
         let sla = match (open, days_left) {
             (false, _) => "closed",
@@ -1529,7 +1532,27 @@ async fn extend_request(
     ))
 }
 
-/// Completes a request: access attaches the export summary; erasure erases and tombstones.
+/// The connected systems an erasure must reach: the catalog's tools in service that hold
+/// personal data, each with its erasure webhook if it has one.
+pub async fn connected_systems(store_: &Store) -> ApiResult<Vec<store::ConnectedSystem>> {
+    let catalog = crate::ops::catalog(store_)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(catalog
+        .tools
+        .iter()
+        .filter(|(_, t)| t.spec.holds_pii && t.spec.lifecycle.in_service())
+        .map(|(name, t)| store::ConnectedSystem {
+            name: name.clone(),
+            display_name: t.spec.display_name.clone(),
+            endpoint: t.spec.erasure_endpoint.clone(),
+        })
+        .collect())
+}
+
+/// Completes a request: access attaches the export summary; erasure erases and tombstones in
+/// Keel and queues the erasure for every connected system (the request completes when they are
+/// all done).
 pub async fn complete_request(
     store_: &Store,
     actor: &Actor,
@@ -1537,6 +1560,7 @@ pub async fn complete_request(
     note: &str,
 ) -> ApiResult<store::SubjectRequest> {
     let r = store::request(store_, id).await?;
+    let mut systems = Vec::new();
     let result = match r.kind.as_str() {
         "access" => {
             let export = store::access_export(store_, &r.subject, r.contact_id.as_deref()).await?;
@@ -1548,12 +1572,121 @@ pub async fn complete_request(
                     "events": export.events.len(),
                     "double_opt_ins": export.double_opt_ins.len(),
                     "subject_requests": export.subject_requests.len(),
+                    "contacts": export.contacts.len(),
                 },
             })
         }
+        "erasure" => {
+            systems = connected_systems(store_).await?;
+            serde_json::json!(note)
+        }
         _ => serde_json::json!(note),
     };
-    Ok(store::complete_request(store_, actor, id, result).await?)
+    Ok(store::complete_request_with_systems(store_, actor, id, result, &systems).await?)
+}
+
+/// The body posted to a connected system's erasure webhook.
+pub fn erasure_webhook_body(
+    d: &store::ErasureDelivery,
+    r: &store::SubjectRequest,
+) -> serde_json::Value {
+    serde_json::json!({
+        "type": "erasure_request",
+        "request_id": r.id,
+        "delivery_id": d.id,
+        "system": d.system,
+        "email": d.subject,
+        "jurisdiction": r.jurisdiction,
+        "received_at": r.received_at,
+        "due_on": if r.extended { &r.extended_due_on } else { &r.due_on },
+    })
+}
+
+/// The job `privacy.erasure`: posts one erasure request to one connected system's webhook. A
+/// non-2xx answer or a network error is an error, so the job runner retries with backoff;
+/// `last_attempt` marks the delivery failed (a person must then acknowledge it).
+pub async fn deliver_erasure(
+    store_: &Store,
+    delivery_id: i64,
+    last_attempt: bool,
+) -> Result<(), String> {
+    let d = store::delivery(store_, delivery_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if d.is_done() || d.status == "manual" {
+        return Ok(());
+    }
+    let Some(url) = d.endpoint.clone() else {
+        return Ok(());
+    };
+    let r = store::request(store_, d.request_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let body = erasure_webhook_body(&d, &r).to_string();
+    let sent = tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(15)))
+            .http_status_as_error(true)
+            .build()
+            .into();
+        agent
+            .post(&url)
+            .header("content-type", "application/json")
+            .send(body)
+            .map(|_| ())
+            .map_err(|e| format!("POST {url}: {e}"))
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    match sent {
+        Ok(()) => {
+            store::mark_delivered(store_, &Actor::System("privacy.erasure"), delivery_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        }
+        Err(message) => {
+            store::record_delivery_failure(store_, delivery_id, &message, last_attempt)
+                .await
+                .map_err(|e| e.to_string())?;
+            Err(message)
+        }
+    }
+}
+
+/// A request's connected systems and where each stands.
+#[utoipa::path(get, path = "/api/v1/privacy/requests/{id}/systems", tag = "privacy",
+    params(("id" = i64, Path, description = "Request id")),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::Problem)))]
+async fn list_request_systems(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<store::ErasureDelivery>>> {
+    caller.require(&state, Action::PrivacyManage)?;
+    store::request(&state.store, id).await?;
+    Ok(Json(store::deliveries_for(&state.store, id).await?))
+}
+
+/// Confirm that a connected system's data was erased (a manual task, or a webhook that failed);
+/// the request completes when every system is done.
+#[utoipa::path(post, path = "/api/v1/privacy/requests/{id}/systems/{system}/acknowledge", tag = "privacy",
+    request_body = StepIn,
+    params(("id" = i64, Path, description = "Request id"), ("system" = String, Path, description = "Tool name")),
+    responses((status = 200, body = SubjectRequestOut), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem)))]
+async fn acknowledge_system(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, system)): Path<(i64, String)>,
+    ValidJson(step): ValidJson<StepIn>,
+) -> ApiResult<Json<SubjectRequestOut>> {
+    caller.require(&state, Action::PrivacyManage)?;
+    note_required(&step.note)?;
+    let (_, r) =
+        store::acknowledge_delivery(&state.store, &caller.actor(), id, &system, step.note.trim())
+            .await?;
+    Ok(Json(r.into()))
 }
 
 /// Complete a request (erasure deletes or anonymises and keeps a tombstone).
@@ -1567,27 +1700,74 @@ async fn post_complete_request(
     ValidJson(step): ValidJson<StepIn>,
 ) -> ApiResult<Json<SubjectRequestOut>> {
     caller.require(&state, Action::PrivacyManage)?;
-    Ok(Json(
-        complete_request(&state.store, &caller.actor(), id, step.note.trim())
-            .await?
-            .into(),
-    ))
+    let r = complete_request(&state.store, &caller.actor(), id, step.note.trim()).await?;
+    state.job_waker.notify_one();
+    Ok(Json(r.into()))
 }
 
-/// The access export of a request's subject: everything Keel holds about the address, as JSON.
+/// Format of an access export.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `json` (default) or `html` (a printable document for the person).
+    pub format: Option<String>,
+}
+
+/// Renders an access export as a printable, self-contained HTML document.
+pub fn export_html(
+    state: &AppState,
+    export: &store::AccessExport,
+    request: Option<&store::SubjectRequest>,
+) -> ApiResult<String> {
+    state
+        .pages
+        .render_to_string(
+            "privacy_export.html",
+            serde_json::json!({"x": export, "request": request}),
+        )
+        .map_err(|e| ApiError::Internal(format!("rendering the access export: {e}")))
+}
+
+/// The access export of a request's subject: everything Keel holds about the address, as JSON
+/// or (`?format=html`) as a printable document, downloaded as a file.
 #[utoipa::path(get, path = "/api/v1/privacy/requests/{id}/export", tag = "privacy",
-    params(("id" = i64, Path, description = "Request id")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::Problem)))]
+    params(("id" = i64, Path, description = "Request id"), ExportQuery),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
 async fn export_request(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> ApiResult<Json<store::AccessExport>> {
+    ValidQuery(q): ValidQuery<ExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     caller.require(&state, Action::PrivacyManage)?;
     let r = store::request(&state.store, id).await?;
-    Ok(Json(
-        store::access_export(&state.store, &r.subject, r.contact_id.as_deref()).await?,
-    ))
+    let export = store::access_export(&state.store, &r.subject, r.contact_id.as_deref()).await?;
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(export).into_response()),
+        "html" => {
+            let html = export_html(&state, &export, Some(&r))?;
+            Ok((
+                [
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "text/html; charset=utf-8".to_string(),
+                    ),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"access-export-{id}.html\""),
+                    ),
+                ],
+                html,
+            )
+                .into_response())
+        }
+        other => Err(ApiError::validation(vec![FieldError::new(
+            "format",
+            format!("{other:?} is not json or html"),
+        )])),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1925,6 +2105,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(extend_request))
         .routes(routes!(post_complete_request))
         .routes(routes!(export_request))
+        .routes(routes!(list_request_systems))
+        .routes(routes!(acknowledge_system))
         .routes(routes!(post_dry_run))
         .routes(routes!(execute_run))
         .routes(routes!(list_runs))

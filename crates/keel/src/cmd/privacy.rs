@@ -1,7 +1,8 @@
 //! Privacy commands and jobs: `keel eligibility` (counts by reason for a segment), `keel privacy
 //! rotate-key` (a new link-signing key, the old one accepted for a grace period) and the
 //! background jobs `privacy.eligibility` (audience checks queued through the API) and
-//! `privacy.retention` (executing a retention dry run exactly as planned).
+//! `privacy.retention` (executing a retention dry run exactly as planned) and `privacy.erasure`
+//! (an erasure request delivered to one connected system's webhook, retried with backoff).
 
 use anyhow::{Context, bail};
 use keel_consent::eligibility::Channel;
@@ -180,6 +181,17 @@ pub fn register_jobs(runner: &mut Runner) {
             .and_then(|r| r.as_i64())
             .ok_or("payload has no run id")?;
         keel_web::api::privacy::run_eligibility_job(&ctx.store, run).await
+    });
+    runner.register(keel_store::privacy::ERASURE_JOB, |ctx| async move {
+        let delivery = ctx
+            .job
+            .payload
+            .0
+            .get("delivery")
+            .and_then(|r| r.as_i64())
+            .ok_or("payload has no delivery id")?;
+        let last_attempt = ctx.job.attempts >= ctx.job.max_attempts;
+        keel_web::api::privacy::deliver_erasure(&ctx.store, delivery, last_attempt).await
     });
     runner.register("privacy.retention", |ctx| async move {
         let dry_run = ctx
