@@ -2209,8 +2209,15 @@ pub async fn execute_retention(
         .and_then(|c| c.as_array())
         .cloned()
         .unwrap_or_default();
+    // A legal hold placed after the dry run still protects: such records are skipped and counted.
+    let holds: std::collections::BTreeSet<String> = legal_holds(store)
+        .await?
+        .into_iter()
+        .map(|h| h.subject)
+        .collect();
     let mut tx = store.begin().await?;
     let mut applied: BTreeMap<String, u64> = BTreeMap::new();
+    let mut skipped_held: u64 = 0;
     for change in &changes {
         let raw_id = change
             .get("id")
@@ -2219,6 +2226,19 @@ pub async fn execute_retention(
         let kind = change.get("kind").and_then(|v| v.as_str()).unwrap_or("");
         let action = change.get("action").and_then(|v| v.as_str()).unwrap_or("");
         if kind == "contact" {
+            let email: Option<(Option<String>,)> =
+                sql("SELECT email FROM contact_records WHERE id = $1")
+                    .bind(raw_id)
+                    .fetch_optional(&mut tx)
+                    .await?;
+            let held = email
+                .and_then(|(e,)| e)
+                .and_then(|e| subject_key(&e))
+                .is_some_and(|e| holds.contains(&e));
+            if held {
+                skipped_held += 1;
+                continue;
+            }
             let done = match action {
                 "delete" => {
                     crate::contacts::erase_contact(&mut tx, actor, raw_id)
@@ -2243,6 +2263,23 @@ pub async fn execute_retention(
         let id = raw_id
             .parse::<i64>()
             .map_err(|_| StoreError::Corrupt(format!("retention plan change {change}")))?;
+        if !holds.is_empty() {
+            let who: Option<(Option<String>, Json<serde_json::Value>)> =
+                sql("SELECT user_id, traits FROM events WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut tx)
+                    .await?;
+            let held = who.is_some_and(|(user, traits)| {
+                user.as_deref()
+                    .and_then(subject_key)
+                    .is_some_and(|s| holds.contains(&s))
+                    || traits_email(&traits.0).is_some_and(|s| holds.contains(&s))
+            });
+            if held {
+                skipped_held += 1;
+                continue;
+            }
+        }
         let n = match action {
             "delete" => {
                 sql("DELETE FROM events WHERE id = $1")
@@ -2265,7 +2302,7 @@ pub async fn execute_retention(
         };
         *applied.entry(format!("{kind}.{action}")).or_default() += n;
     }
-    let counts = serde_json::json!({"applied": applied, "planned": dry.counts.0});
+    let counts = serde_json::json!({"applied": applied, "planned": dry.counts.0, "skipped_held": skipped_held});
     let run: RetentionRun = sql(format!("INSERT INTO retention_runs (policy, mode, status, as_of, dry_run_id, plan, counts, created_by, created_at, finished_at) VALUES ($1, 'execute', 'done', $2, $3, $4, $5, $6, $7, $7) RETURNING {RUN_COLUMNS}"))
         .bind(&dry.policy)
         .bind(dry.as_of)

@@ -409,6 +409,13 @@ async fn contact_retention(store: Store) {
     let plan = keel_consent::retention::plan_retention(&policy, &records, now);
     let planned: Vec<&str> = plan.changes.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(planned, ["ct_old"]);
+    let mut also_old = record("ct_late_hold", "Late", "late@example.com");
+    also_old.updated_at = at() - Duration::days(10);
+    contacts::create(&store, &actor, &also_old).await.unwrap();
+    let records = privacy::retention_records(&store).await.unwrap();
+    let plan = keel_consent::retention::plan_retention(&policy, &records, now);
+    let planned: Vec<&str> = plan.changes.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(planned, ["ct_late_hold", "ct_old"]);
     let dry = privacy::record_dry_run(
         &store,
         &actor,
@@ -419,10 +426,21 @@ async fn contact_retention(store: Store) {
     )
     .await
     .unwrap();
+    // A hold placed between the dry run and its execution still protects.
+    privacy::place_legal_hold(&store, &actor, "late@example.com", "new claim")
+        .await
+        .unwrap();
     let run = privacy::execute_retention(&store, &actor, dry.id)
         .await
         .unwrap();
     assert_eq!(run.counts.0["applied"]["contact.delete"], 1);
+    assert_eq!(run.counts.0["skipped_held"], 1);
+    assert!(
+        contacts::find(&store, "ct_late_hold")
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(contacts::find(&store, "ct_old").await.unwrap().is_none());
     assert!(contacts::find(&store, "ct_held").await.unwrap().is_some());
     assert!(audit::verify(&store).await.unwrap().error.is_none());
