@@ -304,7 +304,7 @@ pub async fn seed_contact_retention(store: &Store) -> anyhow::Result<()> {
     keel_web::api::privacy::dry_run(
         store,
         &Actor::System("demo"),
-        "contacts-inactive-three-years",
+        "contacts-inactive-eighteen-months",
     )
     .await
     .map_err(|e| anyhow::anyhow!("demo contact retention dry run: {e}"))?;
