@@ -225,6 +225,10 @@ pub struct Tool {
     /// Whether it holds personal data.
     #[serde(default)]
     pub holds_pii: bool,
+    /// Where Keel posts erasure requests for the personal data this tool holds (an `https://`
+    /// webhook). Without it, erasure in this tool is a manual task on the subject request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure_endpoint: Option<String>,
     /// Whether sign-in goes through single sign-on.
     #[serde(default)]
     pub sso: bool,
@@ -250,6 +254,7 @@ impl Tool {
             owners: Owners::default(),
             links: Links::default(),
             holds_pii: false,
+            erasure_endpoint: None,
             sso: false,
             governance: Governance::default(),
             roles: Vec::new(),
@@ -275,6 +280,16 @@ impl Spec for Tool {
                 problems.push(Problem::error(
                     push_index("categories", i),
                     format!("category `{}` is listed twice", category.as_str()),
+                ));
+            }
+        }
+        if let Some(url) = &self.erasure_endpoint {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                problems.push(Problem::error("erasure_endpoint", "must be an http(s) URL"));
+            } else if !self.holds_pii {
+                problems.push(Problem::warning(
+                    "erasure_endpoint",
+                    "erasure requests are only sent to tools with holds_pii: true",
                 ));
             }
         }

@@ -65,6 +65,8 @@ pub enum Action {
     ImportsRun,
     /// Manage consent, subject requests and retention.
     PrivacyManage,
+    /// Rotate the key that signs privacy links (administrators only).
+    PrivacyKeysManage,
     /// Read ingested events.
     EventsRead,
     /// Read attribution results.
@@ -83,7 +85,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for tables and tests.
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 27] = [
         Action::MeRead,
         Action::TokensManageOwn,
         Action::UsersManage,
@@ -103,6 +105,7 @@ impl Action {
         Action::ContactsWrite,
         Action::ImportsRun,
         Action::PrivacyManage,
+        Action::PrivacyKeysManage,
         Action::EventsRead,
         Action::AttributionRead,
         Action::ChecksRun,
@@ -134,6 +137,7 @@ impl Action {
             Action::ContactsWrite => "contacts.write",
             Action::ImportsRun => "imports.run",
             Action::PrivacyManage => "privacy.manage",
+            Action::PrivacyKeysManage => "privacy.keys_manage",
             Action::EventsRead => "events.read",
             Action::AttributionRead => "attribution.read",
             Action::ChecksRun => "checks.run",

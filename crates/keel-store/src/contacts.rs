@@ -2455,3 +2455,362 @@ pub async fn engagement_of(
             .collect(),
     )
 }
+
+// ---------------------------------------------------------------------------------------------
+// Privacy: erasure and retention of contact records
+
+/// What erasing or anonymising contact records removed. Counts only: never the address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ContactErasure {
+    /// Contact records deleted (including records merged into them).
+    pub records_deleted: u64,
+    /// Contact records anonymised (identifying fields removed, aggregates kept).
+    pub records_anonymised: u64,
+    /// Hygiene events (bounces, complaints …) deleted.
+    pub hygiene_deleted: u64,
+    /// Lifecycle history rows deleted.
+    pub lifecycle_deleted: u64,
+    /// Engagement rows deleted.
+    pub engagement_deleted: u64,
+    /// Merge history rows deleted (they keep both originals for un-merge).
+    pub merges_deleted: u64,
+    /// Duplicate-review pairs deleted.
+    pub duplicates_deleted: u64,
+    /// MQL hand-offs deleted.
+    pub handoffs_deleted: u64,
+    /// Quarantined import rows deleted.
+    pub quarantine_deleted: u64,
+    /// Import keys forgotten.
+    pub import_keys_deleted: u64,
+    /// Lines removed from stored import files.
+    pub import_lines_removed: u64,
+}
+
+impl ContactErasure {
+    /// Adds another erasure's counts.
+    pub fn add(&mut self, o: &ContactErasure) {
+        self.records_deleted += o.records_deleted;
+        self.records_anonymised += o.records_anonymised;
+        self.hygiene_deleted += o.hygiene_deleted;
+        self.lifecycle_deleted += o.lifecycle_deleted;
+        self.engagement_deleted += o.engagement_deleted;
+        self.merges_deleted += o.merges_deleted;
+        self.duplicates_deleted += o.duplicates_deleted;
+        self.handoffs_deleted += o.handoffs_deleted;
+        self.quarantine_deleted += o.quarantine_deleted;
+        self.import_keys_deleted += o.import_keys_deleted;
+        self.import_lines_removed += o.import_lines_removed;
+    }
+}
+
+/// Ids of the contact records holding an address (canonical, lower-case), merged-away records
+/// included, and of every record merged into them.
+pub async fn records_of_email<'a>(db: impl Into<DbRef<'a>>, email: &str) -> Result<Vec<String>> {
+    let email = email.trim().to_lowercase();
+    let mut db = db.into();
+    let mut ids: Vec<String> =
+        sql("SELECT id FROM contact_records WHERE object = 'contact' AND email = $1 ORDER BY id")
+            .bind(&email)
+            .fetch_all::<(String,)>(db.reborrow())
+            .await?
+            .into_iter()
+            .map(|(id,)| id)
+            .collect();
+    let mut i = 0;
+    while i < ids.len() {
+        let absorbed: Vec<(String,)> =
+            sql("SELECT id FROM contact_records WHERE merged_into = $1 ORDER BY id")
+                .bind(&ids[i])
+                .fetch_all(db.reborrow())
+                .await?;
+        for (id,) in absorbed {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        i += 1;
+    }
+    Ok(ids)
+}
+
+/// Deletes the history rows that hold a record's personal data: hygiene events (also those
+/// logged by address), merges, duplicate pairs and quarantined rows naming it.
+async fn erase_personal_history(
+    tx: &mut Tx,
+    id: &str,
+    email: Option<&str>,
+    out: &mut ContactErasure,
+) -> Result<()> {
+    out.hygiene_deleted += sql("DELETE FROM contact_hygiene WHERE record_id = $1 OR email = $2")
+        .bind(id)
+        .bind(email.unwrap_or(id))
+        .execute(&mut *tx)
+        .await?;
+    out.merges_deleted +=
+        sql("DELETE FROM contact_merges WHERE survivor_id = $1 OR absorbed_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    out.duplicates_deleted +=
+        sql("DELETE FROM contact_duplicates WHERE left_id = $1 OR right_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    out.quarantine_deleted += sql("DELETE FROM contact_quarantine WHERE record_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    out.import_keys_deleted += sql("DELETE FROM contact_import_keys WHERE record_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(email) = email {
+        // Unresolved quarantined rows carry the raw values: match the address in them exactly.
+        let pattern = format!("%{email}%");
+        let rows: Vec<(i64, String)> = sql(
+            "SELECT id, CAST(raw AS TEXT) FROM contact_quarantine WHERE LOWER(CAST(raw AS TEXT)) LIKE $1",
+        )
+        .bind(&pattern)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (qid, raw) in rows {
+            let holds = serde_json::from_str::<serde_json::Value>(&raw)
+                .ok()
+                .is_some_and(|v| json_mentions(&v, email));
+            if holds {
+                out.quarantine_deleted += sql("DELETE FROM contact_quarantine WHERE id = $1")
+                    .bind(qid)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        out.import_lines_removed += scrub_import_files(tx, email).await?;
+    }
+    Ok(())
+}
+
+fn json_mentions(v: &serde_json::Value, email: &str) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.trim().to_lowercase() == email,
+        serde_json::Value::Array(a) => a.iter().any(|x| json_mentions(x, email)),
+        serde_json::Value::Object(o) => o.values().any(|x| json_mentions(x, email)),
+        _ => false,
+    }
+}
+
+/// Removes the lines naming `email` from stored import files (the header line stays).
+async fn scrub_import_files(tx: &mut Tx, email: &str) -> Result<u64> {
+    let files: Vec<(i64, Option<Vec<u8>>)> =
+        sql("SELECT id, content FROM contact_imports WHERE content IS NOT NULL ORDER BY id")
+            .fetch_all(&mut *tx)
+            .await?;
+    let mut removed = 0;
+    for (id, content) in files {
+        let Some(bytes) = content else { continue };
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        if !text.to_lowercase().contains(email) {
+            continue;
+        }
+        let mut kept = String::with_capacity(text.len());
+        for (n, line) in text.split_inclusive('\n').enumerate() {
+            if n > 0 && line.to_lowercase().contains(email) {
+                removed += 1;
+            } else {
+                kept.push_str(line);
+            }
+        }
+        sql("UPDATE contact_imports SET content = $1 WHERE id = $2")
+            .bind(kept.into_bytes())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(removed)
+}
+
+/// Deletes one contact record and every row tied to it (hygiene, lifecycle, engagement, merges,
+/// duplicate pairs, hand-offs, quarantined rows, import keys), inside `tx`, audited by id and
+/// counts only. A record that does not exist erases nothing.
+pub async fn erase_contact(tx: &mut Tx, actor: &Actor, id: &str) -> Result<ContactErasure> {
+    let mut out = ContactErasure::default();
+    let Some(email) = sql("SELECT email FROM contact_records WHERE id = $1")
+        .bind(id)
+        .fetch_optional::<(Option<String>,)>(&mut *tx)
+        .await?
+    else {
+        return Ok(out);
+    };
+    let email = email.0.map(|e| e.to_lowercase());
+    erase_personal_history(tx, id, email.as_deref(), &mut out).await?;
+    out.lifecycle_deleted += sql("DELETE FROM contact_lifecycle WHERE record_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    out.engagement_deleted += sql("DELETE FROM contact_engagement WHERE record_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    out.handoffs_deleted += sql("DELETE FROM contact_handoffs WHERE record_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    out.records_deleted += sql("DELETE FROM contact_records WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(tx, actor, "erase", "contact", id, None, Some(state(&out)?)).await?;
+    Ok(out)
+}
+
+/// Deletes every contact record of an address (see [`records_of_email`]) with [`erase_contact`].
+pub async fn erase_contacts_of_email(
+    tx: &mut Tx,
+    actor: &Actor,
+    email: &str,
+) -> Result<ContactErasure> {
+    let mut total = ContactErasure::default();
+    for id in records_of_email(&mut *tx, email).await? {
+        let one = erase_contact(tx, actor, &id).await?;
+        total.add(&one);
+    }
+    Ok(total)
+}
+
+/// Fields an anonymised contact keeps: they describe a segment, not a person.
+pub const ANONYMOUS_FIELDS: &[&str] = &[
+    "country",
+    "industry",
+    "employees",
+    "annual_revenue",
+    "lead_source",
+    "lifecycle_stage",
+];
+
+/// The source of an anonymised record.
+pub const ANONYMISED_SOURCE: &str = "anonymised";
+
+/// Anonymises one contact record inside `tx`: keeps only [`ANONYMOUS_FIELDS`] (with their
+/// lineage), its stage, score and engagement counts for aggregates; removes the address, name,
+/// company, owner and source id, and deletes the history rows that hold personal data (hygiene,
+/// merges, duplicate pairs, quarantined rows). Audited by id and counts only.
+pub async fn anonymise_contact(tx: &mut Tx, actor: &Actor, id: &str) -> Result<ContactErasure> {
+    let mut out = ContactErasure::default();
+    let Some(stored) = find(&mut *tx, id).await? else {
+        return Ok(out);
+    };
+    let email = stored.row.email.clone().map(|e| e.to_lowercase());
+    erase_personal_history(tx, id, email.as_deref(), &mut out).await?;
+    let mut record = Record::new(
+        stored.record.id.clone(),
+        stored.record.object,
+        ANONYMISED_SOURCE,
+        stored.record.created_at,
+    );
+    record.updated_at = stored.record.updated_at;
+    for field in ANONYMOUS_FIELDS {
+        if let (Some(v), Some(l)) = (
+            stored.record.fields.get(*field),
+            stored.record.lineage.get(*field),
+        ) {
+            record.fields.insert((*field).to_string(), v.clone());
+            record.lineage.insert((*field).to_string(), l.clone());
+        }
+    }
+    out.records_anonymised += sql("UPDATE contact_records SET email = NULL, name = $1, company = NULL, source = $2, source_id = NULL, owner = NULL, record = $3, revision = revision + 1, updated_at = $4 WHERE id = $5")
+        .bind(format!("Anonymised {}", stored.row.id))
+        .bind(ANONYMISED_SOURCE)
+        .bind(canonical(&record)?)
+        .bind(now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        tx,
+        actor,
+        "anonymise",
+        "contact",
+        id,
+        None,
+        Some(state(&out)?),
+    )
+    .await?;
+    Ok(out)
+}
+
+/// A contact as retention sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct RetentionContact {
+    /// Record id.
+    pub id: String,
+    /// Its address, if any.
+    pub email: Option<String>,
+    /// Last engagement seen.
+    pub last_engaged_at: Option<DateTime<Utc>>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl RetentionContact {
+    /// Last activity: the later of the last engagement and the last change.
+    pub fn last_active(&self) -> DateTime<Utc> {
+        match self.last_engaged_at {
+            Some(e) if e > self.updated_at => e,
+            _ => self.updated_at,
+        }
+    }
+}
+
+/// Contacts a retention policy may apply to: active (not merged away), not yet anonymised.
+pub async fn retention_contacts(store: &Store) -> Result<Vec<RetentionContact>> {
+    sql("SELECT id, email, last_engaged_at, updated_at FROM contact_records WHERE object = 'contact' AND merged_into IS NULL AND source <> $1 ORDER BY id")
+        .bind(ANONYMISED_SOURCE)
+        .fetch_all(store)
+        .await
+}
+
+/// Everything stored about one contact record, for access exports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContactHistory {
+    /// The record with its field lineage.
+    pub record: StoredRecord,
+    /// Hygiene events.
+    pub hygiene: Vec<HygieneEvent>,
+    /// Lifecycle history.
+    pub lifecycle: Vec<StageChange>,
+    /// Engagement, newest first.
+    pub engagement: Vec<keel_contacts::scoring::Event>,
+    /// Merges it took part in.
+    pub merges: Vec<MergeRow>,
+    /// MQL hand-offs.
+    pub handoffs: Vec<Handoff>,
+}
+
+/// The history of every contact record of an address (see [`records_of_email`]).
+pub async fn history_of_email(store: &Store, email: &str) -> Result<Vec<ContactHistory>> {
+    let mut out = Vec::new();
+    for id in records_of_email(store, email).await? {
+        let Some(record) = find(store, &id).await? else {
+            continue;
+        };
+        let mut hygiene = hygiene_of(store, &id).await?;
+        let by_address: Vec<HygieneEvent> = sql(format!("SELECT {HYGIENE_COLUMNS} FROM contact_hygiene WHERE email = $1 AND (record_id IS NULL OR record_id <> $2) ORDER BY at DESC, id DESC"))
+            .bind(email.trim().to_lowercase())
+            .bind(&id)
+            .fetch_all(store)
+            .await?;
+        if out.is_empty() {
+            hygiene.extend(by_address);
+        }
+        out.push(ContactHistory {
+            hygiene,
+            lifecycle: stage_history(store, &id).await?,
+            engagement: engagement_of(store, &id).await?,
+            merges: merges_of(store, &id).await?,
+            handoffs: handoffs_of(store, &id).await?,
+            record,
+        });
+    }
+    Ok(out)
+}

@@ -642,6 +642,31 @@ CREATE INDEX attribution_results_model ON attribution_results (model);
 "#,
     },
     Migration {
+        version: 12,
+        name: "privacy: erasure requests delivered to connected systems",
+        sql: r#"
+CREATE TABLE erasure_deliveries (
+    id {id},
+    request_id {int} NOT NULL,
+    system TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    endpoint TEXT,
+    subject TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts {int} NOT NULL DEFAULT 0,
+    last_error TEXT,
+    job_id {int},
+    created_at {ts} NOT NULL,
+    updated_at {ts} NOT NULL,
+    done_at {ts},
+    done_by TEXT,
+    note TEXT,
+    UNIQUE (request_id, system)
+);
+CREATE INDEX erasure_deliveries_request ON erasure_deliveries(request_id);
+"#,
+    },
+    Migration {
         version: 13,
         name: "attribution journeys kept between runs",
         sql: r#"

@@ -79,6 +79,109 @@ pub async fn signing_secret(store: &Store) -> Result<String> {
         .await
 }
 
+/// The signing secrets in force: links are signed with `current` and verified against it and,
+/// until `previous_until`, against `previous` (the key before the last rotation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningSecrets {
+    /// The key that signs new links.
+    pub current: String,
+    /// The key before the last rotation, while its grace period lasts.
+    pub previous: Option<String>,
+    /// When the previous key stops being accepted.
+    pub previous_until: Option<DateTime<Utc>>,
+    /// When the key was last rotated.
+    pub rotated_at: Option<DateTime<Utc>>,
+}
+
+/// The current signing secret and, if still within its grace period at `at`, the previous one.
+pub async fn signing_secrets(store: &Store, at: DateTime<Utc>) -> Result<SigningSecrets> {
+    let current = signing_secret(store).await?;
+    let rows: Vec<(String, String, DateTime<Utc>)> = sql("SELECT key, value, created_at FROM privacy_settings WHERE key IN ('signing_secret_previous', 'signing_secret_previous_until')")
+        .fetch_all(store)
+        .await?;
+    let mut previous = None;
+    let mut previous_until = None;
+    let mut rotated_at = None;
+    for (key, value, created_at) in rows {
+        if key == "signing_secret_previous" {
+            previous = Some(value);
+            rotated_at = Some(created_at);
+        } else {
+            previous_until = DateTime::parse_from_rfc3339(&value)
+                .ok()
+                .map(|d| d.with_timezone(&Utc));
+        }
+    }
+    let in_grace = previous_until.is_some_and(|until| at < until);
+    Ok(SigningSecrets {
+        current,
+        previous: previous.filter(|_| in_grace),
+        previous_until: previous_until.filter(|_| in_grace),
+        rotated_at,
+    })
+}
+
+/// What a key rotation did (never the keys themselves).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyRotation {
+    /// When the new key took over.
+    pub rotated_at: DateTime<Utc>,
+    /// Until when links signed with the previous key keep working.
+    pub previous_valid_until: DateTime<Utc>,
+}
+
+/// Replaces the signing secret with a fresh random one; the old one keeps verifying links until
+/// `grace` has passed (a key retired earlier is forgotten). Audited without the secrets.
+pub async fn rotate_signing_secret(
+    store: &Store,
+    actor: &Actor,
+    grace: chrono::Duration,
+) -> Result<KeyRotation> {
+    let old = signing_secret(store).await?;
+    let fresh = keel_accounts::new_session_token();
+    let rotated_at = now();
+    let until = keel_audit::storage_precision(rotated_at + grace);
+    let mut tx = store.begin().await?;
+    let changed = sql("UPDATE privacy_settings SET value = $1, created_at = $2 WHERE key = 'signing_secret' AND value = $3")
+        .bind(&fresh)
+        .bind(rotated_at)
+        .bind(&old)
+        .execute(&mut tx)
+        .await?;
+    if changed != 1 {
+        return Err(StoreError::Conflict(
+            "the signing key was rotated at the same time; try again".into(),
+        ));
+    }
+    for (key, value) in [
+        ("signing_secret_previous", old),
+        ("signing_secret_previous_until", until.to_rfc3339()),
+    ] {
+        sql("INSERT INTO privacy_settings (key, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = $2, created_at = $3")
+            .bind(key)
+            .bind(value)
+            .bind(rotated_at)
+            .execute(&mut tx)
+            .await?;
+    }
+    let rotation = KeyRotation {
+        rotated_at,
+        previous_valid_until: until,
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        "rotate",
+        "privacy_setting",
+        "signing_secret",
+        None,
+        Some(state(&rotation)?),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rotation)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Consent ledger
 
@@ -815,7 +918,8 @@ pub struct SubjectRequest {
     pub jurisdiction: Option<String>,
     /// `one_month_plus_two` or `forty_five_days_plus_forty_five`.
     pub deadline_rule: String,
-    /// `received`, `verified`, `completed` or `rejected`.
+    /// `received`, `verified`, `awaiting_systems` (erased in Keel, connected systems still to
+    /// confirm), `completed` or `rejected`.
     pub status: String,
     /// Whether the requester's identity was verified.
     pub identity_verified: bool,
@@ -936,7 +1040,7 @@ async fn request_in(db: &mut crate::DbRef<'_>, id: i64) -> Result<SubjectRequest
 /// Requests, open ones first by due date, then completed ones newest first.
 pub async fn list_requests(store: &Store, open_only: bool) -> Result<Vec<SubjectRequest>> {
     let filter = if open_only {
-        "WHERE status IN ('received', 'verified')"
+        "WHERE status IN ('received', 'verified', 'awaiting_systems')"
     } else {
         ""
     };
@@ -946,7 +1050,12 @@ pub async fn list_requests(store: &Store, open_only: bool) -> Result<Vec<Subject
     .fetch_all(store)
     .await?;
     rows.sort_by(|a, b| {
-        let open = |r: &SubjectRequest| matches!(r.status.as_str(), "received" | "verified");
+        let open = |r: &SubjectRequest| {
+            matches!(
+                r.status.as_str(),
+                "received" | "verified" | "awaiting_systems"
+            )
+        };
         open(b)
             .cmp(&open(a))
             .then_with(|| a.effective_due_on().cmp(&b.effective_due_on()))
@@ -1046,9 +1155,42 @@ pub async fn complete_request(
     id: i64,
     result: serde_json::Value,
 ) -> Result<SubjectRequest> {
+    complete_request_with_systems(store, actor, id, result, &[]).await
+}
+
+/// A connected system that holds contact data and must be told about an erasure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectedSystem {
+    /// Catalog name of the tool.
+    pub name: String,
+    /// Its display name.
+    pub display_name: String,
+    /// Webhook receiving erasure requests; `None` makes it a manual task.
+    pub endpoint: Option<String>,
+}
+
+/// The job kind that delivers an erasure request to one connected system.
+pub const ERASURE_JOB: &str = "privacy.erasure";
+
+/// [`complete_request`], telling `systems` about an erasure: in the same transaction as the
+/// erasure in Keel, one delivery per system is recorded, with a durable job for each that has an
+/// endpoint (the others are manual tasks). The request then waits in `awaiting_systems` until
+/// every delivery is confirmed or acknowledged (see [`acknowledge_delivery`]).
+pub async fn complete_request_with_systems(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    result: serde_json::Value,
+    systems: &[ConnectedSystem],
+) -> Result<SubjectRequest> {
     let mut tx = store.begin().await?;
     let before = request_in(&mut crate::DbRef::Tx(&mut tx), id).await?;
     open_or_conflict(&before)?;
+    if before.status == "awaiting_systems" {
+        return Err(StoreError::Conflict(format!(
+            "request {id} is erased in Keel and waits for its connected systems; acknowledge them instead"
+        )));
+    }
     if !before.identity_verified {
         return Err(StoreError::Conflict(format!(
             "verify the requester's identity before completing request {id}"
@@ -1056,6 +1198,7 @@ pub async fn complete_request(
     }
     let mut result = result;
     let mut subject = before.subject.clone();
+    let mut status = "completed";
     if before.kind == "erasure" {
         let erased = erase_subject(
             &mut tx,
@@ -1066,16 +1209,313 @@ pub async fn complete_request(
         )
         .await?;
         subject = erased.digest.clone();
-        result = serde_json::json!({"erasure": erased, "note": result});
+        for system in systems {
+            queue_delivery(&mut tx, actor, &before, system).await?;
+        }
+        if !systems.is_empty() {
+            status = "awaiting_systems";
+        }
+        result = serde_json::json!({"erasure": erased, "note": result, "connected_systems": systems.len()});
     }
-    let set = sql(format!("UPDATE subject_requests SET status = 'completed', result = $1, completed_at = $2, updated_at = $2, subject = $3 WHERE id = $4 RETURNING {REQUEST_COLUMNS}"))
+    let completed_at = (status == "completed").then(now);
+    let set = sql(format!("UPDATE subject_requests SET status = $1, result = $2, completed_at = $3, updated_at = $4, subject = $5 WHERE id = $6 RETURNING {REQUEST_COLUMNS}"))
+            .bind(status)
             .bind(result)
+            .bind(completed_at)
             .bind(now())
             .bind(subject)
             .bind(id);
     let after = update_request(&mut tx, actor, "complete", &before, set).await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// An erasure request for one connected system: delivered by webhook, or a manual task.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct ErasureDelivery {
+    /// Id.
+    pub id: i64,
+    /// The subject request.
+    pub request_id: i64,
+    /// Catalog name of the tool.
+    pub system: String,
+    /// Its display name.
+    pub display_name: String,
+    /// Webhook, if any.
+    pub endpoint: Option<String>,
+    /// The address to erase there until the delivery is done; the tombstone digest after.
+    pub subject: String,
+    /// `queued` (webhook pending or retrying), `manual` (someone must erase by hand),
+    /// `failed` (webhook gave up), `delivered` (webhook accepted) or `acknowledged` (confirmed by
+    /// a person).
+    pub status: String,
+    /// Webhook attempts so far.
+    pub attempts: i64,
+    /// Last webhook error.
+    pub last_error: Option<String>,
+    /// The delivery job.
+    pub job_id: Option<i64>,
+    /// Queued.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// When it was done.
+    pub done_at: Option<DateTime<Utc>>,
+    /// Who acknowledged it (or the job that delivered it).
+    pub done_by: Option<String>,
+    /// Acknowledgement note.
+    pub note: Option<String>,
+}
+
+impl ErasureDelivery {
+    /// Whether nothing is left to do for this system.
+    pub fn is_done(&self) -> bool {
+        matches!(self.status.as_str(), "delivered" | "acknowledged")
+    }
+}
+
+const DELIVERY_COLUMNS: &str = "id, request_id, system, display_name, endpoint, subject, status, attempts, last_error, job_id, created_at, updated_at, done_at, done_by, note";
+
+async fn queue_delivery(
+    tx: &mut Tx,
+    actor: &Actor,
+    request: &SubjectRequest,
+    system: &ConnectedSystem,
+) -> Result<ErasureDelivery> {
+    let status = if system.endpoint.is_some() {
+        "queued"
+    } else {
+        "manual"
+    };
+    let at = now();
+    let mut d: ErasureDelivery = sql(format!("INSERT INTO erasure_deliveries (request_id, system, display_name, endpoint, subject, status, attempts, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7) RETURNING {DELIVERY_COLUMNS}"))
+        .bind(request.id)
+        .bind(&system.name)
+        .bind(&system.display_name)
+        .bind(system.endpoint.clone())
+        .bind(&request.subject)
+        .bind(status)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await?;
+    if system.endpoint.is_some() {
+        let job = crate::jobs::enqueue(
+            &mut *tx,
+            &crate::jobs::NewJob {
+                max_attempts: 8,
+                ..crate::jobs::NewJob::now(ERASURE_JOB, serde_json::json!({"delivery": d.id}))
+            },
+        )
+        .await?;
+        sql("UPDATE erasure_deliveries SET job_id = $1 WHERE id = $2")
+            .bind(job)
+            .bind(d.id)
+            .execute(&mut *tx)
+            .await?;
+        d.job_id = Some(job);
+    }
+    audit::record(
+        tx,
+        actor,
+        "queue",
+        "erasure_delivery",
+        d.id,
+        None,
+        Some(serde_json::json!({"request": request.id, "system": d.system, "status": d.status, "job": d.job_id})),
+    )
+    .await?;
+    Ok(d)
+}
+
+/// One delivery.
+pub async fn delivery(store: &Store, id: i64) -> Result<ErasureDelivery> {
+    sql(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM erasure_deliveries WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(store)
+    .await?
+    .ok_or_else(|| StoreError::NotFound {
+        entity: "erasure delivery",
+        id: id.to_string(),
+    })
+}
+
+/// A request's deliveries, by system.
+pub async fn deliveries_for(store: &Store, request_id: i64) -> Result<Vec<ErasureDelivery>> {
+    sql(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM erasure_deliveries WHERE request_id = $1 ORDER BY system"
+    ))
+    .bind(request_id)
+    .fetch_all(store)
+    .await
+}
+
+/// Every delivery by request (for the queue page).
+pub async fn all_deliveries(store: &Store) -> Result<BTreeMap<i64, Vec<ErasureDelivery>>> {
+    let rows: Vec<ErasureDelivery> = sql(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM erasure_deliveries ORDER BY request_id, system"
+    ))
+    .fetch_all(store)
+    .await?;
+    let mut out: BTreeMap<i64, Vec<ErasureDelivery>> = BTreeMap::new();
+    for d in rows {
+        out.entry(d.request_id).or_default().push(d);
+    }
+    Ok(out)
+}
+
+/// Marks a delivery done (`delivered` or `acknowledged`), forgets the address in it, and
+/// completes its request when every system is done. Returns the delivery and the request.
+async fn finish_delivery(
+    tx: &mut Tx,
+    actor: &Actor,
+    d: &ErasureDelivery,
+    status: &str,
+    note: Option<&str>,
+) -> Result<(ErasureDelivery, SubjectRequest)> {
+    let after: ErasureDelivery = sql(format!("UPDATE erasure_deliveries SET status = $1, subject = $2, done_at = $3, updated_at = $3, done_by = $4, note = $5 WHERE id = $6 RETURNING {DELIVERY_COLUMNS}"))
+        .bind(status)
+        .bind(subject_digest(&d.subject))
+        .bind(now())
+        .bind(actor.label())
+        .bind(note.map(str::to_string))
+        .bind(d.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    audit::record(
+        tx,
+        actor,
+        status,
+        "erasure_delivery",
+        d.id,
+        Some(serde_json::json!({"status": d.status, "attempts": d.attempts})),
+        Some(serde_json::json!({"status": after.status, "note": note})),
+    )
+    .await?;
+    let before = request_in(&mut crate::DbRef::Tx(&mut *tx), d.request_id).await?;
+    let open: i64 = sql("SELECT COUNT(*) FROM erasure_deliveries WHERE request_id = $1 AND status NOT IN ('delivered', 'acknowledged')")
+        .bind(d.request_id)
+        .fetch_scalar(&mut *tx)
+        .await?;
+    if open > 0 || before.status != "awaiting_systems" {
+        return Ok((after, before));
+    }
+    let rows: Vec<ErasureDelivery> = sql(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM erasure_deliveries WHERE request_id = $1 ORDER BY system"
+    ))
+    .bind(d.request_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let systems: BTreeMap<String, String> =
+        rows.into_iter().map(|r| (r.system, r.status)).collect();
+    let mut result = before
+        .result
+        .as_ref()
+        .map(|r| r.0.clone())
+        .unwrap_or_else(|| serde_json::json!({}));
+    if let Some(o) = result.as_object_mut() {
+        o.insert("systems".into(), serde_json::json!(systems));
+    }
+    let set = sql(format!("UPDATE subject_requests SET status = 'completed', result = $1, completed_at = $2, updated_at = $2 WHERE id = $3 RETURNING {REQUEST_COLUMNS}"))
+        .bind(result)
+        .bind(now())
+        .bind(d.request_id);
+    let request = update_request(tx, actor, "complete", &before, set).await?;
+    Ok((after, request))
+}
+
+/// Records that the webhook accepted a delivery (by the delivery job).
+pub async fn mark_delivered(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+) -> Result<(ErasureDelivery, SubjectRequest)> {
+    let mut tx = store.begin().await?;
+    let d: ErasureDelivery = sql(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM erasure_deliveries WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut tx)
+    .await?
+    .ok_or_else(|| StoreError::NotFound {
+        entity: "erasure delivery",
+        id: id.to_string(),
+    })?;
+    if d.is_done() {
+        let r = request_in(&mut crate::DbRef::Tx(&mut tx), d.request_id).await?;
+        return Ok((d, r));
+    }
+    let out = finish_delivery(&mut tx, actor, &d, "delivered", None).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Records a failed webhook attempt; `give_up` marks the delivery `failed` (someone must then
+/// acknowledge it by hand). Not audited per attempt (the job keeps its own history); giving up
+/// is.
+pub async fn record_delivery_failure(
+    store: &Store,
+    id: i64,
+    error: &str,
+    give_up: bool,
+) -> Result<ErasureDelivery> {
+    let mut tx = store.begin().await?;
+    let status = if give_up { "failed" } else { "queued" };
+    let d: ErasureDelivery = sql(format!("UPDATE erasure_deliveries SET attempts = attempts + 1, last_error = $1, status = $2, updated_at = $3 WHERE id = $4 AND status IN ('queued', 'failed') RETURNING {DELIVERY_COLUMNS}"))
+        .bind(error)
+        .bind(status)
+        .bind(now())
+        .bind(id)
+        .fetch_optional(&mut tx)
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("erasure delivery {id} is not pending")))?;
+    if give_up {
+        audit::record(
+            &mut tx,
+            &Actor::System("privacy.erasure"),
+            "fail",
+            "erasure_delivery",
+            id,
+            None,
+            Some(serde_json::json!({"attempts": d.attempts, "error": error})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(d)
+}
+
+/// A person confirms that a system's data was erased (a manual task, or a webhook that failed or
+/// is still retrying), with a note. Completes the request when it was the last one.
+pub async fn acknowledge_delivery(
+    store: &Store,
+    actor: &Actor,
+    request_id: i64,
+    system: &str,
+    note: &str,
+) -> Result<(ErasureDelivery, SubjectRequest)> {
+    let mut tx = store.begin().await?;
+    let d: ErasureDelivery = sql(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM erasure_deliveries WHERE request_id = $1 AND system = $2"
+    ))
+    .bind(request_id)
+    .bind(system)
+    .fetch_optional(&mut tx)
+    .await?
+    .ok_or_else(|| StoreError::NotFound {
+        entity: "erasure delivery",
+        id: format!("{request_id}/{system}"),
+    })?;
+    if d.is_done() {
+        return Err(StoreError::Conflict(format!(
+            "{system} is already {} for request {request_id}",
+            d.status
+        )));
+    }
+    let out = finish_delivery(&mut tx, actor, &d, "acknowledged", Some(note)).await?;
+    tx.commit().await?;
+    Ok(out)
 }
 
 /// What an erasure removed or anonymised.
@@ -1093,6 +1533,12 @@ pub struct ErasureSummary {
     pub dois_deleted: u64,
     /// Preferences deleted.
     pub preferences_deleted: u64,
+    /// Contact records and their history (by address and by the request's contact id).
+    pub contacts: crate::contacts::ContactErasure,
+    /// Hygiene events logged by address without a contact record.
+    pub hygiene_deleted: u64,
+    /// CRM opportunities whose contact address was removed.
+    pub opportunities_unlinked: u64,
 }
 
 /// The tombstone key of a subject.
@@ -1111,14 +1557,57 @@ pub async fn erase_subject(
     request_id: i64,
 ) -> Result<ErasureSummary> {
     let digest = subject_digest(subject);
-    let ids = matching_event_ids(&mut crate::DbRef::Tx(&mut *tx), subject, contact_id).await?;
+    // The person's contact records: by address, and the one the request names.
+    let mut record_ids = crate::contacts::records_of_email(&mut *tx, subject).await?;
+    if let Some(id) = contact_id {
+        let named: Option<(Option<String>,)> =
+            sql("SELECT email FROM contact_records WHERE id = $1 AND object = 'contact'")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        // A named record with another person's address is not erased.
+        if let Some((email,)) = named
+            && email
+                .as_deref()
+                .and_then(subject_key)
+                .as_deref()
+                .is_none_or(|e| e == subject)
+            && !record_ids.iter().any(|r| r == id)
+        {
+            record_ids.push(id.to_string());
+        }
+    }
+    let mut event_ids = Vec::new();
+    let mut ids_to_match: Vec<Option<&str>> = vec![contact_id];
+    ids_to_match.extend(record_ids.iter().map(|r| Some(r.as_str())));
+    for cid in ids_to_match {
+        for id in matching_event_ids(&mut crate::DbRef::Tx(&mut *tx), subject, cid).await? {
+            if !event_ids.contains(&id) {
+                event_ids.push(id);
+            }
+        }
+    }
     let mut events_deleted = 0;
-    for id in ids {
+    for id in event_ids {
         events_deleted += sql("DELETE FROM events WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
             .await?;
     }
+    let mut contacts = crate::contacts::ContactErasure::default();
+    for id in &record_ids {
+        let one = crate::contacts::erase_contact(tx, actor, id).await?;
+        contacts.add(&one);
+    }
+    let hygiene_deleted = sql("DELETE FROM contact_hygiene WHERE email = $1")
+        .bind(subject)
+        .execute(&mut *tx)
+        .await?;
+    let opportunities_unlinked =
+        sql("UPDATE opportunities SET contact_email = NULL WHERE LOWER(contact_email) = $1")
+            .bind(subject)
+            .execute(&mut *tx)
+            .await?;
     let ledger_rows_pseudonymised =
         sql("UPDATE consent_ledger SET subject = $1, contact_id = NULL WHERE subject = $2")
             .bind(&digest)
@@ -1151,6 +1640,9 @@ pub async fn erase_subject(
         suppressions_kept,
         dois_deleted,
         preferences_deleted,
+        contacts,
+        hygiene_deleted,
+        opportunities_unlinked,
     };
     audit::record(
         tx,
@@ -1269,6 +1761,9 @@ pub struct AccessExport {
     pub legal_hold: Option<LegalHold>,
     /// Behavioural events.
     pub events: Vec<crate::events::StoredEvent>,
+    /// Contact records (with field lineage) and their hygiene, lifecycle, engagement, merge and
+    /// hand-off history.
+    pub contacts: Vec<crate::contacts::ContactHistory>,
 }
 
 /// Builds the access export of an address.
@@ -1299,6 +1794,17 @@ pub async fn access_export(
         .into_iter()
         .map(|((_, p), c)| (p, code(&c.state)))
         .collect();
+    // Events keyed by the address, the request's contact id or any of the person's records.
+    let contacts = crate::contacts::history_of_email(store, subject).await?;
+    let mut events = events_for(store, subject, contact_id).await?;
+    for c in &contacts {
+        for e in events_for(store, subject, Some(&c.record.row.id)).await? {
+            if !events.iter().any(|x| x.id == e.id) {
+                events.push(e);
+            }
+        }
+    }
+    events.sort_by_key(|e| e.id);
     Ok(AccessExport {
         subject: subject.to_string(),
         exported_at: now(),
@@ -1309,7 +1815,8 @@ pub async fn access_export(
         double_opt_ins: dois_for(store, subject).await?,
         subject_requests: requests_for(store, subject).await?,
         legal_hold: legal_hold(store, subject).await?,
-        events: events_for(store, subject, contact_id).await?,
+        events,
+        contacts,
         consent_ledger,
     })
 }
@@ -1561,8 +2068,10 @@ pub struct RetentionRun {
 
 const RUN_COLUMNS: &str = "id, policy, mode, status, as_of, dry_run_id, plan, counts, created_by, created_at, finished_at";
 
-/// The records retention applies to: events (by time), with legal holds marked. Contacts are
-/// not stored by this layer yet, so contact rules select nothing here.
+/// The records retention applies to: contacts (by last activity: the later of their last
+/// engagement and last change; merged-away and already anonymised records excluded) and events
+/// (by time), each with its legal hold marked (a hold on an address covers its contact records
+/// and its events).
 pub async fn retention_records(
     store: &Store,
 ) -> Result<Vec<keel_consent::retention::RetentionRecord>> {
@@ -1571,6 +2080,21 @@ pub async fn retention_records(
         .into_iter()
         .map(|h| h.subject)
         .collect();
+    let mut out: Vec<keel_consent::retention::RetentionRecord> =
+        crate::contacts::retention_contacts(store)
+            .await?
+            .into_iter()
+            .map(|c| keel_consent::retention::RetentionRecord {
+                legal_hold: c
+                    .email
+                    .as_deref()
+                    .and_then(subject_key)
+                    .is_some_and(|s| holds.contains(&s)),
+                at: c.last_active(),
+                id: c.id,
+                kind: keel_consent::retention::RecordKind::Contact,
+            })
+            .collect();
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -1581,23 +2105,21 @@ pub async fn retention_records(
     let rows: Vec<Row> = sql("SELECT id, user_id, timestamp, traits FROM events ORDER BY id")
         .fetch_all(store)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let held = r
-                .user_id
-                .as_deref()
-                .and_then(subject_key)
-                .is_some_and(|s| holds.contains(&s))
-                || traits_email(&r.traits.0).is_some_and(|s| holds.contains(&s));
-            keel_consent::retention::RetentionRecord {
-                id: r.id.to_string(),
-                kind: keel_consent::retention::RecordKind::Event,
-                at: r.timestamp,
-                legal_hold: held,
-            }
-        })
-        .collect())
+    out.extend(rows.into_iter().map(|r| {
+        let held = r
+            .user_id
+            .as_deref()
+            .and_then(subject_key)
+            .is_some_and(|s| holds.contains(&s))
+            || traits_email(&r.traits.0).is_some_and(|s| holds.contains(&s));
+        keel_consent::retention::RetentionRecord {
+            id: r.id.to_string(),
+            kind: keel_consent::retention::RecordKind::Event,
+            at: r.timestamp,
+            legal_hold: held,
+        }
+    }));
+    Ok(out)
 }
 
 /// Stores a dry run, audited.
@@ -1687,18 +2209,76 @@ pub async fn execute_retention(
         .and_then(|c| c.as_array())
         .cloned()
         .unwrap_or_default();
+    // A legal hold placed after the dry run still protects: such records are skipped and counted.
+    let holds: std::collections::BTreeSet<String> = legal_holds(store)
+        .await?
+        .into_iter()
+        .map(|h| h.subject)
+        .collect();
     let mut tx = store.begin().await?;
     let mut applied: BTreeMap<String, u64> = BTreeMap::new();
+    let mut skipped_held: u64 = 0;
     for change in &changes {
-        let id = change
+        let raw_id = change
             .get("id")
             .and_then(|v| v.as_str())
-            .and_then(|s| s.parse::<i64>().ok())
             .ok_or_else(|| StoreError::Corrupt(format!("retention plan change {change}")))?;
         let kind = change.get("kind").and_then(|v| v.as_str()).unwrap_or("");
         let action = change.get("action").and_then(|v| v.as_str()).unwrap_or("");
+        if kind == "contact" {
+            let email: Option<(Option<String>,)> =
+                sql("SELECT email FROM contact_records WHERE id = $1")
+                    .bind(raw_id)
+                    .fetch_optional(&mut tx)
+                    .await?;
+            let held = email
+                .and_then(|(e,)| e)
+                .and_then(|e| subject_key(&e))
+                .is_some_and(|e| holds.contains(&e));
+            if held {
+                skipped_held += 1;
+                continue;
+            }
+            let done = match action {
+                "delete" => {
+                    crate::contacts::erase_contact(&mut tx, actor, raw_id)
+                        .await?
+                        .records_deleted
+                }
+                "anonymise" => {
+                    crate::contacts::anonymise_contact(&mut tx, actor, raw_id)
+                        .await?
+                        .records_anonymised
+                }
+                other => {
+                    return Err(StoreError::Corrupt(format!("retention action {other:?}")));
+                }
+            };
+            *applied.entry(format!("{kind}.{action}")).or_default() += done;
+            continue;
+        }
         if kind != "event" {
             continue;
+        }
+        let id = raw_id
+            .parse::<i64>()
+            .map_err(|_| StoreError::Corrupt(format!("retention plan change {change}")))?;
+        if !holds.is_empty() {
+            let who: Option<(Option<String>, Json<serde_json::Value>)> =
+                sql("SELECT user_id, traits FROM events WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut tx)
+                    .await?;
+            let held = who.is_some_and(|(user, traits)| {
+                user.as_deref()
+                    .and_then(subject_key)
+                    .is_some_and(|s| holds.contains(&s))
+                    || traits_email(&traits.0).is_some_and(|s| holds.contains(&s))
+            });
+            if held {
+                skipped_held += 1;
+                continue;
+            }
         }
         let n = match action {
             "delete" => {
@@ -1722,7 +2302,7 @@ pub async fn execute_retention(
         };
         *applied.entry(format!("{kind}.{action}")).or_default() += n;
     }
-    let counts = serde_json::json!({"applied": applied, "planned": dry.counts.0});
+    let counts = serde_json::json!({"applied": applied, "planned": dry.counts.0, "skipped_held": skipped_held});
     let run: RetentionRun = sql(format!("INSERT INTO retention_runs (policy, mode, status, as_of, dry_run_id, plan, counts, created_by, created_at, finished_at) VALUES ($1, 'execute', 'done', $2, $3, $4, $5, $6, $7, $7) RETURNING {RUN_COLUMNS}"))
         .bind(&dry.policy)
         .bind(dry.as_of)

@@ -134,6 +134,15 @@ impl Pages {
         }
     }
 
+    /// Renders a template to a string (for downloads that are not pages).
+    pub fn render_to_string(
+        &self,
+        name: &str,
+        ctx: impl Serialize,
+    ) -> Result<String, minijinja::Error> {
+        self.env.get_template(name).and_then(|t| t.render(ctx))
+    }
+
     /// Renders the error page with a status.
     pub fn error(&self, status: StatusCode, title: &str, detail: &str) -> Response {
         let mut r = self.render("error.html", minijinja::context! { title, detail });

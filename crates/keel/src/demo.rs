@@ -101,6 +101,7 @@ pub async fn seed_if_empty(store: &Store) -> anyhow::Result<()> {
         work::seed(store).await?;
         crate::demo_privacy::seed(store).await?;
         crate::demo_contacts::seed(store).await?;
+        crate::demo_privacy::seed_contact_retention(store).await?;
         println!(
             "Created the demo workspace for Halyard Outdoor ({} people, {} teams).",
             PEOPLE.len(),

@@ -298,3 +298,15 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A dry run of the contact retention policy, once the demo contacts exist.
+pub async fn seed_contact_retention(store: &Store) -> anyhow::Result<()> {
+    keel_web::api::privacy::dry_run(
+        store,
+        &Actor::System("demo"),
+        "contacts-inactive-eighteen-months",
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("demo contact retention dry run: {e}"))?;
+    Ok(())
+}

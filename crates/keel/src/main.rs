@@ -70,6 +70,9 @@ enum Command {
     Policy(cmd::work::PolicyCommand),
     /// Count who may receive a campaign (purpose, channel) in a segment, by reason.
     Eligibility(cmd::privacy::EligibilityArgs),
+    /// Privacy administration: rotate the link-signing key.
+    #[command(subcommand)]
+    Privacy(cmd::privacy::PrivacyCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -96,6 +99,7 @@ fn main() -> std::process::ExitCode {
         Command::Contacts(command) => cmd::contacts::run(command),
         Command::Check(args) => cmd::manifests::run_check(args),
         Command::Eligibility(args) => cmd::privacy::eligibility(args),
+        Command::Privacy(command) => cmd::privacy::command(command),
     };
     match result {
         Ok(code) => code,

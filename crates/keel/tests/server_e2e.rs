@@ -556,8 +556,8 @@ fn plan_apply_export_against_a_running_server() {
         None,
     );
     assert_eq!(code, 0, "{err}");
-    // 165 catalog documents, 23 work documents, 10 privacy ones, 1 quality policy and the channel rules.
-    assert!(out.contains("Applied 200 change(s)"), "{out}");
+    // 165 catalog documents, 23 work documents, 11 privacy ones, 1 quality policy and the channel rules.
+    assert!(out.contains("Applied 201 change(s)"), "{out}");
     let (code, out, _) = run(
         &[
             "plan",

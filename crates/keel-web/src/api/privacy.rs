@@ -106,14 +106,23 @@ impl PrivacyConfig {
     }
 }
 
-/// The keys that sign and verify privacy links.
+/// Days the previous signing key is still accepted after a rotation, unless told otherwise.
+pub const KEY_GRACE_DAYS: i64 = 60;
+
+/// The keys that sign and verify privacy links: the current key first (it signs), then the
+/// previous key while its grace period after a rotation lasts (it only verifies).
 pub async fn signing_keys(state: &AppState) -> ApiResult<Vec<SigningKey>> {
-    let secret = match &state.privacy.secret {
-        Some(s) => s.clone(),
-        None => store::signing_secret(&state.store).await?,
+    let secrets = match &state.privacy.secret {
+        Some(s) => vec![s.clone()],
+        None => {
+            let s = store::signing_secrets(&state.store, Utc::now()).await?;
+            std::iter::once(s.current).chain(s.previous).collect()
+        }
     };
-    let key = SigningKey::new(secret.as_bytes()).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(vec![key])
+    secrets
+        .iter()
+        .map(|s| SigningKey::new(s.as_bytes()).map_err(|e| ApiError::Internal(e.to_string())))
+        .collect()
 }
 
 /// A fresh random nonce.
@@ -885,18 +894,96 @@ pub struct EligibilityRunIn {
     /// Jurisdictions the campaign may go to.
     #[serde(default)]
     pub regions: Option<Vec<String>>,
-    /// The addresses to check; every person in the consent ledger when absent.
+    /// The addresses to check; every person in the consent ledger when both this and `segment`
+    /// are absent.
     #[serde(default)]
     pub emails: Option<Vec<String>>,
+    /// A saved contact `Segment` whose members are checked (instead of `emails`).
+    #[serde(default)]
+    pub segment: Option<String>,
+}
+
+/// The members of a saved contact segment, as eligibility sees them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SegmentMembers {
+    /// Their normalised addresses, each once, in record order.
+    pub subjects: Vec<String>,
+    /// Each address's country (from the contact record), for the jurisdiction when the ledger
+    /// has none.
+    pub regions: HashMap<String, String>,
+    /// Members without a usable address (they cannot be sent to and are not counted).
+    pub without_address: usize,
+}
+
+/// The members of the stored `Segment` named `name` (contact segments only), evaluated like the
+/// contacts pages do, suppressed contacts included so eligibility can report them. `None` when
+/// there is no such segment.
+pub async fn segment_members(store_: &Store, name: &str) -> ApiResult<Option<SegmentMembers>> {
+    use keel_contacts::lifecycle::Stage;
+    use keel_contacts::segment::{Segment, Subject};
+    let Some(d) = keel_store::documents::get(store_, keel_contacts::segment::KIND, name).await?
+    else {
+        return Ok(None);
+    };
+    let doc = serde_json::json!({"apiVersion": d.api_version, "kind": d.kind, "metadata": d.metadata.0, "spec": d.spec.0});
+    let segment: Segment = serde_json::from_value(doc)
+        .map_err(|e| ApiError::Internal(format!("Segment/{name}: {e}")))?;
+    if segment.spec.object != "contact" {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "segment",
+            format!(
+                "segment {name:?} selects {}s, not contacts",
+                segment.spec.object
+            ),
+        )]));
+    }
+    let records =
+        keel_store::contacts::active_records(store_, keel_contacts::ObjectKind::Contact).await?;
+    let events = keel_store::contacts::engagement_events(store_).await?;
+    let none = Vec::new();
+    let stages: Vec<Option<Stage>> = records
+        .iter()
+        .map(|r| Stage::parse(&r.row.lifecycle_stage))
+        .collect();
+    let subjects: Vec<Subject<'_>> = records
+        .iter()
+        .zip(&stages)
+        .map(|(r, stage)| Subject {
+            record: &r.record,
+            stage: *stage,
+            score: None,
+            events: events.get(&r.row.id).unwrap_or(&none),
+        })
+        .collect();
+    let mut out = SegmentMembers::default();
+    let mut seen = std::collections::HashSet::new();
+    for m in segment.members(&subjects, keel_store::now()) {
+        match m.record.text("email").and_then(store::subject_key) {
+            Some(s) => {
+                if seen.insert(s.clone()) {
+                    if let Some(c) = m.record.text("country") {
+                        out.regions.insert(s.clone(), c.to_string());
+                    }
+                    out.subjects.push(s);
+                }
+            }
+            None => out.without_address += 1,
+        }
+    }
+    Ok(Some(out))
 }
 
 /// Builds the columnar audience for `subjects` and a purpose from the ledger, suppressions and
 /// preferences, in a handful of queries.
+///
+/// `regions` gives an address's country (from its contact record) for people whose ledger names
+/// no jurisdiction; contact records suppressed by hygiene count as globally suppressed.
 pub async fn build_audience(
     store_: &Store,
     rules: &PrivacyRules,
     purpose: &str,
     subjects: &[String],
+    regions: &HashMap<String, String>,
 ) -> ApiResult<Audience> {
     let consent = store::current_for_purpose(store_, purpose).await?;
     let mut channel_out: HashMap<String, u8> = HashMap::new();
@@ -941,9 +1028,16 @@ pub async fn build_audience(
         sends_30d: vec![0; n],
     };
     for (i, s) in subjects.iter().enumerate() {
+        let by_region = || {
+            regions
+                .get(s)
+                .and_then(|r| rules.jurisdiction_for_region(r))
+        };
         a.jurisdiction.push(
             jurisdiction_of
                 .get(s)
+                .cloned()
+                .or_else(by_region)
                 .and_then(|j| index.get(j.as_str()).copied())
                 .unwrap_or(UNKNOWN),
         );
@@ -957,6 +1051,19 @@ pub async fn build_audience(
             .push(channel_out.get(s).copied().unwrap_or(0));
         if gpc_subjects.contains(s) {
             a.flags[i] |= flag::GPC;
+        }
+    }
+    let hygiene_suppressed: Vec<(String,)> = keel_store::sql(
+        "SELECT email FROM contact_records WHERE suppressed = TRUE AND email IS NOT NULL AND merged_into IS NULL",
+    )
+    .fetch_all(store_)
+    .await?;
+    for (email,) in hygiene_suppressed {
+        if let Some(&row) = store::subject_key(&email)
+            .as_deref()
+            .and_then(|s| row_of.get(s))
+        {
+            a.flags[row as usize] |= flag::SUPPRESSED_GLOBAL;
         }
     }
     for s in suppressions {
@@ -987,6 +1094,7 @@ pub async fn check_segment(
     brand: Option<String>,
     regions: Option<Vec<String>>,
     subjects: &[String],
+    contact_regions: &HashMap<String, String>,
 ) -> ApiResult<(i64, i64, BTreeMap<String, u64>)> {
     let rules = rules(store_).await?;
     let spec = rules.purposes.get(purpose).ok_or_else(|| {
@@ -995,7 +1103,7 @@ pub async fn check_segment(
             format!("unknown purpose {purpose:?}"),
         )])
     })?;
-    let audience = build_audience(store_, &rules, purpose, subjects).await?;
+    let audience = build_audience(store_, &rules, purpose, subjects, contact_regions).await?;
     let campaign = Campaign {
         category: spec.category,
         channel,
@@ -1020,7 +1128,30 @@ pub async fn run_eligibility_job(store_: &Store, run_id: i64) -> Result<(), Stri
         .map_err(|e| e.to_string())?;
     let campaign: EligibilityRunIn =
         serde_json::from_value(run.campaign.0.clone()).map_err(|e| e.to_string())?;
-    let subjects = if run.segment == "all" {
+    let mut contact_regions = HashMap::new();
+    let subjects = if let Some(name) = &campaign.segment {
+        match segment_members(store_, name).await {
+            Ok(Some(m)) => {
+                contact_regions = m.regions;
+                m.subjects
+            }
+            Ok(None) => {
+                let message = format!("no Segment named {name}");
+                store::finish_eligibility_run(
+                    store_,
+                    run_id,
+                    0,
+                    0,
+                    &BTreeMap::new(),
+                    Some(&message),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                return Err(message);
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    } else if run.segment == "all" {
         store::all_subjects(store_)
             .await
             .map_err(|e| e.to_string())?
@@ -1034,6 +1165,7 @@ pub async fn run_eligibility_job(store_: &Store, run_id: i64) -> Result<(), Stri
         campaign.brand,
         campaign.regions,
         &subjects,
+        &contact_regions,
     )
     .await
     {
@@ -1053,8 +1185,8 @@ pub async fn run_eligibility_job(store_: &Store, run_id: i64) -> Result<(), Stri
     }
 }
 
-/// Check an audience (the given addresses, or everyone in the ledger) as a background job; the
-/// run's counts by reason appear when it is done.
+/// Check an audience (the given addresses, the members of a saved contact segment, or everyone in
+/// the ledger) as a background job; the run's counts by reason appear when it is done.
 #[utoipa::path(post, path = "/api/v1/eligibility/runs", tag = "privacy", request_body = EligibilityRunIn,
     responses((status = 202, body = Object), (status = 422, body = crate::error::Problem)))]
 async fn create_eligibility_run(
@@ -1082,10 +1214,30 @@ async fn create_eligibility_run(
             )),
         }
     }
+    if let Some(name) = &req.segment {
+        if req.emails.is_some() {
+            errors.push(FieldError::new(
+                "segment",
+                "give emails or segment, not both",
+            ));
+        } else if keel_store::documents::get(&state.store, keel_contacts::segment::KIND, name)
+            .await?
+            .is_none()
+        {
+            errors.push(FieldError::new(
+                "segment",
+                format!("no Segment named {name:?}"),
+            ));
+        }
+    }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let segment = if req.emails.is_some() { "list" } else { "all" };
+    let segment = match (&req.segment, &req.emails) {
+        (Some(name), _) => name.as_str(),
+        (None, Some(_)) => "list",
+        (None, None) => "all",
+    };
     let campaign: serde_json::Value =
         serde_json::from_slice(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
     let run = store::queue_eligibility_run(
@@ -1258,7 +1410,10 @@ pub struct SubjectRequestOut {
 impl From<store::SubjectRequest> for SubjectRequestOut {
     fn from(request: store::SubjectRequest) -> Self {
         let today = Utc::now().with_timezone(&privacy_tz()).date_naive();
-        let open = matches!(request.status.as_str(), "received" | "verified");
+        let open = matches!(
+            request.status.as_str(),
+            "received" | "verified" | "awaiting_systems"
+        );
         let days_left = request.effective_due_on().map(|d| (d - today).num_days());
         let sla = match (open, days_left) {
             (false, _) => "closed",
@@ -1377,7 +1532,27 @@ async fn extend_request(
     ))
 }
 
-/// Completes a request: access attaches the export summary; erasure erases and tombstones.
+/// The connected systems an erasure must reach: the catalog's tools in service that hold
+/// personal data, each with its erasure webhook if it has one.
+pub async fn connected_systems(store_: &Store) -> ApiResult<Vec<store::ConnectedSystem>> {
+    let catalog = crate::ops::catalog(store_)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(catalog
+        .tools
+        .iter()
+        .filter(|(_, t)| t.spec.holds_pii && t.spec.lifecycle.in_service())
+        .map(|(name, t)| store::ConnectedSystem {
+            name: name.clone(),
+            display_name: t.spec.display_name.clone(),
+            endpoint: t.spec.erasure_endpoint.clone(),
+        })
+        .collect())
+}
+
+/// Completes a request: access attaches the export summary; erasure erases and tombstones in
+/// Keel and queues the erasure for every connected system (the request completes when they are
+/// all done).
 pub async fn complete_request(
     store_: &Store,
     actor: &Actor,
@@ -1385,6 +1560,7 @@ pub async fn complete_request(
     note: &str,
 ) -> ApiResult<store::SubjectRequest> {
     let r = store::request(store_, id).await?;
+    let mut systems = Vec::new();
     let result = match r.kind.as_str() {
         "access" => {
             let export = store::access_export(store_, &r.subject, r.contact_id.as_deref()).await?;
@@ -1396,12 +1572,121 @@ pub async fn complete_request(
                     "events": export.events.len(),
                     "double_opt_ins": export.double_opt_ins.len(),
                     "subject_requests": export.subject_requests.len(),
+                    "contacts": export.contacts.len(),
                 },
             })
         }
+        "erasure" => {
+            systems = connected_systems(store_).await?;
+            serde_json::json!(note)
+        }
         _ => serde_json::json!(note),
     };
-    Ok(store::complete_request(store_, actor, id, result).await?)
+    Ok(store::complete_request_with_systems(store_, actor, id, result, &systems).await?)
+}
+
+/// The body posted to a connected system's erasure webhook.
+pub fn erasure_webhook_body(
+    d: &store::ErasureDelivery,
+    r: &store::SubjectRequest,
+) -> serde_json::Value {
+    serde_json::json!({
+        "type": "erasure_request",
+        "request_id": r.id,
+        "delivery_id": d.id,
+        "system": d.system,
+        "email": d.subject,
+        "jurisdiction": r.jurisdiction,
+        "received_at": r.received_at,
+        "due_on": if r.extended { &r.extended_due_on } else { &r.due_on },
+    })
+}
+
+/// The job `privacy.erasure`: posts one erasure request to one connected system's webhook. A
+/// non-2xx answer or a network error is an error, so the job runner retries with backoff;
+/// `last_attempt` marks the delivery failed (a person must then acknowledge it).
+pub async fn deliver_erasure(
+    store_: &Store,
+    delivery_id: i64,
+    last_attempt: bool,
+) -> Result<(), String> {
+    let d = store::delivery(store_, delivery_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if d.is_done() || d.status == "manual" {
+        return Ok(());
+    }
+    let Some(url) = d.endpoint.clone() else {
+        return Ok(());
+    };
+    let r = store::request(store_, d.request_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let body = erasure_webhook_body(&d, &r).to_string();
+    let sent = tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(std::time::Duration::from_secs(15)))
+            .http_status_as_error(true)
+            .build()
+            .into();
+        agent
+            .post(&url)
+            .header("content-type", "application/json")
+            .send(body)
+            .map(|_| ())
+            .map_err(|e| format!("POST {url}: {e}"))
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    match sent {
+        Ok(()) => {
+            store::mark_delivered(store_, &Actor::System("privacy.erasure"), delivery_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        }
+        Err(message) => {
+            store::record_delivery_failure(store_, delivery_id, &message, last_attempt)
+                .await
+                .map_err(|e| e.to_string())?;
+            Err(message)
+        }
+    }
+}
+
+/// A request's connected systems and where each stands.
+#[utoipa::path(get, path = "/api/v1/privacy/requests/{id}/systems", tag = "privacy",
+    params(("id" = i64, Path, description = "Request id")),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::Problem)))]
+async fn list_request_systems(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<store::ErasureDelivery>>> {
+    caller.require(&state, Action::PrivacyManage)?;
+    store::request(&state.store, id).await?;
+    Ok(Json(store::deliveries_for(&state.store, id).await?))
+}
+
+/// Confirm that a connected system's data was erased (a manual task, or a webhook that failed);
+/// the request completes when every system is done.
+#[utoipa::path(post, path = "/api/v1/privacy/requests/{id}/systems/{system}/acknowledge", tag = "privacy",
+    request_body = StepIn,
+    params(("id" = i64, Path, description = "Request id"), ("system" = String, Path, description = "Tool name")),
+    responses((status = 200, body = SubjectRequestOut), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem)))]
+async fn acknowledge_system(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, system)): Path<(i64, String)>,
+    ValidJson(step): ValidJson<StepIn>,
+) -> ApiResult<Json<SubjectRequestOut>> {
+    caller.require(&state, Action::PrivacyManage)?;
+    note_required(&step.note)?;
+    let (_, r) =
+        store::acknowledge_delivery(&state.store, &caller.actor(), id, &system, step.note.trim())
+            .await?;
+    Ok(Json(r.into()))
 }
 
 /// Complete a request (erasure deletes or anonymises and keeps a tombstone).
@@ -1415,27 +1700,74 @@ async fn post_complete_request(
     ValidJson(step): ValidJson<StepIn>,
 ) -> ApiResult<Json<SubjectRequestOut>> {
     caller.require(&state, Action::PrivacyManage)?;
-    Ok(Json(
-        complete_request(&state.store, &caller.actor(), id, step.note.trim())
-            .await?
-            .into(),
-    ))
+    let r = complete_request(&state.store, &caller.actor(), id, step.note.trim()).await?;
+    state.job_waker.notify_one();
+    Ok(Json(r.into()))
 }
 
-/// The access export of a request's subject: everything Keel holds about the address, as JSON.
+/// Format of an access export.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `json` (default) or `html` (a printable document for the person).
+    pub format: Option<String>,
+}
+
+/// Renders an access export as a printable, self-contained HTML document.
+pub fn export_html(
+    state: &AppState,
+    export: &store::AccessExport,
+    request: Option<&store::SubjectRequest>,
+) -> ApiResult<String> {
+    state
+        .pages
+        .render_to_string(
+            "privacy_export.html",
+            serde_json::json!({"x": export, "request": request}),
+        )
+        .map_err(|e| ApiError::Internal(format!("rendering the access export: {e}")))
+}
+
+/// The access export of a request's subject: everything Keel holds about the address, as JSON
+/// or (`?format=html`) as a printable document, downloaded as a file.
 #[utoipa::path(get, path = "/api/v1/privacy/requests/{id}/export", tag = "privacy",
-    params(("id" = i64, Path, description = "Request id")),
-    responses((status = 200, body = Object), (status = 404, body = crate::error::Problem)))]
+    params(("id" = i64, Path, description = "Request id"), ExportQuery),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
 async fn export_request(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> ApiResult<Json<store::AccessExport>> {
+    ValidQuery(q): ValidQuery<ExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     caller.require(&state, Action::PrivacyManage)?;
     let r = store::request(&state.store, id).await?;
-    Ok(Json(
-        store::access_export(&state.store, &r.subject, r.contact_id.as_deref()).await?,
-    ))
+    let export = store::access_export(&state.store, &r.subject, r.contact_id.as_deref()).await?;
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(export).into_response()),
+        "html" => {
+            let html = export_html(&state, &export, Some(&r))?;
+            Ok((
+                [
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "text/html; charset=utf-8".to_string(),
+                    ),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"access-export-{id}.html\""),
+                    ),
+                ],
+                html,
+            )
+                .into_response())
+        }
+        other => Err(ApiError::validation(vec![FieldError::new(
+            "format",
+            format!("{other:?} is not json or html"),
+        )])),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1465,17 +1797,18 @@ pub async fn dry_run(
             ))
             .or_default() += 1;
     }
-    let samples: Vec<&str> = plan
-        .changes
-        .iter()
-        .take(10)
-        .map(|c| c.id.as_str())
-        .collect();
+    // Up to ten samples of each kind of change, so contacts are not hidden behind events.
+    let mut samples: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for c in &plan.changes {
+        let list = samples.entry(store::code(&c.kind)).or_default();
+        if list.len() < 10 {
+            list.push(c.id.as_str());
+        }
+    }
     let summary = serde_json::json!({
         "changes": counts,
         "held": plan.held.len(),
         "samples": samples,
-        "contacts": if spec.contacts.is_some() { "contact records are not stored by Keel yet; the contact rule selects nothing" } else { "not covered" },
     });
     let plan = serde_json::to_value(&plan).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(store::record_dry_run(store_, actor, policy, as_of, plan, summary).await?)
@@ -1668,6 +2001,88 @@ async fn delete_tag(
     ))
 }
 
+// ---------------------------------------------------------------------------------------------
+// Signing key
+
+/// A key rotation's settings.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKeyIn {
+    /// Days links signed with the previous key keep working (default 60, at most 3650).
+    #[serde(default)]
+    pub grace_days: Option<i64>,
+}
+
+/// Where the signing key stands (never the key itself).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SigningKeyOut {
+    /// `environment` (`KEEL_PRIVACY_SECRET`) or `database`.
+    pub source: String,
+    /// When the key was last rotated.
+    pub rotated_at: Option<DateTime<Utc>>,
+    /// Until when the previous key is still accepted, if it is.
+    pub previous_valid_until: Option<DateTime<Utc>>,
+}
+
+/// Where the link-signing key stands: its source, last rotation and the previous key's grace.
+#[utoipa::path(get, path = "/api/v1/privacy/signing-key", tag = "privacy",
+    responses((status = 200, body = SigningKeyOut), (status = 403, body = crate::error::Problem)))]
+async fn get_signing_key(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<SigningKeyOut>> {
+    caller.require(&state, Action::PrivacyKeysManage)?;
+    if state.privacy.secret.is_some() {
+        return Ok(Json(SigningKeyOut {
+            source: "environment".into(),
+            rotated_at: None,
+            previous_valid_until: None,
+        }));
+    }
+    let s = store::signing_secrets(&state.store, Utc::now()).await?;
+    Ok(Json(SigningKeyOut {
+        source: "database".into(),
+        rotated_at: s.rotated_at,
+        previous_valid_until: s.previous_until,
+    }))
+}
+
+/// Rotate the key that signs preference-centre, double opt-in and one-click unsubscribe links;
+/// links signed with the previous key keep working for the grace period. Audited.
+#[utoipa::path(post, path = "/api/v1/privacy/signing-key/rotate", tag = "privacy", request_body = RotateKeyIn,
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+async fn rotate_signing_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<store::KeyRotation>> {
+    caller.require(&state, Action::PrivacyKeysManage)?;
+    let req: RotateKeyIn = if body.iter().all(u8::is_ascii_whitespace) {
+        RotateKeyIn::default()
+    } else {
+        crate::json::parse_json(&body)?
+    };
+    let days = req.grace_days.unwrap_or(KEY_GRACE_DAYS);
+    if !(1..=3650).contains(&days) {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "grace_days",
+            "must be between 1 and 3650",
+        )]));
+    }
+    if state.privacy.secret.is_some() {
+        return Err(ApiError::Conflict {
+            detail: "links are signed with KEEL_PRIVACY_SECRET; rotate it in the environment"
+                .into(),
+            allowed: None,
+        });
+    }
+    Ok(Json(
+        store::rotate_signing_secret(&state.store, &caller.actor(), chrono::Duration::days(days))
+            .await?,
+    ))
+}
+
 /// Every reason code, for documentation and the UI.
 pub fn reason_codes() -> Vec<&'static str> {
     Reason::ALL.iter().map(|r| r.code()).collect()
@@ -1690,9 +2105,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(extend_request))
         .routes(routes!(post_complete_request))
         .routes(routes!(export_request))
+        .routes(routes!(list_request_systems))
+        .routes(routes!(acknowledge_system))
         .routes(routes!(post_dry_run))
         .routes(routes!(execute_run))
         .routes(routes!(list_runs))
         .routes(routes!(list_tags, create_tag))
         .routes(routes!(update_tag, delete_tag))
+        .routes(routes!(get_signing_key))
+        .routes(routes!(rotate_signing_key))
 }

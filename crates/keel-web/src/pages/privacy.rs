@@ -29,6 +29,10 @@ use std::time::Duration;
 /// The privacy templates, registered with the others by `render::Pages::load`.
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
+        "privacy_export.html",
+        include_str!("../../templates/privacy_export.html"),
+    ),
+    (
         "privacy_public.html",
         include_str!("../../templates/privacy_public.html"),
     ),
@@ -1308,7 +1312,13 @@ async fn render_requests(
     );
     let rules = papi::rules(&state.store).await?;
     let jurisdictions: Vec<String> = rules.jurisdictions.keys().cloned().collect();
-    let data = serde_json::json!({"requests": rows, "chart": chart, "jurisdictions": jurisdictions, "errors": errors});
+    let systems: BTreeMap<String, Vec<store::ErasureDelivery>> =
+        store::all_deliveries(&state.store)
+            .await?
+            .into_iter()
+            .map(|(id, d)| (id.to_string(), d))
+            .collect();
+    let data = serde_json::json!({"requests": rows, "chart": chart, "jurisdictions": jurisdictions, "errors": errors, "systems": systems});
     office(
         state,
         caller,
@@ -1374,7 +1384,42 @@ async fn request_action(
         .map_err(Into::into),
         "complete" => papi::complete_request(&state.store, &actor, id, &note)
             .await
-            .map(|r| format!("Request {} completed", r.id)),
+            .map(|r| {
+                state.job_waker.notify_one();
+                if r.status == "awaiting_systems" {
+                    format!(
+                        "Request {} erased in Keel; waiting for its connected systems",
+                        r.id
+                    )
+                } else {
+                    format!("Request {} completed", r.id)
+                }
+            }),
+        "acknowledge" => store::acknowledge_delivery(
+            &state.store,
+            &actor,
+            id,
+            &field(&form, "system"),
+            if note.is_empty() {
+                "erased by hand"
+            } else {
+                &note
+            },
+        )
+        .await
+        .map(|(d, r)| {
+            format!(
+                "{} acknowledged for request {}{}",
+                d.display_name,
+                r.id,
+                if r.status == "completed" {
+                    "; the request is complete"
+                } else {
+                    ""
+                }
+            )
+        })
+        .map_err(Into::into),
         _ => Err(crate::error::ApiError::validation(vec![
             crate::error::FieldError::new("action", "unknown action"),
         ])),
