@@ -1908,7 +1908,8 @@ pub struct Handoff {
     pub status: String,
     /// When the acceptance clock started.
     pub started_at: DateTime<Utc>,
-    /// When acceptance is due (business hours from `started_at`).
+    /// When acceptance was due as projected by the SLA engine when the clock started (the
+    /// clock itself is always recomputed from `started_at` and `decided_at`).
     pub due_at: DateTime<Utc>,
     /// When sales decided.
     pub decided_at: Option<DateTime<Utc>>,
@@ -1916,10 +1917,14 @@ pub struct Handoff {
     pub reason: Option<String>,
     /// Who decided.
     pub decided_by: Option<String>,
+    /// The acceptance SLA's outcome: `met` or `missed` once known (`missed` as soon as the
+    /// clock breaches, even while waiting), `None` while running within target.
+    pub sla_status: Option<String>,
+    /// When the breach was recorded.
+    pub breached_at: Option<DateTime<Utc>>,
 }
 
-const HANDOFF_COLUMNS: &str =
-    "id, record_id, owner, score, status, started_at, due_at, decided_at, reason, decided_by";
+const HANDOFF_COLUMNS: &str = "id, record_id, owner, score, status, started_at, due_at, decided_at, reason, decided_by, sla_status, breached_at";
 
 /// Hands an MQL to sales: moves it to `mql` (from `from_stage`), assigns the owner and starts
 /// the acceptance clock, in one transaction.
@@ -1977,7 +1982,8 @@ pub async fn start_handoff(
 }
 
 /// Sales accepts (→ `sql`) or rejects (→ back to `lead`, reason required by the caller) a
-/// hand-off. A hand-off decided already is a conflict.
+/// hand-off now. A hand-off decided already is a conflict. The SLA outcome is left as it is;
+/// [`decide_handoff_at`] records it.
 pub async fn decide_handoff(
     store: &Store,
     actor: &Actor,
@@ -1985,14 +1991,29 @@ pub async fn decide_handoff(
     accept: bool,
     reason: Option<&str>,
 ) -> Result<Handoff> {
+    decide_handoff_at(store, actor, id, accept, reason, now(), None).await
+}
+
+/// Like [`decide_handoff`], decided at `at`, recording the acceptance SLA's outcome (`met` or
+/// `missed`, as the SLA engine computed it for a decision at `at`). A breach recorded earlier
+/// stays `missed`.
+pub async fn decide_handoff_at(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    accept: bool,
+    reason: Option<&str>,
+    at: DateTime<Utc>,
+    sla_status: Option<&str>,
+) -> Result<Handoff> {
     let mut tx = store.begin().await?;
-    let at = now();
     let status = if accept { "accepted" } else { "rejected" };
-    let h: Handoff = sql(format!("UPDATE contact_handoffs SET status = $1, decided_at = $2, reason = $3, decided_by = $4 WHERE id = $5 AND status = 'waiting' RETURNING {HANDOFF_COLUMNS}"))
+    let h: Handoff = sql(format!("UPDATE contact_handoffs SET status = $1, decided_at = $2, reason = $3, decided_by = $4, sla_status = COALESCE(sla_status, $5) WHERE id = $6 AND status = 'waiting' RETURNING {HANDOFF_COLUMNS}"))
         .bind(status)
         .bind(at)
         .bind(reason.map(str::to_string))
         .bind(actor.label())
+        .bind(sla_status.map(str::to_string))
         .bind(id)
         .fetch_optional(&mut tx)
         .await?
@@ -2022,6 +2043,58 @@ pub async fn decide_handoff(
     .await?;
     tx.commit().await?;
     Ok(h)
+}
+
+/// Records that a waiting hand-off's acceptance SLA breached at `at` (`sla_status` becomes
+/// `missed`), audited. Returns `false` when it was recorded before or is decided already.
+pub async fn record_handoff_breach(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let mut tx = store.begin().await?;
+    let n = sql("UPDATE contact_handoffs SET sla_status = 'missed', breached_at = $1 WHERE id = $2 AND status = 'waiting' AND breached_at IS NULL")
+        .bind(at)
+        .bind(id)
+        .execute(&mut tx)
+        .await?;
+    if n > 0 {
+        audit::record(
+            &mut tx,
+            actor,
+            "sla_breach",
+            "contact_handoff",
+            id,
+            None,
+            Some(serde_json::json!({"sla_status": "missed", "breached_at": at})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(n > 0)
+}
+
+/// How many hand-offs met and missed their acceptance SLA (`met`, `missed`).
+pub async fn handoff_sla_outcomes(store: &Store) -> Result<BTreeMap<String, i64>> {
+    let rows: Vec<(String, i64)> = sql("SELECT sla_status, COUNT(*) FROM contact_handoffs WHERE sla_status IS NOT NULL GROUP BY sla_status")
+        .fetch_all(store)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// One hand-off.
+pub async fn handoff(store: &Store, id: i64) -> Result<Handoff> {
+    sql(format!(
+        "SELECT {HANDOFF_COLUMNS} FROM contact_handoffs WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(store)
+    .await?
+    .ok_or_else(|| StoreError::NotFound {
+        entity: "hand-off",
+        id: id.to_string(),
+    })
 }
 
 /// Lists hand-offs with a status (all when `None`), oldest due first.

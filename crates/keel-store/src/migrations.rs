@@ -641,6 +641,14 @@ CREATE TABLE attribution_results (
 CREATE INDEX attribution_results_model ON attribution_results (model);
 "#,
     },
+    Migration {
+        version: 11,
+        name: "MQL hand-off acceptance SLA outcome",
+        sql: r#"
+ALTER TABLE contact_handoffs ADD COLUMN sla_status TEXT;
+ALTER TABLE contact_handoffs ADD COLUMN breached_at {ts};
+"#,
+    },
 ];
 
 /// Turns a migration's placeholders into the column types of `backend`.

@@ -409,6 +409,82 @@ on_both!(
     review_hygiene_and_handoffs
 );
 
+async fn handoff_sla_outcomes(store: Store) {
+    let actor = Actor::System("test");
+    let start = Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap();
+    for id in ["ct_met", "ct_missed"] {
+        let mut r = Record::new(id, ObjectKind::Contact, "api", start);
+        r.set(
+            "email",
+            FieldValue::Text(format!("{id}@example.com")),
+            Lineage {
+                system: "api".into(),
+                source: "test".into(),
+                at: start,
+            },
+        );
+        contacts::create(&store, &actor, &r).await.unwrap();
+    }
+    let due = start + Duration::hours(72);
+    let met = contacts::start_handoff(&store, &actor, "ct_met", "lead", "rep", 80.0, start, due)
+        .await
+        .unwrap();
+    let missed =
+        contacts::start_handoff(&store, &actor, "ct_missed", "lead", "rep", 80.0, start, due)
+            .await
+            .unwrap();
+    assert_eq!(met.sla_status, None);
+    let met = contacts::decide_handoff_at(
+        &store,
+        &actor,
+        met.id,
+        true,
+        None,
+        start + Duration::hours(3),
+        Some("met"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(met.sla_status.as_deref(), Some("met"));
+    assert_eq!(met.decided_at, Some(start + Duration::hours(3)));
+    // A breach is recorded once, while waiting, and survives a late decision.
+    assert!(
+        contacts::record_handoff_breach(&store, &actor, missed.id, due)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !contacts::record_handoff_breach(&store, &actor, missed.id, due)
+            .await
+            .unwrap()
+    );
+    let missed = contacts::decide_handoff_at(
+        &store,
+        &actor,
+        missed.id,
+        false,
+        Some("too late"),
+        due + Duration::hours(5),
+        Some("met"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(missed.sla_status.as_deref(), Some("missed"));
+    assert_eq!(missed.breached_at, Some(due));
+    assert!(
+        !contacts::record_handoff_breach(&store, &actor, met.id, due)
+            .await
+            .unwrap(),
+        "a decided hand-off never breaches"
+    );
+    let outcomes = contacts::handoff_sla_outcomes(&store).await.unwrap();
+    assert_eq!(outcomes.get("met"), Some(&1));
+    assert_eq!(outcomes.get("missed"), Some(&1));
+    assert_eq!(contacts::handoff(&store, met.id).await.unwrap(), met);
+    assert_eq!(audit::verify(&store).await.unwrap().error, None);
+}
+on_both!(handoff_sla_outcomes_on_both, handoff_sla_outcomes);
+
 async fn import_checks_duplicates(store: Store) {
     let actor = Actor::System("test");
     // An existing contact the messy file's first row duplicates (same person, other source).

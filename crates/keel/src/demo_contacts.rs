@@ -474,12 +474,21 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         "competitor doing research",
         "duplicate of an open opportunity",
     ];
+    let sla = keel_web::work::Workspace::load(store)
+        .await
+        .and_then(|ws| ws.handoff_sla())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let at = keel_store::now();
     for (i, h) in waiting.iter().enumerate().take(handed.saturating_sub(12)) {
-        if i % 3 == 0 {
-            store::decide_handoff(store, &actor, h.id, true, None).await?;
-        } else if i % 3 == 1 {
-            let reason = reasons[i % reasons.len()];
-            store::decide_handoff(store, &actor, h.id, false, Some(reason)).await?;
+        let decision = match i % 3 {
+            0 => Some((true, None)),
+            1 => Some((false, Some(reasons[i % reasons.len()]))),
+            _ => None,
+        };
+        if let Some((accept, reason)) = decision {
+            keel_web::work::decide_handoff(store, &sla, &actor, h.id, accept, reason, at)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     }
     measure_quality(store, &actor, 0).await?;

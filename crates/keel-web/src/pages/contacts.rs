@@ -506,9 +506,12 @@ async fn quality_page(State(state): State<AppState>, PageCaller(caller): PageCal
 async fn render_handoffs(state: &AppState, caller: &Caller, errors: Vec<FieldError>) -> PageResult {
     let (waiting, _) = store::handoffs(&state.store, Some("waiting"), 100, 0).await?;
     let (decided, _) = store::handoffs(&state.store, None, 200, 0).await?;
+    let sla = crate::work::Workspace::load(&state.store)
+        .await?
+        .handoff_sla()?;
     let mut w = Vec::new();
     for h in waiting {
-        w.push(api::handoff_out(state, h).await?);
+        w.push(api::handoff_out(state, &sla, h).await?);
     }
     let mut recent = Vec::new();
     let mut reasons: BTreeMap<String, f64> = BTreeMap::new();
@@ -519,7 +522,7 @@ async fn render_handoffs(state: &AppState, caller: &Caller, errors: Vec<FieldErr
                 .or_default() += 1.0;
         }
         if recent.len() < 20 {
-            recent.push(api::handoff_out(state, h).await?);
+            recent.push(api::handoff_out(state, &sla, h).await?);
         }
     }
     let reasons: Vec<(String, f64)> = reasons.into_iter().collect();
