@@ -1,7 +1,8 @@
 //! The duplicate review queue in a real browser, on the demo database: a person with the ops
 //! role signs in, opens the queue, sees the first pair side by side with its explanation
 //! waterfall, clicks Merge, and the pair leaves the queue with the merge recorded in storage
-//! (pair decided by that person, the right record merged into the left, audited). A viewer is
+//! (pair decided by that person, the right record merged into the left, audited); the demo's
+//! MQL hand-offs show their acceptance clocks on the SLA board. A viewer is
 //! refused the queue, and a merge posted with a viewer's own session and CSRF token is refused.
 //!
 //! Skipped with a message when chromedriver is not installed, unless `CI=true`. On failure a
@@ -326,6 +327,19 @@ async fn run(c: &fantoccini::Client, base: &str, store: &keel_store::Store) -> R
         return Err(format!(
             "{audited} audit entries for the merge of pair {pair_id}"
         ));
+    }
+    // The demo's MQL hand-offs wait on the SLA board with their acceptance clocks.
+    c.goto(&format!("{base}/sla")).await.map_err(err)?;
+    heading_becomes(c, "SLA board").await?;
+    let board = c
+        .find(Locator::Id("handoff-sla"))
+        .await
+        .map_err(|e| format!("no hand-off section on the SLA board: {e}"))?
+        .text()
+        .await
+        .map_err(err)?;
+    if !board.contains("acceptance: ok") || !board.contains("met") {
+        return Err(format!("hand-off clocks not shown: {board}"));
     }
     sign_out(c).await?;
 
