@@ -1082,9 +1082,9 @@ pub fn clock_json(c: &ClockReport) -> serde_json::Value {
 // ---------------------------------------------------------------------------------------------
 // The MQL hand-off's acceptance SLA
 
-/// The subject an `SLA` document would name in `applies_to` to hold MQL hand-offs instead of
-/// [`default_handoff_sla`]. (The work documents' checks know only request types so far, so
-/// such a document is refused by `keel check` and the default applies.)
+/// The subject an `SLA` document names in `applies_to` to hold MQL hand-offs instead of
+/// [`default_handoff_sla`] (a built-in subject of `keel-work`, statuses `waiting`, `accepted`
+/// and `rejected`).
 pub const HANDOFF_SLA_TYPE: &str = "mql_handoff";
 
 /// The acceptance clock's name.
@@ -1230,8 +1230,10 @@ pub async fn start_handoff(
     };
     let clock = handoff_clock(sla, &projected, started_at)
         .ok_or_else(|| internal("the hand-off SLA has no acceptance clock"))?;
+    // At storage precision, so the due time stored is the one read back.
     let due = clock
         .breach_at
+        .map(keel_audit::storage_precision)
         .ok_or_else(|| internal("the acceptance clock has no due time"))?;
     let h = keel_store::contacts::start_handoff(
         store, actor, record_id, from_stage, owner, score, started_at, due,

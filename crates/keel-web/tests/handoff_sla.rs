@@ -181,3 +181,86 @@ async fn an_mql_starts_the_acceptance_sla_which_sales_meets_or_misses() {
     assert_eq!(outcomes.get("missed"), Some(&2));
     assert_eq!(keel_store::audit::verify(&store).await.unwrap().error, None);
 }
+
+#[tokio::test]
+async fn an_sla_document_for_hand_offs_replaces_the_default() {
+    let (store, _dir) = store().await;
+    let loaded = keel_manifests::load(
+        &[keel_manifests::SourceFile::new(
+            "sla.yaml",
+            r#"apiVersion: keel/v1
+kind: BusinessCalendar
+metadata: {name: always}
+spec:
+  timezone: UTC
+  hours:
+    monday: ["00:00-24:00"]
+    tuesday: ["00:00-24:00"]
+    wednesday: ["00:00-24:00"]
+    thursday: ["00:00-24:00"]
+    friday: ["00:00-24:00"]
+    saturday: ["00:00-24:00"]
+    sunday: ["00:00-24:00"]
+---
+apiVersion: keel/v1
+kind: SLA
+metadata: {name: fast-acceptance}
+spec:
+  applies_to: [mql_handoff]
+  calendar: always
+  clocks:
+    - name: acceptance
+      starts_on: [waiting]
+      stops_on: [accepted, rejected]
+      targets: {normal: 4h}
+"#,
+        )],
+        &keel_web::ops::registry(),
+    );
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    let plan = keel_manifests::plan(
+        &keel_web::ops::current_documents(&store).await.unwrap(),
+        &loaded.documents(),
+    );
+    keel_web::ops::apply_plan(&store, &Actor::System("test"), &plan, "sla")
+        .await
+        .unwrap();
+    let sla = Workspace::load(&store)
+        .await
+        .unwrap()
+        .handoff_sla()
+        .unwrap();
+    lead(&store, "ct_a").await;
+    // Saturday evening: the document's calendar never closes.
+    let start = Utc.with_ymd_and_hms(2026, 3, 7, 22, 0, 0).unwrap();
+    let h = work::start_handoff(
+        &store,
+        &sla,
+        &Actor::System("t"),
+        "ct_a",
+        "lead",
+        "rep",
+        80.0,
+        start,
+    )
+    .await
+    .unwrap();
+    assert_eq!(h.due_at, start + Duration::hours(4));
+}
+
+#[test]
+fn a_hand_off_sla_naming_statuses_hand_offs_lack_is_refused() {
+    let loaded = keel_manifests::load(
+        &[keel_manifests::SourceFile::new(
+            "sla.yaml",
+            "apiVersion: keel/v1\nkind: BusinessCalendar\nmetadata: {name: always}\nspec:\n  timezone: UTC\n  hours: {monday: [\"09:00-17:00\"]}\n---\napiVersion: keel/v1\nkind: SLA\nmetadata: {name: s}\nspec:\n  applies_to: [mql_handoff]\n  calendar: always\n  clocks:\n    - {name: acceptance, starts_on: [submitted], stops_on: [accepted], targets: {normal: 4h}}\n",
+        )],
+        &keel_web::ops::registry(),
+    );
+    let text: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter()
+            .any(|d| d.contains("\"submitted\" is not a state of mql_handoff")),
+        "{text:?}"
+    );
+}
