@@ -37,6 +37,7 @@ mod svg;
 mod table;
 pub mod theme;
 pub mod ticks;
+pub mod waterfall;
 
 pub use bar::{BarChart, Orientation, Series};
 pub use donut::{Donut, Slice};
@@ -48,6 +49,7 @@ pub use heatmap::Heatmap;
 pub use line::{LineChart, TimePoint, TimeSeries};
 pub use sparkline::Sparkline;
 pub use svg::escape;
+pub use waterfall::{Waterfall, WaterfallStep};
 
 /// A renderable chart: SVG for the eye, an HTML table for screen readers.
 pub trait Chart {

@@ -6,7 +6,7 @@ mod common;
 use common::{date, day};
 use keel_charts::{
     BarChart, Chart, Donut, Edge, Gauge, Graph, Heatmap, LineChart, Node, NodeKind, Orientation,
-    Series, Slice, Sparkline, TimeSeries, ValueFormat,
+    Series, Slice, Sparkline, TimeSeries, ValueFormat, Waterfall, WaterfallStep,
 };
 
 fn lines(svg: &str) -> String {
@@ -133,6 +133,27 @@ fn sparkline() {
         ..Sparkline::default()
     };
     insta::assert_snapshot!(lines(&chart.render()));
+}
+
+#[test]
+fn waterfall_match_weight() {
+    let chart = Waterfall {
+        title: "Why they match (bits of evidence)".into(),
+        steps: vec![
+            WaterfallStep::new("prior", -9.97),
+            WaterfallStep::new("email (exact)", 13.2)
+                .with_note("ana@example.com = ana@example.com"),
+            WaterfallStep::new("first_name (jaro_winkler_0.92)", 3.1),
+            WaterfallStep::new("phone (else)", -4.4),
+            WaterfallStep::new("postcode (null)", 0.0),
+        ],
+        total_label: "match weight".into(),
+        total_note: Some("81.5% likely the same".into()),
+        value_format: ValueFormat::Number { decimals: 1 },
+        ..Waterfall::default()
+    };
+    insta::assert_snapshot!(lines(&chart.render()));
+    insta::assert_snapshot!(lines(&chart.to_html_table()));
 }
 
 #[test]

@@ -243,8 +243,10 @@ async fn update_record(
     Ok(())
 }
 
-/// Creates one record, audited.
+/// Creates one record, audited. A contact whose e-mail address was erased is refused (a
+/// conflict naming [`ERASED_REASON`]).
 pub async fn create(store: &Store, actor: &Actor, record: &Record) -> Result<()> {
+    refuse_erased(store, record).await?;
     let mut tx = store.begin().await?;
     insert_record(&mut tx, record, None).await?;
     audit::record(
@@ -1124,7 +1126,8 @@ pub async fn quarantined(store: &Store, id: i64) -> Result<QuarantineRow> {
 }
 
 /// Resolves a quarantined row with the record its fixed cells became (a new record, or an
-/// update of the record with the same id), audited with the fixed cells.
+/// update of the record with the same id), audited with the fixed cells. A record whose
+/// e-mail address was erased is refused (a conflict naming [`ERASED_REASON`]).
 pub async fn resolve_quarantined(
     store: &Store,
     actor: &Actor,
@@ -1132,6 +1135,7 @@ pub async fn resolve_quarantined(
     fixed: &[(String, String)],
     record: &Record,
 ) -> Result<QuarantineRow> {
+    refuse_erased(store, record).await?;
     let mut tx = store.begin().await?;
     let before: QuarantineRow = sql(format!(
         "SELECT {QUARANTINE_COLUMNS} FROM contact_quarantine WHERE id = $1"
@@ -1181,6 +1185,102 @@ pub async fn resolve_quarantined(
     .await?;
     tx.commit().await?;
     Ok(row)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Erased subjects
+
+/// Why a row or a new contact whose e-mail address was erased is refused.
+pub const ERASED_REASON: &str = "erased at the subject's request";
+
+/// The e-mail addresses among `emails` that an erasure tombstoned: the batch form of
+/// [`crate::privacy::is_tombstoned`] (the same key and digest), one query per 400 addresses.
+pub async fn tombstoned_addresses<'a>(
+    store: &Store,
+    emails: impl IntoIterator<Item = &'a str>,
+) -> Result<HashSet<String>> {
+    let mut by_digest: HashMap<String, Vec<String>> = HashMap::new();
+    for email in emails {
+        let key = crate::privacy::subject_key(email).unwrap_or_else(|| email.trim().to_lowercase());
+        by_digest
+            .entry(crate::privacy::subject_digest(&key))
+            .or_default()
+            .push(email.to_string());
+    }
+    let digests: Vec<&String> = by_digest.keys().collect();
+    let mut out = HashSet::new();
+    for chunk in digests.chunks(INSERT_CHUNK) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let mut q = sql(format!(
+            "SELECT subject_digest FROM erasure_tombstones WHERE subject_digest IN ({})",
+            placeholders.join(", ")
+        ));
+        for d in chunk {
+            q = q.bind(d.as_str());
+        }
+        for (d,) in q.fetch_all::<(String,)>(store).await? {
+            out.extend(by_digest.get(&d).into_iter().flatten().cloned());
+        }
+    }
+    Ok(out)
+}
+
+/// Turns accepted import rows whose e-mail address was erased into quarantined rows (reason
+/// [`ERASED_REASON`], the record's cells as the raw row), so an import never re-creates an
+/// erased person. Other rows pass through unchanged, in order.
+pub async fn quarantine_erased(store: &Store, rows: Vec<RowOutcome>) -> Result<Vec<RowOutcome>> {
+    let emails: Vec<String> = rows
+        .iter()
+        .filter_map(|r| match r {
+            RowOutcome::Accepted(a) => text_of(&a.record, "email"),
+            _ => None,
+        })
+        .collect();
+    if emails.is_empty() {
+        return Ok(rows);
+    }
+    let erased = tombstoned_addresses(store, emails.iter().map(String::as_str)).await?;
+    if erased.is_empty() {
+        return Ok(rows);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| match r {
+            RowOutcome::Accepted(a) => match text_of(&a.record, "email") {
+                Some(email) if erased.contains(&email) => RowOutcome::Quarantined(QuarantinedRow {
+                    row: a.row,
+                    line: None,
+                    raw: a
+                        .record
+                        .fields
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.as_text()))
+                        .collect(),
+                    reasons: vec![keel_contacts::contract::Rejection {
+                        field: "email".into(),
+                        value: email,
+                        reason: ERASED_REASON.into(),
+                    }],
+                }),
+                _ => RowOutcome::Accepted(a),
+            },
+            other => other,
+        })
+        .collect())
+}
+
+/// Refuses (as a conflict naming [`ERASED_REASON`]) a new contact whose e-mail address was
+/// erased.
+async fn refuse_erased(store: &Store, record: &Record) -> Result<()> {
+    if let Some(email) = text_of(record, "email")
+        && crate::privacy::is_tombstoned(store, &email).await?
+    {
+        return Err(StoreError::Conflict(format!(
+            "contact `{}` is not created: its address was {ERASED_REASON}",
+            record.id
+        )));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1687,8 +1787,13 @@ const HYGIENE_COLUMNS: &str = "id, record_id, email, kind, detail, source, at";
 /// Kinds that suppress the address.
 pub const SUPPRESSING: &[&str] = &["hard_bounce", "complaint", "sunset"];
 
-/// Records a hygiene event; suppressing kinds suppress every active record with the address.
-/// Returns the event and the records suppressed.
+/// Kinds that also put the address on the privacy suppression list for the e-mail channel.
+pub const CHANNEL_SUPPRESSING: &[&str] = &["hard_bounce", "complaint"];
+
+/// Records a hygiene event; suppressing kinds suppress every active record with the address,
+/// and hard bounces and complaints add an e-mail channel suppression to the privacy
+/// suppression list (reason: the kind), in the same transaction. Returns the event and the
+/// records suppressed.
 pub async fn record_hygiene(
     store: &Store,
     actor: &Actor,
@@ -1726,6 +1831,11 @@ pub async fn record_hygiene(
                 suppressed.push(id.clone());
             }
         }
+    }
+    if CHANNEL_SUPPRESSING.contains(&kind) {
+        let subject = crate::privacy::subject_key(&email).unwrap_or_else(|| email.clone());
+        crate::privacy::add_suppression_tx(&mut tx, actor, &subject, "channel", "email", kind)
+            .await?;
     }
     audit::record(
         &mut tx,
@@ -1908,7 +2018,8 @@ pub struct Handoff {
     pub status: String,
     /// When the acceptance clock started.
     pub started_at: DateTime<Utc>,
-    /// When acceptance is due (business hours from `started_at`).
+    /// When acceptance was due as projected by the SLA engine when the clock started (the
+    /// clock itself is always recomputed from `started_at` and `decided_at`).
     pub due_at: DateTime<Utc>,
     /// When sales decided.
     pub decided_at: Option<DateTime<Utc>>,
@@ -1916,10 +2027,14 @@ pub struct Handoff {
     pub reason: Option<String>,
     /// Who decided.
     pub decided_by: Option<String>,
+    /// The acceptance SLA's outcome: `met` or `missed` once known (`missed` as soon as the
+    /// clock breaches, even while waiting), `None` while running within target.
+    pub sla_status: Option<String>,
+    /// When the breach was recorded.
+    pub breached_at: Option<DateTime<Utc>>,
 }
 
-const HANDOFF_COLUMNS: &str =
-    "id, record_id, owner, score, status, started_at, due_at, decided_at, reason, decided_by";
+const HANDOFF_COLUMNS: &str = "id, record_id, owner, score, status, started_at, due_at, decided_at, reason, decided_by, sla_status, breached_at";
 
 /// Hands an MQL to sales: moves it to `mql` (from `from_stage`), assigns the owner and starts
 /// the acceptance clock, in one transaction.
@@ -1977,7 +2092,8 @@ pub async fn start_handoff(
 }
 
 /// Sales accepts (→ `sql`) or rejects (→ back to `lead`, reason required by the caller) a
-/// hand-off. A hand-off decided already is a conflict.
+/// hand-off now. A hand-off decided already is a conflict. The SLA outcome is left as it is;
+/// [`decide_handoff_at`] records it.
 pub async fn decide_handoff(
     store: &Store,
     actor: &Actor,
@@ -1985,14 +2101,29 @@ pub async fn decide_handoff(
     accept: bool,
     reason: Option<&str>,
 ) -> Result<Handoff> {
+    decide_handoff_at(store, actor, id, accept, reason, now(), None).await
+}
+
+/// Like [`decide_handoff`], decided at `at`, recording the acceptance SLA's outcome (`met` or
+/// `missed`, as the SLA engine computed it for a decision at `at`). A breach recorded earlier
+/// stays `missed`.
+pub async fn decide_handoff_at(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    accept: bool,
+    reason: Option<&str>,
+    at: DateTime<Utc>,
+    sla_status: Option<&str>,
+) -> Result<Handoff> {
     let mut tx = store.begin().await?;
-    let at = now();
     let status = if accept { "accepted" } else { "rejected" };
-    let h: Handoff = sql(format!("UPDATE contact_handoffs SET status = $1, decided_at = $2, reason = $3, decided_by = $4 WHERE id = $5 AND status = 'waiting' RETURNING {HANDOFF_COLUMNS}"))
+    let h: Handoff = sql(format!("UPDATE contact_handoffs SET status = $1, decided_at = $2, reason = $3, decided_by = $4, sla_status = COALESCE(sla_status, $5) WHERE id = $6 AND status = 'waiting' RETURNING {HANDOFF_COLUMNS}"))
         .bind(status)
         .bind(at)
         .bind(reason.map(str::to_string))
         .bind(actor.label())
+        .bind(sla_status.map(str::to_string))
         .bind(id)
         .fetch_optional(&mut tx)
         .await?
@@ -2022,6 +2153,58 @@ pub async fn decide_handoff(
     .await?;
     tx.commit().await?;
     Ok(h)
+}
+
+/// Records that a waiting hand-off's acceptance SLA breached at `at` (`sla_status` becomes
+/// `missed`), audited. Returns `false` when it was recorded before or is decided already.
+pub async fn record_handoff_breach(
+    store: &Store,
+    actor: &Actor,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    let mut tx = store.begin().await?;
+    let n = sql("UPDATE contact_handoffs SET sla_status = 'missed', breached_at = $1 WHERE id = $2 AND status = 'waiting' AND breached_at IS NULL")
+        .bind(at)
+        .bind(id)
+        .execute(&mut tx)
+        .await?;
+    if n > 0 {
+        audit::record(
+            &mut tx,
+            actor,
+            "sla_breach",
+            "contact_handoff",
+            id,
+            None,
+            Some(serde_json::json!({"sla_status": "missed", "breached_at": at})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(n > 0)
+}
+
+/// How many hand-offs met and missed their acceptance SLA (`met`, `missed`).
+pub async fn handoff_sla_outcomes(store: &Store) -> Result<BTreeMap<String, i64>> {
+    let rows: Vec<(String, i64)> = sql("SELECT sla_status, COUNT(*) FROM contact_handoffs WHERE sla_status IS NOT NULL GROUP BY sla_status")
+        .fetch_all(store)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// One hand-off.
+pub async fn handoff(store: &Store, id: i64) -> Result<Handoff> {
+    sql(format!(
+        "SELECT {HANDOFF_COLUMNS} FROM contact_handoffs WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(store)
+    .await?
+    .ok_or_else(|| StoreError::NotFound {
+        entity: "hand-off",
+        id: id.to_string(),
+    })
 }
 
 /// Lists hand-offs with a status (all when `None`), oldest due first.
@@ -2365,6 +2548,7 @@ async fn run_import_inner(
     );
     let mut done = 0u64;
     while let Some(batch) = rx.recv().await {
+        let batch = quarantine_erased(store, batch).await?;
         let n = batch.len() as u64;
         let d = dedupe.as_mut().map(|(m, s)| Dedupe {
             matcher: m,

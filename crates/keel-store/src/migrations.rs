@@ -642,6 +642,14 @@ CREATE INDEX attribution_results_model ON attribution_results (model);
 "#,
     },
     Migration {
+        version: 11,
+        name: "MQL hand-off acceptance SLA outcome",
+        sql: r#"
+ALTER TABLE contact_handoffs ADD COLUMN sla_status TEXT;
+ALTER TABLE contact_handoffs ADD COLUMN breached_at {ts};
+"#,
+    },
+    Migration {
         version: 12,
         name: "privacy: erasure requests delivered to connected systems",
         sql: r#"

@@ -409,6 +409,82 @@ on_both!(
     review_hygiene_and_handoffs
 );
 
+async fn handoff_sla_outcomes(store: Store) {
+    let actor = Actor::System("test");
+    let start = Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap();
+    for id in ["ct_met", "ct_missed"] {
+        let mut r = Record::new(id, ObjectKind::Contact, "api", start);
+        r.set(
+            "email",
+            FieldValue::Text(format!("{id}@example.com")),
+            Lineage {
+                system: "api".into(),
+                source: "test".into(),
+                at: start,
+            },
+        );
+        contacts::create(&store, &actor, &r).await.unwrap();
+    }
+    let due = start + Duration::hours(72);
+    let met = contacts::start_handoff(&store, &actor, "ct_met", "lead", "rep", 80.0, start, due)
+        .await
+        .unwrap();
+    let missed =
+        contacts::start_handoff(&store, &actor, "ct_missed", "lead", "rep", 80.0, start, due)
+            .await
+            .unwrap();
+    assert_eq!(met.sla_status, None);
+    let met = contacts::decide_handoff_at(
+        &store,
+        &actor,
+        met.id,
+        true,
+        None,
+        start + Duration::hours(3),
+        Some("met"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(met.sla_status.as_deref(), Some("met"));
+    assert_eq!(met.decided_at, Some(start + Duration::hours(3)));
+    // A breach is recorded once, while waiting, and survives a late decision.
+    assert!(
+        contacts::record_handoff_breach(&store, &actor, missed.id, due)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !contacts::record_handoff_breach(&store, &actor, missed.id, due)
+            .await
+            .unwrap()
+    );
+    let missed = contacts::decide_handoff_at(
+        &store,
+        &actor,
+        missed.id,
+        false,
+        Some("too late"),
+        due + Duration::hours(5),
+        Some("met"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(missed.sla_status.as_deref(), Some("missed"));
+    assert_eq!(missed.breached_at, Some(due));
+    assert!(
+        !contacts::record_handoff_breach(&store, &actor, met.id, due)
+            .await
+            .unwrap(),
+        "a decided hand-off never breaches"
+    );
+    let outcomes = contacts::handoff_sla_outcomes(&store).await.unwrap();
+    assert_eq!(outcomes.get("met"), Some(&1));
+    assert_eq!(outcomes.get("missed"), Some(&1));
+    assert_eq!(contacts::handoff(&store, met.id).await.unwrap(), met);
+    assert_eq!(audit::verify(&store).await.unwrap().error, None);
+}
+on_both!(handoff_sla_outcomes_on_both, handoff_sla_outcomes);
+
 async fn import_checks_duplicates(store: Store) {
     let actor = Actor::System("test");
     // An existing contact the messy file's first row duplicates (same person, other source).
@@ -448,3 +524,139 @@ async fn import_checks_duplicates(store: Store) {
     assert_eq!(audit::verify(&store).await.unwrap().error, None);
 }
 on_both!(import_checks_duplicates_on_both, import_checks_duplicates);
+
+async fn erased_addresses_are_not_recreated(store: Store) {
+    let actor = Actor::System("test");
+    let erased = "ann.smith@acme.com";
+    keel_store::sql("INSERT INTO erasure_tombstones (subject_digest, request_id, erased_at) VALUES ($1, NULL, $2)")
+        .bind(keel_store::privacy::subject_digest(
+            &keel_store::privacy::subject_key(erased).unwrap(),
+        ))
+        .bind(keel_store::now())
+        .execute(&store)
+        .await
+        .unwrap();
+    assert!(
+        keel_store::privacy::is_tombstoned(&store, erased)
+            .await
+            .unwrap()
+    );
+    let found = contacts::tombstoned_addresses(&store, ["Ann.Smith@Acme.com", "bob@globex.de"])
+        .await
+        .unwrap();
+    assert_eq!(
+        found,
+        std::collections::HashSet::from(["Ann.Smith@Acme.com".to_string()])
+    );
+
+    // The first two rows of the messy export: Ann (erased) and Bob.
+    let text = std::str::from_utf8(MESSY).unwrap();
+    let two: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
+    let id = new_import(&store, true).await;
+    let mut j = job(id, true);
+    j.bytes = two.into_bytes();
+    let done = contacts::run_import(&store, &actor, j, |_| {})
+        .await
+        .unwrap();
+    assert_eq!((done.accepted, done.quarantined), (1, 1), "{done:?}");
+    let (rows, _) = contacts::quarantine(&store, Some(id), true, 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].row_number, 1);
+    let reasons = contacts::quarantine_reasons(&store, id).await.unwrap();
+    assert_eq!(
+        reasons,
+        vec![(format!("email: {}", contacts::ERASED_REASON), 1)]
+    );
+    let (listed, _) = contacts::list(&store, &contacts::RecordFilter::default(), 50, 0)
+        .await
+        .unwrap();
+    assert!(
+        listed.iter().all(|r| r.email.as_deref() != Some(erased)),
+        "{listed:?}"
+    );
+
+    // A new contact with the address is refused too.
+    let at = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    let mut r = Record::new("ct_ann", ObjectKind::Contact, "api", at);
+    r.set(
+        "email",
+        FieldValue::Text(erased.into()),
+        Lineage {
+            system: "api".into(),
+            source: "form".into(),
+            at,
+        },
+    );
+    match contacts::create(&store, &actor, &r).await {
+        Err(StoreError::Conflict(m)) => assert!(m.contains(contacts::ERASED_REASON), "{m}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(contacts::find(&store, "ct_ann").await.unwrap().is_none());
+    assert_eq!(audit::verify(&store).await.unwrap().error, None);
+}
+on_both!(
+    erased_addresses_are_not_recreated_on_both,
+    erased_addresses_are_not_recreated
+);
+
+async fn bounces_and_complaints_suppress_the_email_channel(store: Store) {
+    let actor = Actor::System("test");
+    let at = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    for (kind, email) in [
+        ("hard_bounce", "Gone@Example.com"),
+        ("complaint", "angry@example.com"),
+        ("sunset", "quiet@example.com"),
+    ] {
+        contacts::record_hygiene(&store, &actor, email, kind, "test", "webhook", at)
+            .await
+            .unwrap();
+    }
+    // Twice: the suppression is not duplicated.
+    contacts::record_hygiene(
+        &store,
+        &actor,
+        "gone@example.com",
+        "hard_bounce",
+        "again",
+        "webhook",
+        at,
+    )
+    .await
+    .unwrap();
+    let gone = keel_store::privacy::suppressions_for(&store, "gone@example.com")
+        .await
+        .unwrap();
+    assert_eq!(gone.len(), 1, "{gone:?}");
+    assert_eq!(
+        (
+            gone[0].scope.as_str(),
+            gone[0].value.as_str(),
+            gone[0].reason.as_str()
+        ),
+        ("channel", "email", "hard_bounce")
+    );
+    let angry = keel_store::privacy::suppressions_for(&store, "angry@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        angry
+            .iter()
+            .map(|s| (s.scope.as_str(), s.value.as_str(), s.reason.as_str()))
+            .collect::<Vec<_>>(),
+        vec![("channel", "email", "complaint")]
+    );
+    // A sunset is Keel's own decision, not the mailbox's: no privacy suppression.
+    assert!(
+        keel_store::privacy::suppressions_for(&store, "quiet@example.com")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(audit::verify(&store).await.unwrap().error, None);
+}
+on_both!(
+    bounces_and_complaints_suppress_the_email_channel_on_both,
+    bounces_and_complaints_suppress_the_email_channel
+);

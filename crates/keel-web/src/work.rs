@@ -1078,3 +1078,314 @@ pub fn clock_json(c: &ClockReport) -> serde_json::Value {
         "escalations_due": c.escalations_due,
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// The MQL hand-off's acceptance SLA
+
+/// The subject an `SLA` document names in `applies_to` to hold MQL hand-offs instead of
+/// [`default_handoff_sla`] (a built-in subject of `keel-work`, statuses `waiting`, `accepted`
+/// and `rejected`).
+pub const HANDOFF_SLA_TYPE: &str = "mql_handoff";
+
+/// The acceptance clock's name.
+pub const HANDOFF_CLOCK: &str = "acceptance";
+
+/// The SLA a hand-off is held to, owned so it outlives the workspace it came from.
+#[derive(Debug, Clone)]
+pub struct HandoffSla {
+    /// The SLA: one `acceptance` clock started by `waiting`, stopped by `accepted`/`rejected`.
+    pub sla: SlaSpec,
+    /// Its business calendar.
+    pub calendar: Calendar,
+    /// Its escalation path.
+    pub escalation: Option<EscalationPathSpec>,
+}
+
+/// The default acceptance SLA: 24 business hours on the sales calendar (Monday to Friday,
+/// 09:00–17:00 US Eastern), a warning at 75%, the owner told at the breach and marketing
+/// operations eight business hours later.
+pub fn default_handoff_sla() -> Result<HandoffSla, ApiError> {
+    let hours = format!("{}h", keel_contacts::routing::ACCEPTANCE_BUSINESS_HOURS);
+    let targets: BTreeMap<String, String> = keel_work::intake::PRIORITIES
+        .iter()
+        .map(|p| ((*p).to_owned(), hours.clone()))
+        .collect();
+    let sla = SlaSpec {
+        applies_to: vec![HANDOFF_SLA_TYPE.into()],
+        calendar: "sales-hours".into(),
+        pause_when: Vec::new(),
+        warn_at_percent: 75,
+        clocks: vec![keel_work::sla::ClockSpec {
+            name: HANDOFF_CLOCK.into(),
+            starts_on: vec!["waiting".into()],
+            stops_on: vec!["accepted".into(), "rejected".into()],
+            targets,
+        }],
+        escalation: Some("mql-acceptance".into()),
+    };
+    let escalation = EscalationPathSpec {
+        levels: vec![
+            keel_work::sla::LevelSpec {
+                level: 1,
+                notify: vec![Party::Role("request-owner".into())],
+                at_percent: None,
+                after_breach: Some("0h".into()),
+            },
+            keel_work::sla::LevelSpec {
+                level: 2,
+                notify: vec![Party::Role("ops".into())],
+                at_percent: None,
+                after_breach: Some("8h".into()),
+            },
+        ],
+    };
+    let calendar = keel_contacts::routing::default_sales_calendar()
+        .compile()
+        .map_err(internal)?;
+    Ok(HandoffSla {
+        sla,
+        calendar,
+        escalation: Some(escalation),
+    })
+}
+
+impl Workspace {
+    /// The SLA holding MQL hand-offs: an `SLA` document that applies to
+    /// [`HANDOFF_SLA_TYPE`] (with its calendar and escalation path) if one is stored, else
+    /// [`default_handoff_sla`].
+    pub fn handoff_sla(&self) -> Result<HandoffSla, ApiError> {
+        match self.sla_for(HANDOFF_SLA_TYPE) {
+            Some((sla, calendar, escalation)) => Ok(HandoffSla {
+                sla: sla.spec.clone(),
+                calendar: calendar.clone(),
+                escalation: escalation.cloned(),
+            }),
+            None => default_handoff_sla(),
+        }
+    }
+}
+
+/// A hand-off's status history as SLA events: `waiting` from the start, then the decision.
+pub fn handoff_events(h: &keel_store::contacts::Handoff) -> Vec<StatusEvent> {
+    let mut events = vec![StatusEvent {
+        at: h.started_at,
+        status: "waiting".into(),
+    }];
+    if let Some(at) = h.decided_at {
+        events.push(StatusEvent {
+            at,
+            status: h.status.clone(),
+        });
+    }
+    events
+}
+
+/// The acceptance clock of a hand-off at `now`, computed by the work SLA engine.
+pub fn handoff_clock(
+    sla: &HandoffSla,
+    h: &keel_store::contacts::Handoff,
+    now: DateTime<Utc>,
+) -> Option<ClockReport> {
+    keel_work::sla::evaluate(
+        &sla.sla,
+        &sla.calendar,
+        "normal",
+        &handoff_events(h),
+        sla.escalation.as_ref(),
+        now,
+    )
+    .ok()?
+    .into_iter()
+    .next()
+}
+
+/// Hands a lead to sales at `started_at` and starts its acceptance clock: the stored due time
+/// is the engine's projected breach, and a `work.sla` timer is armed for the clock's next
+/// change (warning, breach, escalation).
+/// (Seven plain arguments read better at the call sites than a one-use struct.)
+#[allow(clippy::too_many_arguments)]
+pub async fn start_handoff(
+    store: &Store,
+    sla: &HandoffSla,
+    actor: &Actor,
+    record_id: &str,
+    from_stage: &str,
+    owner: &str,
+    score: f64,
+    started_at: DateTime<Utc>,
+) -> Result<keel_store::contacts::Handoff, ApiError> {
+    let projected = keel_store::contacts::Handoff {
+        id: 0,
+        record_id: record_id.into(),
+        owner: owner.into(),
+        score,
+        status: "waiting".into(),
+        started_at,
+        due_at: started_at,
+        decided_at: None,
+        reason: None,
+        decided_by: None,
+        sla_status: None,
+        breached_at: None,
+    };
+    let clock = handoff_clock(sla, &projected, started_at)
+        .ok_or_else(|| internal("the hand-off SLA has no acceptance clock"))?;
+    // At storage precision, so the due time stored is the one read back.
+    let due = clock
+        .breach_at
+        .map(keel_audit::storage_precision)
+        .ok_or_else(|| internal("the acceptance clock has no due time"))?;
+    let h = keel_store::contacts::start_handoff(
+        store, actor, record_id, from_stage, owner, score, started_at, due,
+    )
+    .await?;
+    arm_handoff_timer(store, sla, &h, started_at).await?;
+    Ok(h)
+}
+
+/// Enqueues a durable `work.sla` job for the next instant the hand-off's clock changes.
+pub async fn arm_handoff_timer(
+    store: &Store,
+    sla: &HandoffSla,
+    h: &keel_store::contacts::Handoff,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let next = handoff_clock(sla, h, now)
+        .and_then(|c| c.next_check)
+        .filter(|t| *t > now);
+    if let Some(at) = next {
+        keel_store::jobs::enqueue(
+            store,
+            &keel_store::jobs::NewJob {
+                run_at: Some(at),
+                ..keel_store::jobs::NewJob::now("work.sla", serde_json::json!({"handoff_id": h.id}))
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Sales accepts or rejects a hand-off at `at`; the acceptance SLA's outcome (`met` when the
+/// clock stopped within its target, else `missed`) is recorded with the decision.
+pub async fn decide_handoff(
+    store: &Store,
+    sla: &HandoffSla,
+    actor: &Actor,
+    id: i64,
+    accept: bool,
+    reason: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<keel_store::contacts::Handoff, ApiError> {
+    let mut h = keel_store::contacts::handoff(store, id).await?;
+    h.status = if accept { "accepted" } else { "rejected" }.into();
+    h.decided_at = Some(at);
+    let outcome = match handoff_clock(sla, &h, at) {
+        Some(c) if c.status == keel_work::sla::SlaStatus::Breached => "missed",
+        _ => "met",
+    };
+    Ok(
+        keel_store::contacts::decide_handoff_at(
+            store,
+            actor,
+            id,
+            accept,
+            reason,
+            at,
+            Some(outcome),
+        )
+        .await?,
+    )
+}
+
+/// Something the hand-off SLA sweep raised.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HandoffAlert {
+    /// The hand-off.
+    pub handoff_id: i64,
+    /// `sla_warning`, `sla_breach` or `sla_escalation`.
+    pub kind: String,
+    /// The notification's key (each is raised once).
+    pub key: String,
+    /// The notification's title.
+    pub title: String,
+    /// The sales rep who owns the lead.
+    pub owner: String,
+    /// Who is told (escalations).
+    pub notify: Vec<Party>,
+}
+
+/// Recomputes the acceptance clock of every waiting hand-off at `now`, records breaches on the
+/// hand-off (`missed`) and raises each warning, breach and escalation once through
+/// `notifications` (delivered to webhooks). Returns what was newly raised.
+pub async fn handoff_sla_sweep(
+    store: &Store,
+    sla: &HandoffSla,
+    now: DateTime<Utc>,
+) -> Result<Vec<HandoffAlert>, ApiError> {
+    let actor = Actor::System("sla");
+    let (waiting, _) =
+        keel_store::contacts::handoffs(store, Some("waiting"), i64::MAX / 2, 0).await?;
+    let mut raised = Vec::new();
+    for h in waiting {
+        let Some(c) = handoff_clock(sla, &h, now) else {
+            continue;
+        };
+        let payload = serde_json::json!({"handoff_id": h.id, "record_id": h.record_id, "owner": h.owner, "clock": c.clock, "summary": c.summary(), "breach_at": c.breach_at});
+        let mut alerts = Vec::new();
+        match c.status {
+            keel_work::sla::SlaStatus::Warning => alerts.push((
+                "sla_warning",
+                format!("sla-warning:handoff-{}:{}", h.id, c.clock),
+                format!("MQL hand-off #{} to {}: {}", h.id, h.owner, c.summary()),
+                Vec::new(),
+            )),
+            keel_work::sla::SlaStatus::Breached => {
+                let at = c.breach_at.unwrap_or(now);
+                keel_store::contacts::record_handoff_breach(store, &actor, h.id, at).await?;
+                alerts.push((
+                    "sla_breach",
+                    format!("sla-breach:handoff-{}:{}", h.id, c.clock),
+                    format!(
+                        "MQL hand-off #{} to {} missed its acceptance SLA: {}",
+                        h.id,
+                        h.owner,
+                        c.summary()
+                    ),
+                    Vec::new(),
+                ));
+            }
+            keel_work::sla::SlaStatus::Ok => {}
+        }
+        for e in &c.escalations_due {
+            alerts.push((
+                "sla_escalation",
+                format!("sla-escalation:handoff-{}:{}", h.id, e.key),
+                format!(
+                    "Escalation level {} on MQL hand-off #{} to {}: {}",
+                    e.level,
+                    h.id,
+                    h.owner,
+                    c.summary()
+                ),
+                e.notify.clone(),
+            ));
+        }
+        for (kind, key, title, notify) in alerts {
+            let mut payload = payload.clone();
+            payload["notify"] =
+                serde_json::json!(notify.iter().map(ToString::to_string).collect::<Vec<_>>());
+            if keel_store::notifications::raise(store, &key, kind, &title, payload).await? {
+                raised.push(HandoffAlert {
+                    handoff_id: h.id,
+                    kind: kind.into(),
+                    key,
+                    title,
+                    owner: h.owner.clone(),
+                    notify,
+                });
+            }
+        }
+    }
+    Ok(raised)
+}

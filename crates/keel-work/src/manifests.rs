@@ -87,7 +87,13 @@ impl keel_manifests::Spec for SlaSpec {
         in_spec(Spec::validate(self))
     }
     fn references(&self) -> Vec<Reference> {
-        let mut refs = request_types("applies_to", &self.applies_to);
+        // Built-in subjects (MQL hand-offs) are not documents to resolve.
+        let mut refs: Vec<Reference> = request_types("applies_to", &self.applies_to)
+            .into_iter()
+            .zip(&self.applies_to)
+            .filter(|(_, name)| crate::sla::built_in_subject(name).is_none())
+            .map(|(r, _)| r)
+            .collect();
         refs.push(Reference::new(
             "calendar",
             <BusinessCalendarSpec as Spec>::KIND,

@@ -234,6 +234,19 @@ impl Spec for EscalationPathSpec {
     }
 }
 
+/// Subjects an SLA can hold besides request types, with the statuses their history has:
+/// MQL hand-offs (`waiting` until sales `accepted` or `rejected` the lead).
+pub const BUILT_IN_SUBJECTS: &[(&str, &[&str])] =
+    &[("mql_handoff", &["waiting", "accepted", "rejected"])];
+
+/// The statuses of a built-in subject, `None` for any other name (a request type).
+pub fn built_in_subject(name: &str) -> Option<&'static [&'static str]> {
+    BUILT_IN_SUBJECTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, states)| *states)
+}
+
 /// A status change of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusEvent {

@@ -238,11 +238,17 @@ impl WorkDocuments {
             }
             for (i, t) in sla.spec.applies_to.iter().enumerate() {
                 let p = format!("spec.applies_to[{i}]");
-                let Some(ty) = type_named(t) else {
-                    if scope.existence {
-                        sink.add(sla, Problem::new(p, format!("no request type {t:?}")));
+                let states: Vec<String> = match crate::sla::built_in_subject(t) {
+                    Some(states) => states.iter().map(|s| (*s).to_owned()).collect(),
+                    None => {
+                        let Some(ty) = type_named(t) else {
+                            if scope.existence {
+                                sink.add(sla, Problem::new(p, format!("no request type {t:?}")));
+                            }
+                            continue;
+                        };
+                        ty.spec.state_machine().states
                     }
-                    continue;
                 };
                 if !held.insert(t.as_str()) {
                     sink.add(
@@ -250,9 +256,8 @@ impl WorkDocuments {
                         Problem::new(p.clone(), format!("{t:?} is already held to another SLA")),
                     );
                 }
-                let machine = ty.spec.state_machine();
                 let mut check = |path: String, status: &str| {
-                    if !machine.states.iter().any(|s| s == status) {
+                    if !states.iter().any(|s| s == status) {
                         sink.add(
                             sla,
                             Problem::new(path, format!("{status:?} is not a state of {t}")),

@@ -327,8 +327,10 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         )?),
         DocumentChange::Put(doc("ScoringModel", keel_contacts::scoring::DEFAULT_MODEL)?),
     ];
-    for yaml in SEGMENTS {
-        docs.push(DocumentChange::Put(doc("Segment", yaml)?));
+    for (path, yaml) in load_segments(SEGMENTS)? {
+        docs.push(DocumentChange::Put(
+            doc("Segment", yaml).with_context(|| format!("demo segment {path}"))?,
+        ));
     }
     documents::apply(
         store,
@@ -474,12 +476,21 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
         "competitor doing research",
         "duplicate of an open opportunity",
     ];
+    let sla = keel_web::work::Workspace::load(store)
+        .await
+        .and_then(|ws| ws.handoff_sla())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let at = keel_store::now();
     for (i, h) in waiting.iter().enumerate().take(handed.saturating_sub(12)) {
-        if i % 3 == 0 {
-            store::decide_handoff(store, &actor, h.id, true, None).await?;
-        } else if i % 3 == 1 {
-            let reason = reasons[i % reasons.len()];
-            store::decide_handoff(store, &actor, h.id, false, Some(reason)).await?;
+        let decision = match i % 3 {
+            0 => Some((true, None)),
+            1 => Some((false, Some(reasons[i % reasons.len()]))),
+            _ => None,
+        };
+        if let Some((accept, reason)) = decision {
+            keel_web::work::decide_handoff(store, &sla, &actor, h.id, accept, reason, at)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         }
     }
     measure_quality(store, &actor, 0).await?;
@@ -500,42 +511,72 @@ const MESSY_ROWS: &[&str] = &[
     "00Q5f3000000010,Kofi,Mensah,Buyer,Granite Peak Supply,kofi@granitepeak.example,,,,,,US,,,Trade Show,Open - Not Contacted",
 ];
 
-const SEGMENTS: &[&str] = &[
-    r#"apiVersion: keel/v1
-kind: Segment
-metadata:
-  name: re-engagement
-  description: Leads and subscribers with no engagement recorded — the re-engagement campaign's audience.
-spec:
-  object: contact
-  filter:
-    all:
-      - stage: {in: [subscriber, lead]}
-      - not: {events: {event: email_click, within_days: 540, op: gte, count: 1}}
-"#,
-    r#"apiVersion: keel/v1
-kind: Segment
-metadata:
-  name: us-retail-decision-makers
-  description: Directors, VPs and owners at US companies.
-spec:
-  object: contact
-  filter:
-    all:
-      - field: {name: country, op: eq, value: US}
-      - any:
-          - field: {name: title, op: contains, value: director}
-          - field: {name: title, op: contains, value: vp}
-          - field: {name: title, op: eq, value: Owner}
-"#,
-    r#"apiVersion: keel/v1
-kind: Segment
-metadata:
-  name: webinar-attendees
-  description: Anyone who attended a webinar in the last 90 days.
-spec:
-  object: contact
-  filter:
-    events: {event: webinar_attended, within_days: 90, op: gte, count: 1}
-"#,
+/// The demo's segments: (file, text), checked by [`load_segments`] before they are stored.
+const SEGMENTS: &[(&str, &str)] = &[
+    (
+        "crates/keel/src/demo/segments/re-engagement.yaml",
+        include_str!("demo/segments/re-engagement.yaml"),
+    ),
+    (
+        "crates/keel/src/demo/segments/us-retail-decision-makers.yaml",
+        include_str!("demo/segments/us-retail-decision-makers.yaml"),
+    ),
+    (
+        "crates/keel/src/demo/segments/webinar-attendees.yaml",
+        include_str!("demo/segments/webinar-attendees.yaml"),
+    ),
 ];
+
+/// Checks the segment documents exactly as `keel check` does (schema, filter, names) and
+/// returns their `(file, text)` pairs; any problem fails with every problem located by file,
+/// line and column, so a broken segment is never skipped silently.
+fn load_segments<'a>(files: &[(&'a str, &'a str)]) -> anyhow::Result<Vec<(&'a str, &'a str)>> {
+    let sources: Vec<keel_manifests::SourceFile> = files
+        .iter()
+        .map(|(path, text)| keel_manifests::SourceFile::new(*path, *text))
+        .collect();
+    let loaded = keel_manifests::load(&sources, &keel_web::ops::registry());
+    if loaded.has_errors() {
+        let problems: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == keel_manifests::Severity::Error)
+            .map(ToString::to_string)
+            .collect();
+        anyhow::bail!("demo segments are invalid:\n{}", problems.join("\n"));
+    }
+    for (path, text) in files {
+        let segment = keel_contacts::segment::Segment::from_yaml(text)
+            .with_context(|| format!("{path}: not a segment"))?;
+        let problems = segment.validate();
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.iter().map(|p| format!("{path}: {p}")).collect();
+            anyhow::bail!("demo segments are invalid:\n{}", list.join("\n"));
+        }
+    }
+    Ok(files.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_segments_are_valid() {
+        assert_eq!(load_segments(SEGMENTS).unwrap().len(), SEGMENTS.len());
+    }
+
+    #[test]
+    fn a_broken_segment_fails_with_its_file_and_reason() {
+        let broken = "apiVersion: keel/v1\nkind: Segment\nmetadata:\n  name: typo\nspec:\n  object: contact\n  filter:\n    evnts: {event: email_click, within_days: 30, op: gte, count: 1}\n";
+        let err = load_segments(&[SEGMENTS[0], ("demo/segments/typo.yaml", broken)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("demo/segments/typo.yaml:"), "{err}");
+        assert!(err.contains("evnts"), "{err}");
+        let err = load_segments(&[("demo/segments/bad.yaml", "kind: Segment\nspec: [")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("demo/segments/bad.yaml"), "{err}");
+    }
+}

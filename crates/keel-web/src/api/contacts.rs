@@ -1215,10 +1215,16 @@ pub struct HandoffOut {
     pub status: String,
     /// When the acceptance clock started.
     pub started_at: DateTime<Utc>,
-    /// When acceptance is due (24 business hours later).
+    /// When acceptance is due, as the SLA engine projected it when the clock started.
     pub due_at: DateTime<Utc>,
-    /// Whether it is waiting past its due time.
+    /// Whether it is waiting past its due time (the acceptance clock has breached).
     pub overdue: bool,
+    /// The acceptance clock now, from the work SLA engine (state, status `ok`, `warning` or
+    /// `breached`, hours used and left, warning and breach instants).
+    #[schema(value_type = Object)]
+    pub sla: serde_json::Value,
+    /// The recorded outcome: `met` or `missed` (`missed` as soon as the clock breaches).
+    pub sla_status: Option<String>,
     /// When decided.
     pub decided_at: Option<DateTime<Utc>>,
     /// Reason given.
@@ -1226,12 +1232,25 @@ pub struct HandoffOut {
 }
 
 /// A hand-off with its lead.
-pub async fn handoff_out(state: &AppState, h: Handoff) -> ApiResult<HandoffOut> {
+pub async fn handoff_out(
+    state: &AppState,
+    sla: &crate::work::HandoffSla,
+    h: Handoff,
+) -> ApiResult<HandoffOut> {
     let contact = store::find(&state.store, &h.record_id)
         .await?
         .map(|r| r.row.into());
+    let clock = crate::work::handoff_clock(sla, &h, keel_store::now());
+    let breached = clock
+        .as_ref()
+        .is_some_and(|c| c.status == keel_work::sla::SlaStatus::Breached);
     Ok(HandoffOut {
-        overdue: h.status == "waiting" && h.due_at < Utc::now(),
+        overdue: h.status == "waiting" && breached,
+        sla: clock
+            .as_ref()
+            .map(crate::work::clock_json)
+            .unwrap_or_default(),
+        sla_status: h.sla_status,
         id: h.id,
         contact,
         owner: h.owner,
@@ -1271,9 +1290,12 @@ async fn list_handoffs(
     }
     .resolve()?;
     let (items, total) = store::handoffs(&state.store, q.status.as_deref(), limit, offset).await?;
+    let sla = crate::work::Workspace::load(&state.store)
+        .await?
+        .handoff_sla()?;
     let mut out = Vec::with_capacity(items.len());
     for h in items {
-        out.push(handoff_out(&state, h).await?);
+        out.push(handoff_out(&state, &sla, h).await?);
     }
     Ok(Json(Page {
         items: out,
@@ -1308,7 +1330,19 @@ pub async fn decide_handoff(
             "is required when rejecting a lead",
         )]));
     }
-    Ok(store::decide_handoff(&state.store, &caller.actor(), id, d.accept, reason).await?)
+    let sla = crate::work::Workspace::load(&state.store)
+        .await?
+        .handoff_sla()?;
+    crate::work::decide_handoff(
+        &state.store,
+        &sla,
+        &caller.actor(),
+        id,
+        d.accept,
+        reason,
+        keel_store::now(),
+    )
+    .await
 }
 
 /// Accept or reject an MQL hand-off.
@@ -1323,7 +1357,10 @@ async fn decide_handoff_route(
 ) -> ApiResult<Json<HandoffOut>> {
     caller.require(&state, Action::SalesHandoff)?;
     let h = decide_handoff(&state, &caller, id, &req).await?;
-    Ok(Json(handoff_out(&state, h).await?))
+    let sla = crate::work::Workspace::load(&state.store)
+        .await?
+        .handoff_sla()?;
+    Ok(Json(handoff_out(&state, &sla, h).await?))
 }
 
 /// Routes of this module.

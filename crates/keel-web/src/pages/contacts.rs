@@ -10,7 +10,9 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
-use keel_charts::{BarChart, Chart, LineChart, Orientation, Series, TimeSeries};
+use keel_charts::{
+    BarChart, Chart, LineChart, Orientation, Series, TimeSeries, Waterfall, WaterfallStep,
+};
 use keel_contacts::hygiene::QualityScores;
 use keel_policy::Action;
 use keel_store::contacts as store;
@@ -255,37 +257,38 @@ struct CompareRow {
     same: bool,
 }
 
-/// The explanation as a waterfall: the prior, each field's contribution, the total.
+/// The explanation as a running-total waterfall: the prior first, then each comparison's
+/// match weight starting where the previous one ended, then the final weight with its
+/// probability.
 pub fn waterfall(explanation: &serde_json::Value) -> Option<String> {
     let terms = explanation.get("terms")?.as_array()?;
-    let mut categories = vec!["prior".to_string()];
     let prior = explanation
         .get("prior")
         .and_then(|v| v.as_f64())
         .unwrap_or(0.0);
-    let mut values = vec![prior];
+    let mut steps = vec![WaterfallStep::new("prior", prior)];
     for t in terms {
         let column = t.get("column").and_then(|v| v.as_str()).unwrap_or("?");
         let level = t.get("level").and_then(|v| v.as_str()).unwrap_or("");
-        categories.push(format!("{column} ({level})"));
-        values.push(t.get("counted").and_then(|v| v.as_f64()).unwrap_or(0.0));
+        let value = t.get("counted").and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let side = |k: &str| t.get(k).and_then(|v| v.as_str()).unwrap_or("–").to_string();
+        steps.push(
+            WaterfallStep::new(format!("{column} ({level})"), value).with_note(format!(
+                "{} / {}",
+                side("left"),
+                side("right")
+            )),
+        );
     }
-    let total = explanation
-        .get("match_weight")
-        .and_then(|v| v.as_f64())
-        .unwrap_or_else(|| values.iter().sum());
-    categories.push("match weight".into());
-    values.push(total);
-    let (pos, neg): (Vec<f64>, Vec<f64>) = values
-        .iter()
-        .map(|v| if *v >= 0.0 { (*v, 0.0) } else { (0.0, *v) })
-        .unzip();
-    let chart = BarChart {
+    let probability = explanation
+        .get("match_probability")
+        .and_then(|v| v.as_f64());
+    let chart = Waterfall {
         title: "Why they match (bits of evidence)".into(),
-        categories,
-        series: vec![Series::new("for", pos), Series::new("against", neg)],
-        orientation: Orientation::Horizontal,
-        stacked: true,
+        steps,
+        total_label: "match weight".into(),
+        total_note: probability.map(|p| format!("{:.1}% likely the same", p * 100.0)),
+        value_format: keel_charts::ValueFormat::Number { decimals: 1 },
         ..Default::default()
     };
     Some(chart.render())
@@ -503,9 +506,12 @@ async fn quality_page(State(state): State<AppState>, PageCaller(caller): PageCal
 async fn render_handoffs(state: &AppState, caller: &Caller, errors: Vec<FieldError>) -> PageResult {
     let (waiting, _) = store::handoffs(&state.store, Some("waiting"), 100, 0).await?;
     let (decided, _) = store::handoffs(&state.store, None, 200, 0).await?;
+    let sla = crate::work::Workspace::load(&state.store)
+        .await?
+        .handoff_sla()?;
     let mut w = Vec::new();
     for h in waiting {
-        w.push(api::handoff_out(state, h).await?);
+        w.push(api::handoff_out(state, &sla, h).await?);
     }
     let mut recent = Vec::new();
     let mut reasons: BTreeMap<String, f64> = BTreeMap::new();
@@ -516,7 +522,7 @@ async fn render_handoffs(state: &AppState, caller: &Caller, errors: Vec<FieldErr
                 .or_default() += 1.0;
         }
         if recent.len() < 20 {
-            recent.push(api::handoff_out(state, h).await?);
+            recent.push(api::handoff_out(state, &sla, h).await?);
         }
     }
     let reasons: Vec<(String, f64)> = reasons.into_iter().collect();
@@ -570,4 +576,37 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/handoffs", get(handoffs_page))
         .route("/contacts/handoffs/{id}", post(decide_handoff))
         .route("/contacts/{id}", get(record_page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waterfall_runs_from_the_prior_to_the_weight_and_probability() {
+        let explanation = serde_json::json!({
+            "prior": -9.0,
+            "terms": [
+                {"column": "email", "level": "exact", "left": "a@x.example", "right": "a@x.example", "counted": 12.0},
+                {"column": "phone", "level": "else", "left": null, "right": "+1", "counted": -2.0},
+            ],
+            "personal_disagreement": false,
+            "match_weight": 1.0,
+            "match_probability": 0.6667,
+        });
+        let svg = waterfall(&explanation).expect("a chart");
+        assert!(svg.contains("keel-chart-waterfall"));
+        for label in [
+            ">prior<",
+            ">email (exact)<",
+            ">phone (else)<",
+            ">match weight<",
+        ] {
+            assert!(svg.contains(label), "{label}");
+        }
+        assert!(svg.contains(">1.0 · 66.7% likely the same<"));
+        assert_eq!(svg.matches("keel-waterfall-rise").count(), 1);
+        assert_eq!(svg.matches("keel-waterfall-fall").count(), 2);
+        assert!(waterfall(&serde_json::Value::Null).is_none());
+    }
 }

@@ -925,10 +925,26 @@ async fn sla(State(state): State<AppState>, PageCaller(caller): PageCaller) -> P
         .iter()
         .filter(|r| !matches!(r.request.status.as_str(), "done" | "rejected" | "cancelled"))
         .collect();
+    // MQL hand-offs on the same engine: waiting ones with their acceptance clock, and how
+    // often sales met or missed it.
+    let mut handoffs = Vec::new();
+    let mut handoff_outcomes = BTreeMap::new();
+    if caller.can(&state, Action::SalesHandoff) || caller.can(&state, Action::ContactsRead) {
+        let sla = ws.handoff_sla()?;
+        let now = keel_store::now();
+        let (waiting, _) =
+            keel_store::contacts::handoffs(&state.store, Some("waiting"), 200, 0).await?;
+        for h in waiting {
+            if let Some(c) = crate::work::handoff_clock(&sla, &h, now) {
+                handoffs.push(minijinja::context! { id => h.id, owner => h.owner, record_id => h.record_id, clock => crate::work::clock_json(&c) });
+            }
+        }
+        handoff_outcomes = keel_store::contacts::handoff_sla_outcomes(&state.store).await?;
+    }
     let frame = Frame::new(&state, &caller, "SLA board", "/sla");
     Ok(state.pages.render(
         "work_sla.html",
-        minijinja::context! { rows => open, metrics, chart, metrics_chart, escalations, ..minijinja::Value::from_serialize(&frame) },
+        minijinja::context! { rows => open, metrics, chart, metrics_chart, escalations, handoffs, handoff_outcomes, ..minijinja::Value::from_serialize(&frame) },
     ))
 }
 

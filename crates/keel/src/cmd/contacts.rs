@@ -598,12 +598,11 @@ async fn import_job(store: &Store, payload: &serde_json::Value) -> Result<(), St
 }
 
 /// Hands every lead whose score crossed the MQL threshold to sales: round robin over the people
-/// with the Sales role, with the acceptance clock (24 business hours) started now. Returns how
-/// many were handed off.
+/// with the Sales role, with the acceptance clock started now on the work SLA engine (24
+/// business hours unless an `SLA` document applies to `mql_handoff`). Returns how many were
+/// handed off.
 pub async fn hand_off_mqls(store: &Store, actor: &Actor) -> Result<usize, String> {
-    use keel_contacts::routing::{
-        Rep, RoutingPolicy, RoutingState, acceptance_due, default_sales_calendar, route,
-    };
+    use keel_contacts::routing::{Rep, RoutingPolicy, RoutingState, route};
     let model = scoring_model(store).await?;
     let (users, _) = keel_store::accounts::list_users(store, None, 1000, 0)
         .await
@@ -624,7 +623,10 @@ pub async fn hand_off_mqls(store: &Store, actor: &Actor) -> Result<usize, String
         territories: Vec::new(),
         account_owner_first: false,
     };
-    let calendar = default_sales_calendar();
+    let sla = keel_web::work::Workspace::load(store)
+        .await
+        .and_then(|ws| ws.handoff_sla())
+        .map_err(|e| e.to_string())?;
     let (waiting, _) = store_contacts::handoffs(store, Some("waiting"), i64::MAX / 2, 0)
         .await
         .map_err(|e| e.to_string())?;
@@ -647,17 +649,15 @@ pub async fn hand_off_mqls(store: &Store, actor: &Actor) -> Result<usize, String
         let (assignment, next) =
             route(&r.record, None, &policy, &state).map_err(|e| e.to_string())?;
         state = next;
-        let started = keel_store::now();
-        let due = acceptance_due(&calendar, started).map_err(|e| e.to_string())?;
-        store_contacts::start_handoff(
+        keel_web::work::start_handoff(
             store,
+            &sla,
             actor,
             &r.row.id,
             stage,
             &assignment.rep,
             r.row.score,
-            started,
-            due,
+            keel_store::now(),
         )
         .await
         .map_err(|e| e.to_string())?;

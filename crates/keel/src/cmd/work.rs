@@ -192,7 +192,8 @@ pub async fn send_mail(payload: &serde_json::Value) -> Result<(), String> {
 
 /// Recomputes the SLA clocks of every open request and raises each warning and escalation once:
 /// recorded as a notification (delivered to every webhook by `webhook.deliver` jobs) and, for
-/// escalations, in the request's escalation history. Returns how many were raised.
+/// escalations, in the request's escalation history. Waiting MQL hand-offs get the same for
+/// their acceptance clock, with breaches recorded on the hand-off. Returns how many were raised.
 pub async fn run_sla(store: &Store) -> Result<usize, String> {
     let ws = Workspace::load(store).await.map_err(|e| e.to_string())?;
     let now = keel_store::now();
@@ -266,6 +267,23 @@ pub async fn run_sla(store: &Store) -> Result<usize, String> {
                         enqueue_mail(store, address, &title, &text).await?;
                     }
                 }
+            }
+        }
+    }
+    // MQL hand-offs: the acceptance clock on the same engine.
+    let sla = ws.handoff_sla().map_err(|e| e.to_string())?;
+    for alert in keel_web::work::handoff_sla_sweep(store, &sla, now)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        raised += 1;
+        if alert.kind == "sla_escalation" {
+            let text = format!(
+                "{}\n\nThe lead waits for {} to accept or reject it.\n\nOpen the hand-offs in Keel: /contacts/handoffs\n",
+                alert.title, alert.owner
+            );
+            for address in &recipients(store, &ws, &alert.notify, &alert.owner).await {
+                enqueue_mail(store, address, &alert.title, &text).await?;
             }
         }
     }
