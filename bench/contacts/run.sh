@@ -6,6 +6,7 @@
 #   bench/contacts/run.sh                 # 1M rows, all four imports and their re-imports
 #   ROWS=100000 bench/contacts/run.sh     # a smaller file
 #   CASES="sqlite-nodup pg-dedupe" bench/contacts/run.sh
+#   KEEL_BIN=path/to/keel bench/contacts/run.sh   # an already built binary
 #
 # Prints, per import: rows/second, wall time, peak memory (/usr/bin/time -v) and the counts,
 # and checks that nothing was lost: new + updated + unchanged + merged + quarantined = rows
@@ -34,12 +35,16 @@ if [[ ! -s $csv ]]; then
     python3 "$here/generate.py" --rows "$rows" --seed 42 --out "$csv"
 fi
 
-echo "== building keel (release)"
-(cd "$root" && cargo build --release -p keel --quiet)
-keel=${CARGO_TARGET_DIR:-$root/target}/release/keel
+if [[ -n ${KEEL_BIN:-} ]]; then
+    keel=$KEEL_BIN
+else
+    echo "== building keel (release)"
+    (cd "$root" && cargo build --release -p keel --quiet)
+    keel=${CARGO_TARGET_DIR:-$root/target}/release/keel
+fi
 
 results=$out/results.tsv
-printf 'case\trun\trows\tseconds\trows_per_s\tpeak_rss_mib\tnew\tupdated\tunchanged\tmerged\tqueued\tquarantined\tload_1m\n' >"$results"
+printf 'case\trun\trows\tseconds\trows_per_s\tcpu_s\tpeak_rss_mib\tnew\tupdated\tunchanged\tmerged\tqueued\tquarantined\tload_1m\n' >"$results"
 failures=0
 
 # query DB SQL: one value per column, tab-separated.
@@ -71,9 +76,10 @@ import() {
     read -r id read secs rate < <(sed -nE 's/^import ([0-9]+) of .*: ([0-9]+) rows in ([0-9.]+)s \(([0-9]+) rows\/s\)$/\1 \2 \3 \4/p' "$log")
     read -r new upd unch merged queued quar < <(sed -nE 's/^ +([0-9]+) new, ([0-9]+) updated, ([0-9]+) unchanged, ([0-9]+) merged into duplicates, ([0-9]+) queued for review, ([0-9]+) quarantined$/\1 \2 \3 \4 \5 \6/p' "$log")
     rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$timing")
-    local wall
+    local wall cpu
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$timing")
-    echo "   $rate rows/s, import ${secs}s (process wall $wall), peak RSS ${rss} MiB"
+    cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.1f", s}' "$timing")
+    echo "   $rate rows/s, import ${secs}s (process wall $wall, CPU ${cpu}s user+sys), peak RSS ${rss} MiB"
     local sum=$((new + upd + unch + merged + quar))
     if ((sum != read)); then
         fail "new+updated+unchanged+merged+quarantined = $sum, rows read = $read"
@@ -95,7 +101,7 @@ import() {
     if [[ $run == again ]] && ((unch + quar != read || new + upd + merged != 0)); then
         fail "re-import changed something: $new new, $upd updated, $merged merged"
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$run" "$read" "$secs" "$rate" "$rss" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$run" "$read" "$secs" "$rate" "$cpu" "$rss" \
         "$new" "$upd" "$unch" "$merged" "$queued" "$quar" "$load" >>"$results"
 }
 
