@@ -7,6 +7,7 @@
 #   ROWS=100000 bench/contacts/run.sh     # a smaller file
 #   CASES="sqlite-nodup pg-dedupe" bench/contacts/run.sh
 #   KEEL_BIN=path/to/keel bench/contacts/run.sh   # an already built binary
+#   DB_DIR=/dev/shm bench/contacts/run.sh          # SQLite files elsewhere (1M rows take ~4 GB)
 #
 # Prints, per import: rows/second, wall time, peak memory (/usr/bin/time -v) and the counts,
 # and checks that nothing was lost: new + updated + unchanged + merged + quarantined = rows
@@ -26,7 +27,7 @@ cases=${CASES:-sqlite-nodup sqlite-dedupe pg-nodup pg-dedupe}
 export PGHOST=${PGHOST:-127.0.0.1}
 export PGUSER=${PGUSER:-postgres}
 pg_port=${PGPORT:-5432}
-mkdir -p "$out"
+mkdir -p "$out" "${DB_DIR:-$out}"
 
 csv=$out/leads-$rows.csv
 [[ $rows == 1000000 ]] && csv=$out/leads-1m.csv
@@ -110,7 +111,7 @@ for c in $cases; do
     [[ $c == *-nodup ]] && flags=(--no-duplicate-check)
     case $c in
     sqlite-*)
-        db=$out/bench-$c.db
+        db=${DB_DIR:-$out}/bench-$c.db
         rm -f "$db" "$db-wal" "$db-shm"
         ;;
     pg-*)
