@@ -9,6 +9,7 @@
 //! synthetic population of names, addresses and companies), so a fresh database with a few
 //! contacts still matches sensibly; the index carries the real term frequencies.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use keel_match::synthetic::{COLUMNS, generate};
@@ -136,6 +137,9 @@ pub struct Matcher {
     index: MatchIndex,
     /// Record id per index position (an absorbed record's values keep pointing at its survivor).
     ids: Vec<String>,
+    /// The first index position of each id, so explanations find their candidate without a
+    /// scan of the whole index.
+    first: HashMap<String, usize>,
     thresholds: Thresholds,
 }
 
@@ -161,11 +165,20 @@ impl Matcher {
             .collect();
         let built = build_records(&model.spec, rows).map_err(match_error)?;
         let index = MatchIndex::build(model, built).map_err(match_error)?;
-        Ok(Matcher {
+        Ok(Matcher::new(index, ids, thresholds))
+    }
+
+    fn new(index: MatchIndex, ids: Vec<String>, thresholds: Thresholds) -> Self {
+        let mut first = HashMap::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            first.entry(id.clone()).or_insert(i);
+        }
+        Matcher {
             index,
             ids,
+            first,
             thresholds,
-        })
+        }
     }
 
     /// Builds the index from (id, match values) pairs, e.g. read straight from storage.
@@ -185,11 +198,7 @@ impl Matcher {
             .collect();
         let built = build_records(&model.spec, raw).map_err(match_error)?;
         let index = MatchIndex::build(model, built).map_err(match_error)?;
-        Ok(Matcher {
-            index,
-            ids,
-            thresholds,
-        })
+        Ok(Matcher::new(index, ids, thresholds))
     }
 
     /// The thresholds in force.
@@ -241,13 +250,14 @@ impl Matcher {
                 values: match_values(record),
             })
             .map_err(match_error)?;
+        self.first.entry(id.to_string()).or_insert(self.ids.len());
         self.ids.push(id.to_string());
         Ok(())
     }
 
     /// The explanation waterfall of `record` against the indexed record `candidate`.
     pub fn explain(&self, record: &Record, candidate: &str) -> Result<Explanation, ContactsError> {
-        let Some(i) = self.ids.iter().position(|id| id == candidate) else {
+        let Some(&i) = self.first.get(candidate) else {
             return Err(ContactsError::Match(format!(
                 "`{candidate}` is not in the index"
             )));

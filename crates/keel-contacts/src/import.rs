@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fmt::Write as _;
 use std::io::{BufRead, Read};
 
 use chrono::{DateTime, Utc};
@@ -720,8 +721,17 @@ pub fn idempotency_key(
         hasher.update([0x1e]);
     }
     let digest = hasher.finalize();
-    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    format!("{system}/{}/{hex}", source_id.unwrap_or("-"))
+    let source_id = source_id.unwrap_or("-");
+    let mut key = String::with_capacity(system.len() + source_id.len() + 26);
+    key.push_str(system);
+    key.push('/');
+    key.push_str(source_id);
+    key.push('/');
+    for b in digest.iter().take(12) {
+        // Writing into a String cannot fail.
+        let _ = write!(key, "{b:02x}");
+    }
+    key
 }
 
 /// State of one import run, shared by the CSV and JSON Lines readers.

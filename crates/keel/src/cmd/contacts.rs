@@ -200,8 +200,16 @@ async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     };
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} {bar:40} {pos}/{len} rows  {per_sec}  eta {eta}",
+            "{spinner} {bar:40} {human_pos}/{human_len} rows  {rate}  eta {eta}",
         )
+        .map(|s| {
+            s.with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0} rows/s", state.per_sec());
+                },
+            )
+        })
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
