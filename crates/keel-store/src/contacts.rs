@@ -13,7 +13,7 @@
 //! the revision that was read, so of two concurrent merges of the same records exactly one
 //! commits and the other gets [`StoreError::Conflict`].
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use keel_contacts::dedupe::{Decision, Matcher};
@@ -1220,16 +1220,16 @@ pub async fn resolve_quarantined(
 pub const ERASED_REASON: &str = "erased at the subject's request";
 
 /// The e-mail addresses among `emails` that an erasure tombstoned: the batch form of
-/// [`crate::privacy::is_tombstoned`] (the same key and digest), one query per 400 addresses.
+/// [`crate::privacy::is_tombstoned`] (the same [`crate::privacy::tombstone_digest`]), one query
+/// per 400 addresses.
 pub async fn tombstoned_addresses<'a>(
     store: &Store,
     emails: impl IntoIterator<Item = &'a str>,
 ) -> Result<HashSet<String>> {
     let mut by_digest: HashMap<String, Vec<String>> = HashMap::new();
     for email in emails {
-        let key = crate::privacy::subject_key(email).unwrap_or_else(|| email.trim().to_lowercase());
         by_digest
-            .entry(crate::privacy::subject_digest(&key))
+            .entry(crate::privacy::tombstone_digest(email))
             .or_default()
             .push(email.to_string());
     }
@@ -2698,6 +2698,11 @@ pub struct ContactErasure {
     pub import_keys_deleted: u64,
     /// Lines removed from stored import files.
     pub import_lines_removed: u64,
+    /// The erased records' addresses (lower-case), whose raw copies
+    /// [`scrub_raw_copies`] removes once per erasure or retention run. Never serialised: the
+    /// counts are what gets audited.
+    #[serde(skip)]
+    pub addresses: BTreeSet<String>,
 }
 
 impl ContactErasure {
@@ -2714,6 +2719,7 @@ impl ContactErasure {
         self.quarantine_deleted += o.quarantine_deleted;
         self.import_keys_deleted += o.import_keys_deleted;
         self.import_lines_removed += o.import_lines_removed;
+        self.addresses.extend(o.addresses.iter().cloned());
     }
 }
 
@@ -2748,7 +2754,10 @@ pub async fn records_of_email<'a>(db: impl Into<DbRef<'a>>, email: &str) -> Resu
 }
 
 /// Deletes the history rows that hold a record's personal data: hygiene events (also those
-/// logged by address), merges, duplicate pairs and quarantined rows naming it.
+/// logged by address), merges, duplicate pairs, quarantined rows and import keys naming it. The
+/// address goes to `out.addresses`: raw copies of it (unresolved quarantined rows, stored import
+/// files) are removed by [`scrub_raw_copies`], once for all records of an erasure or a retention
+/// run rather than once per record.
 async fn erase_personal_history(
     tx: &mut Tx,
     id: &str,
@@ -2779,41 +2788,53 @@ async fn erase_personal_history(
         .execute(&mut *tx)
         .await?;
     if let Some(email) = email {
-        // Unresolved quarantined rows carry the raw values: match the address in them exactly.
-        let pattern = format!("%{email}%");
-        let rows: Vec<(i64, String)> = sql(
-            "SELECT id, CAST(raw AS TEXT) FROM contact_quarantine WHERE LOWER(CAST(raw AS TEXT)) LIKE $1",
-        )
-        .bind(&pattern)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (qid, raw) in rows {
-            let holds = serde_json::from_str::<serde_json::Value>(&raw)
-                .ok()
-                .is_some_and(|v| json_mentions(&v, email));
-            if holds {
-                out.quarantine_deleted += sql("DELETE FROM contact_quarantine WHERE id = $1")
-                    .bind(qid)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        out.import_lines_removed += scrub_import_files(tx, email).await?;
+        out.addresses.insert(email.to_string());
     }
     Ok(())
 }
 
-fn json_mentions(v: &serde_json::Value, email: &str) -> bool {
+/// Removes the raw copies of `out.addresses` that row-level deletes cannot reach: unresolved
+/// quarantined rows whose raw values hold one of the addresses exactly, and the lines naming one
+/// in stored import files (the header line stays). Reads the quarantine and the stored files
+/// once, whatever the number of addresses. Adds to `out`'s counts.
+pub async fn scrub_raw_copies(tx: &mut Tx, out: &mut ContactErasure) -> Result<()> {
+    if out.addresses.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<(i64, String)> =
+        sql("SELECT id, CAST(raw AS TEXT) FROM contact_quarantine ORDER BY id")
+            .fetch_all(&mut *tx)
+            .await?;
+    for (qid, raw) in rows {
+        let lower = raw.to_lowercase();
+        if !out.addresses.iter().any(|a| lower.contains(a.as_str())) {
+            continue;
+        }
+        let holds = serde_json::from_str::<serde_json::Value>(&raw)
+            .ok()
+            .is_some_and(|v| json_mentions(&v, &out.addresses));
+        if holds {
+            out.quarantine_deleted += sql("DELETE FROM contact_quarantine WHERE id = $1")
+                .bind(qid)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    out.import_lines_removed += scrub_import_files(tx, &out.addresses).await?;
+    Ok(())
+}
+
+fn json_mentions(v: &serde_json::Value, addresses: &BTreeSet<String>) -> bool {
     match v {
-        serde_json::Value::String(s) => s.trim().to_lowercase() == email,
-        serde_json::Value::Array(a) => a.iter().any(|x| json_mentions(x, email)),
-        serde_json::Value::Object(o) => o.values().any(|x| json_mentions(x, email)),
+        serde_json::Value::String(s) => addresses.contains(&s.trim().to_lowercase()),
+        serde_json::Value::Array(a) => a.iter().any(|x| json_mentions(x, addresses)),
+        serde_json::Value::Object(o) => o.values().any(|x| json_mentions(x, addresses)),
         _ => false,
     }
 }
 
-/// Removes the lines naming `email` from stored import files (the header line stays).
-async fn scrub_import_files(tx: &mut Tx, email: &str) -> Result<u64> {
+/// Removes the lines naming any of `addresses` from stored import files (the header line stays).
+async fn scrub_import_files(tx: &mut Tx, addresses: &BTreeSet<String>) -> Result<u64> {
     let files: Vec<(i64, Option<Vec<u8>>)> =
         sql("SELECT id, content FROM contact_imports WHERE content IS NOT NULL ORDER BY id")
             .fetch_all(&mut *tx)
@@ -2824,12 +2845,16 @@ async fn scrub_import_files(tx: &mut Tx, email: &str) -> Result<u64> {
         let Ok(text) = String::from_utf8(bytes) else {
             continue;
         };
-        if !text.to_lowercase().contains(email) {
+        let names = |t: &str| {
+            let lower = t.to_lowercase();
+            addresses.iter().any(|a| lower.contains(a.as_str()))
+        };
+        if !names(&text) {
             continue;
         }
         let mut kept = String::with_capacity(text.len());
         for (n, line) in text.split_inclusive('\n').enumerate() {
-            if n > 0 && line.to_lowercase().contains(email) {
+            if n > 0 && names(line) {
                 removed += 1;
             } else {
                 kept.push_str(line);
@@ -2846,7 +2871,8 @@ async fn scrub_import_files(tx: &mut Tx, email: &str) -> Result<u64> {
 
 /// Deletes one contact record and every row tied to it (hygiene, lifecycle, engagement, merges,
 /// duplicate pairs, hand-offs, quarantined rows, import keys), inside `tx`, audited by id and
-/// counts only. A record that does not exist erases nothing.
+/// counts only. A record that does not exist erases nothing. The caller finishes with
+/// [`scrub_raw_copies`] once all records are erased.
 pub async fn erase_contact(tx: &mut Tx, actor: &Actor, id: &str) -> Result<ContactErasure> {
     let mut out = ContactErasure::default();
     let Some(email) = sql("SELECT email FROM contact_records WHERE id = $1")
@@ -2878,20 +2904,6 @@ pub async fn erase_contact(tx: &mut Tx, actor: &Actor, id: &str) -> Result<Conta
     Ok(out)
 }
 
-/// Deletes every contact record of an address (see [`records_of_email`]) with [`erase_contact`].
-pub async fn erase_contacts_of_email(
-    tx: &mut Tx,
-    actor: &Actor,
-    email: &str,
-) -> Result<ContactErasure> {
-    let mut total = ContactErasure::default();
-    for id in records_of_email(&mut *tx, email).await? {
-        let one = erase_contact(tx, actor, &id).await?;
-        total.add(&one);
-    }
-    Ok(total)
-}
-
 /// Fields an anonymised contact keeps: they describe a segment, not a person.
 pub const ANONYMOUS_FIELDS: &[&str] = &[
     "country",
@@ -2908,7 +2920,8 @@ pub const ANONYMISED_SOURCE: &str = "anonymised";
 /// Anonymises one contact record inside `tx`: keeps only [`ANONYMOUS_FIELDS`] (with their
 /// lineage), its stage, score and engagement counts for aggregates; removes the address, name,
 /// company, owner and source id, and deletes the history rows that hold personal data (hygiene,
-/// merges, duplicate pairs, quarantined rows). Audited by id and counts only.
+/// merges, duplicate pairs, quarantined rows). Audited by id and counts only. The caller
+/// finishes with [`scrub_raw_copies`].
 pub async fn anonymise_contact(tx: &mut Tx, actor: &Actor, id: &str) -> Result<ContactErasure> {
     let mut out = ContactErasure::default();
     let Some(stored) = find(&mut *tx, id).await? else {
@@ -3009,12 +3022,13 @@ pub async fn history_of_email(store: &Store, email: &str) -> Result<Vec<ContactH
             continue;
         };
         let mut hygiene = hygiene_of(store, &id).await?;
-        let by_address: Vec<HygieneEvent> = sql(format!("SELECT {HYGIENE_COLUMNS} FROM contact_hygiene WHERE email = $1 AND (record_id IS NULL OR record_id <> $2) ORDER BY at DESC, id DESC"))
-            .bind(email.trim().to_lowercase())
-            .bind(&id)
-            .fetch_all(store)
-            .await?;
+        // Events logged by address alone belong to the first record, listed once.
         if out.is_empty() {
+            let by_address: Vec<HygieneEvent> = sql(format!("SELECT {HYGIENE_COLUMNS} FROM contact_hygiene WHERE email = $1 AND (record_id IS NULL OR record_id <> $2) ORDER BY at DESC, id DESC"))
+                .bind(email.trim().to_lowercase())
+                .bind(&id)
+                .fetch_all(store)
+                .await?;
             hygiene.extend(by_address);
         }
         out.push(ContactHistory {

@@ -1599,6 +1599,7 @@ pub async fn erase_subject(
         let one = crate::contacts::erase_contact(tx, actor, id).await?;
         contacts.add(&one);
     }
+    crate::contacts::scrub_raw_copies(tx, &mut contacts).await?;
     let hygiene_deleted = sql("DELETE FROM contact_hygiene WHERE email = $1")
         .bind(subject)
         .execute(&mut *tx)
@@ -1657,13 +1658,18 @@ pub async fn erase_subject(
     Ok(summary)
 }
 
+/// The digest a tombstone is kept under for an address as imported or typed: the canonical
+/// address when it parses, else the trimmed lower-case text.
+pub fn tombstone_digest(address: &str) -> String {
+    let subject = subject_key(address).unwrap_or_else(|| address.trim().to_lowercase());
+    subject_digest(&subject)
+}
+
 /// Whether an address was erased (and must not be re-imported). The address is normalised first.
 pub async fn is_tombstoned(store: &Store, address: &str) -> Result<bool> {
-    let subject = subject_key(address).unwrap_or_else(|| address.trim().to_lowercase());
-    let subject = subject.as_str();
     Ok(
         sql("SELECT COUNT(*) FROM erasure_tombstones WHERE subject_digest = $1")
-            .bind(subject_digest(subject))
+            .bind(tombstone_digest(address))
             .fetch_scalar::<i64>(store)
             .await?
             > 0,
@@ -2218,6 +2224,7 @@ pub async fn execute_retention(
     let mut tx = store.begin().await?;
     let mut applied: BTreeMap<String, u64> = BTreeMap::new();
     let mut skipped_held: u64 = 0;
+    let mut contacts_erased = crate::contacts::ContactErasure::default();
     for change in &changes {
         let raw_id = change
             .get("id")
@@ -2239,21 +2246,22 @@ pub async fn execute_retention(
                 skipped_held += 1;
                 continue;
             }
-            let done = match action {
+            let (one, done) = match action {
                 "delete" => {
-                    crate::contacts::erase_contact(&mut tx, actor, raw_id)
-                        .await?
-                        .records_deleted
+                    let one = crate::contacts::erase_contact(&mut tx, actor, raw_id).await?;
+                    let n = one.records_deleted;
+                    (one, n)
                 }
                 "anonymise" => {
-                    crate::contacts::anonymise_contact(&mut tx, actor, raw_id)
-                        .await?
-                        .records_anonymised
+                    let one = crate::contacts::anonymise_contact(&mut tx, actor, raw_id).await?;
+                    let n = one.records_anonymised;
+                    (one, n)
                 }
                 other => {
                     return Err(StoreError::Corrupt(format!("retention action {other:?}")));
                 }
             };
+            contacts_erased.add(&one);
             *applied.entry(format!("{kind}.{action}")).or_default() += done;
             continue;
         }
@@ -2302,6 +2310,7 @@ pub async fn execute_retention(
         };
         *applied.entry(format!("{kind}.{action}")).or_default() += n;
     }
+    crate::contacts::scrub_raw_copies(&mut tx, &mut contacts_erased).await?;
     let counts = serde_json::json!({"applied": applied, "planned": dry.counts.0, "skipped_held": skipped_held});
     let run: RetentionRun = sql(format!("INSERT INTO retention_runs (policy, mode, status, as_of, dry_run_id, plan, counts, created_by, created_at, finished_at) VALUES ($1, 'execute', 'done', $2, $3, $4, $5, $6, $7, $7) RETURNING {RUN_COLUMNS}"))
         .bind(&dry.policy)

@@ -11,6 +11,7 @@ pub mod error;
 pub mod json;
 pub mod metrics;
 pub mod ops;
+pub mod outbound;
 pub mod pages;
 pub mod render;
 pub mod work;

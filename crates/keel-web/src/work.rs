@@ -1341,8 +1341,11 @@ pub async fn handoff_sla_sweep(
                 Vec::new(),
             )),
             keel_work::sla::SlaStatus::Breached => {
-                let at = c.breach_at.unwrap_or(now);
-                keel_store::contacts::record_handoff_breach(store, &actor, h.id, at).await?;
+                // Recorded once: later sweeps see `breached_at` and skip the write transaction.
+                if h.breached_at.is_none() {
+                    let at = c.breach_at.unwrap_or(now);
+                    keel_store::contacts::record_handoff_breach(store, &actor, h.id, at).await?;
+                }
                 alerts.push((
                     "sla_breach",
                     format!("sla-breach:handoff-{}:{}", h.id, c.clock),

@@ -208,13 +208,9 @@ fn fingerprint(rules: &ChannelRules, options: &JourneyOptions, won: &[WonOpportu
         "won": won.iter().map(|o| (&o.id, &o.email, o.amount, o.closed_at)).collect::<Vec<_>>(),
     })
     .to_string();
-    // FNV-1a: stable across builds (unlike the standard hasher's keys).
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}-{:x}", text.len())
+    // A content digest: stable across builds and runs, unlike the standard hasher.
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(text.as_bytes()))
 }
 
 /// Rebuilds the journeys of the events in `rows` (complete people: every event of every id

@@ -1138,6 +1138,56 @@ pub struct SegmentOut {
     pub filter: serde_json::Value,
 }
 
+/// The contacts a segment is evaluated over: every active contact record with its lifecycle
+/// stage and engagement events, read once and lent to [`Segment::members`] as [`Subject`]s.
+pub struct SegmentPool {
+    records: Vec<keel_store::contacts::StoredRecord>,
+    stages: Vec<Option<Stage>>,
+    events: std::collections::HashMap<String, Vec<keel_contacts::scoring::Event>>,
+    none: Vec<keel_contacts::scoring::Event>,
+}
+
+impl SegmentPool {
+    /// Reads the active contact records and their engagement.
+    pub async fn load(store_: &keel_store::Store) -> ApiResult<Self> {
+        let records = store::active_records(store_, ObjectKind::Contact).await?;
+        let stages = records
+            .iter()
+            .map(|r| Stage::parse(&r.row.lifecycle_stage))
+            .collect();
+        let events = store::engagement_events(store_).await?;
+        Ok(Self {
+            records,
+            stages,
+            events,
+            none: Vec::new(),
+        })
+    }
+
+    /// The records as segment subjects; hygiene-suppressed contacts only when
+    /// `include_suppressed` (live counts leave them out, eligibility reports them).
+    pub fn subjects(&self, include_suppressed: bool) -> Vec<Subject<'_>> {
+        self.records
+            .iter()
+            .zip(&self.stages)
+            .filter(|(r, _)| include_suppressed || !r.row.suppressed)
+            .map(|(r, stage)| Subject {
+                record: &r.record,
+                stage: *stage,
+                score: None,
+                events: self.events.get(&r.row.id).unwrap_or(&self.none),
+            })
+            .collect()
+    }
+}
+
+/// A stored `Segment` document as the segment it defines.
+pub fn segment_of(d: &keel_store::documents::Document) -> serde_json::Result<Segment> {
+    serde_json::from_value(
+        serde_json::json!({"apiVersion": d.api_version, "kind": d.kind, "metadata": d.metadata.0, "spec": d.spec.0}),
+    )
+}
+
 /// Every stored `Segment` document with its live count.
 pub async fn segments(state: &AppState) -> ApiResult<Vec<SegmentOut>> {
     let docs =
@@ -1145,29 +1195,12 @@ pub async fn segments(state: &AppState) -> ApiResult<Vec<SegmentOut>> {
     if docs.is_empty() {
         return Ok(Vec::new());
     }
-    let records = store::active_records(&state.store, ObjectKind::Contact).await?;
-    let events = store::engagement_events(&state.store).await?;
+    let pool = SegmentPool::load(&state.store).await?;
+    let subjects = pool.subjects(false);
     let now = keel_store::now();
-    let none = Vec::new();
-    let stages: Vec<Option<Stage>> = records
-        .iter()
-        .map(|r| Stage::parse(&r.row.lifecycle_stage))
-        .collect();
-    let subjects: Vec<Subject<'_>> = records
-        .iter()
-        .zip(&stages)
-        .filter(|(r, _)| !r.row.suppressed)
-        .map(|(r, stage)| Subject {
-            record: &r.record,
-            stage: *stage,
-            score: None,
-            events: events.get(&r.row.id).unwrap_or(&none),
-        })
-        .collect();
     let mut out = Vec::new();
     for d in docs {
-        let doc = serde_json::json!({"apiVersion": d.api_version, "kind": d.kind, "metadata": d.metadata.0, "spec": d.spec.0});
-        let Ok(segment) = serde_json::from_value::<Segment>(doc) else {
+        let Ok(segment) = segment_of(&d) else {
             continue;
         };
         let count = if segment.spec.object == "contact" {

@@ -919,14 +919,11 @@ pub struct SegmentMembers {
 /// contacts pages do, suppressed contacts included so eligibility can report them. `None` when
 /// there is no such segment.
 pub async fn segment_members(store_: &Store, name: &str) -> ApiResult<Option<SegmentMembers>> {
-    use keel_contacts::lifecycle::Stage;
-    use keel_contacts::segment::{Segment, Subject};
     let Some(d) = keel_store::documents::get(store_, keel_contacts::segment::KIND, name).await?
     else {
         return Ok(None);
     };
-    let doc = serde_json::json!({"apiVersion": d.api_version, "kind": d.kind, "metadata": d.metadata.0, "spec": d.spec.0});
-    let segment: Segment = serde_json::from_value(doc)
+    let segment = crate::api::contacts::segment_of(&d)
         .map_err(|e| ApiError::Internal(format!("Segment/{name}: {e}")))?;
     if segment.spec.object != "contact" {
         return Err(ApiError::validation(vec![FieldError::new(
@@ -937,24 +934,8 @@ pub async fn segment_members(store_: &Store, name: &str) -> ApiResult<Option<Seg
             ),
         )]));
     }
-    let records =
-        keel_store::contacts::active_records(store_, keel_contacts::ObjectKind::Contact).await?;
-    let events = keel_store::contacts::engagement_events(store_).await?;
-    let none = Vec::new();
-    let stages: Vec<Option<Stage>> = records
-        .iter()
-        .map(|r| Stage::parse(&r.row.lifecycle_stage))
-        .collect();
-    let subjects: Vec<Subject<'_>> = records
-        .iter()
-        .zip(&stages)
-        .map(|(r, stage)| Subject {
-            record: &r.record,
-            stage: *stage,
-            score: None,
-            events: events.get(&r.row.id).unwrap_or(&none),
-        })
-        .collect();
+    let pool = crate::api::contacts::SegmentPool::load(store_).await?;
+    let subjects = pool.subjects(true);
     let mut out = SegmentMembers::default();
     let mut seen = std::collections::HashSet::new();
     for m in segment.members(&subjects, keel_store::now()) {
@@ -1623,21 +1604,7 @@ pub async fn deliver_erasure(
         .await
         .map_err(|e| e.to_string())?;
     let body = erasure_webhook_body(&d, &r).to_string();
-    let sent = tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(std::time::Duration::from_secs(15)))
-            .http_status_as_error(true)
-            .build()
-            .into();
-        agent
-            .post(&url)
-            .header("content-type", "application/json")
-            .send(body)
-            .map(|_| ())
-            .map_err(|e| format!("POST {url}: {e}"))
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    let sent = crate::outbound::post_json(url, body, std::time::Duration::from_secs(15)).await;
     match sent {
         Ok(()) => {
             store::mark_delivered(store_, &Actor::System("privacy.erasure"), delivery_id)

@@ -122,19 +122,5 @@ pub async fn deliver(store: &Store, payload: &serde_json::Value) -> Result<(), S
         .map_err(|e| e.to_string())?;
     let body = webhook_body(&hook, &n);
     let url = hook.url.clone();
-    tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(std::time::Duration::from_secs(10)))
-            .http_status_as_error(true)
-            .build()
-            .into();
-        agent
-            .post(&url)
-            .header("content-type", "application/json")
-            .send(body.to_string())
-            .map(|_| ())
-            .map_err(|e| format!("POST {url}: {e}"))
-    })
-    .await
-    .map_err(|e| e.to_string())?
+    keel_web::outbound::post_json(url, body.to_string(), std::time::Duration::from_secs(10)).await
 }
