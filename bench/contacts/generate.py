@@ -29,6 +29,73 @@ FIRST = ["James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "
 LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
         "Martinez", "Müller", "Schmidt", "O'Neil", "McDonald", "van der Berg", "Dubois", "Rossi",
         "Kowalski", "Nielsen", "Tanaka", "Kim", "Patel", "Singh", "Okafor", "Fernández", "Lefèvre"]
+# The common names of a US-centred B2B database (the same pools as keel-match's synthetic
+# people), picked Zipf-like so "Smith" is far more common than "Okafor"; half of all surnames
+# come from a long tail, as in a real lead database of a million people.
+FIRST_COMMON = [
+    "James", "John", "Robert", "Michael", "William", "David", "Richard", "Joseph", "Thomas",
+    "Charles", "Christopher", "Daniel", "Matthew", "Anthony", "Mark", "Donald", "Steven", "Paul",
+    "Andrew", "Joshua", "Kenneth", "Kevin", "Brian", "George", "Timothy", "Ronald", "Edward",
+    "Jason", "Jeffrey", "Ryan", "Jacob", "Gary", "Nicholas", "Eric", "Jonathan", "Stephen", "Larry",
+    "Justin", "Scott", "Brandon", "Benjamin", "Samuel", "Gregory", "Alexander", "Frank", "Patrick",
+    "Raymond", "Jack", "Dennis", "Jerry", "Tyler", "Aaron", "Jose", "Adam", "Nathan", "Henry",
+    "Douglas", "Zachary", "Peter", "Kyle", "Mary", "Patricia", "Jennifer", "Linda", "Elizabeth",
+    "Barbara", "Susan", "Jessica", "Sarah", "Karen", "Lisa", "Nancy", "Betty", "Margaret", "Sandra",
+    "Ashley", "Kimberly", "Emily", "Donna", "Michelle", "Carol", "Amanda", "Dorothy", "Melissa",
+    "Deborah", "Stephanie", "Rebecca", "Sharon", "Laura", "Cynthia", "Kathleen", "Amy", "Angela",
+    "Shirley", "Anna", "Brenda", "Pamela", "Emma", "Nicole", "Helen", "Samantha", "Katherine",
+    "Christine", "Debra", "Rachel", "Carolyn", "Janet", "Catherine", "Maria", "Heather", "Diane",
+    "Ruth", "Julie", "Olivia", "Joyce", "Virginia", "Victoria", "Kelly", "Lauren", "Christina",
+    "Joan", "Evelyn", "Judith", "Megan", "Andrea", "Cheryl", "Hannah", "Jacqueline", "Martha",
+    "Gloria", "Priya", "Wei", "Mohammed", "Fatima", "Hiroshi", "Yuki", "Olga", "Ivan", "Chloe",
+    "Lucas", "Sofia", "Mateo", "Aisha", "Omar", "Ingrid", "Lars", "Zoe", "Noah", "Leila", "Arjun",
+]
+LAST_COMMON = [
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
+    "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore",
+    "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark",
+    "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres",
+    "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell",
+    "Mitchell", "Carter", "Roberts", "Gomez", "Phillips", "Evans", "Turner", "Diaz", "Parker",
+    "Cruz", "Edwards", "Collins", "Reyes", "Stewart", "Morris", "Morales", "Murphy", "Cook",
+    "Rogers", "Gutierrez", "Ortiz", "Morgan", "Cooper", "Peterson", "Bailey", "Reed", "Kelly",
+    "Howard", "Ramos", "Kim", "Cox", "Ward", "Richardson", "Watson", "Brooks", "Chavez", "Wood",
+    "James", "Bennett", "Gray", "Mendoza", "Ruiz", "Hughes", "Price", "Alvarez", "Castillo",
+    "Sanders", "Patel", "Myers", "Long", "Ross", "Foster", "Jimenez", "Powell", "Jenkins", "Perry",
+    "Russell", "Sullivan", "Bell", "Coleman", "Butler", "Henderson", "Barnes", "Gonzales", "Fisher",
+    "Vasquez", "Simmons", "Romero", "Jordan", "Patterson", "Alexander", "Hamilton", "Graham",
+    "Reynolds", "Griffin", "Wallace", "Moreno", "West", "Cole", "Hayes", "Bryant", "Herrera",
+    "Gibson", "Ellis", "Tran", "Medina", "Aguilar", "Stevens", "Murray", "Ford", "Castro",
+    "Marshall", "Owens", "Harrison", "Fernandez", "Mcdonald", "Woods", "Washington", "Kennedy",
+    "Wells", "Vargas", "Henry", "Chen", "Freeman", "Webb", "Tucker", "Guzman", "Burns", "Crawford",
+    "Olson", "Simpson", "Porter", "Hunter", "Gordon", "Mendez", "Silva", "Shaw", "Snyder", "Mason",
+    "Dixon", "Munoz", "Hunt", "Hicks", "Holmes", "Palmer", "Wagner", "Black", "Robertson", "Boyd",
+    "Rose", "Stone", "Salazar", "Fox", "Warren", "Mills", "Meyer", "Rice", "Schmidt", "Garza",
+    "Daniels", "Ferguson", "Nichols", "Stephens", "Soto", "Weaver", "Ryan", "Gardner", "Payne",
+    "Grant", "Dunn", "Kelley", "Spencer", "Hawkins", "Arnold", "Pierce", "Vazquez", "Hansen",
+    "Peters", "Santos", "Hart", "Bradley", "Knight", "Elliott", "Cunningham", "Duncan", "Armstrong",
+    "Hudson", "Carroll", "Lane", "Riley", "Andrews", "Alvarado", "Ray", "Delgado", "Berry",
+    "Perkins", "Hoffman", "Johnston", "Matthews", "Pena", "Richards", "Contreras", "Willis",
+    "Okafor", "Nakamura", "Kowalski", "Oconnor", "Lindqvist", "Abernathy", "Quispe", "Haddad",
+    "Novak", "Fitzgerald", "Yamamoto", "Schneider", "Dubois", "Rossi", "Moller", "Ivanova",
+    "Papadopoulos", "Oyelaran", "Mbeki", "Zhang",
+]
+LAST_TAIL = [
+    "son", "ley", "ton", "er", "man", "ford", "wood", "field", "berg", "stein", "ski", "ez", "ini",
+    "ova", "well", "by", "more", "ham", "dale", "worth",
+]
+COMPANY_WORDS = [
+    "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Cyberdyne", "Hooli",
+    "Vandelay", "Soylent", "Tyrell", "Massive", "Aperture", "Black Mesa", "Oscorp", "Pied Piper",
+    "Gringotts", "Monarch", "Nakatomi", "Blue Sky", "North Star", "Red Rock", "Silver Lake",
+    "Green Leaf", "Bright Path", "Iron Gate", "Cedar", "Summit", "Harbor", "Pinnacle", "Keystone",
+    "Evergreen", "Atlas", "Horizon", "Beacon", "Quantum", "Nimbus", "Vertex", "Zenith",
+]
+COMPANY_KINDS = [
+    "Robotics", "Systems", "Analytics", "Logistics", "Foods", "Capital", "Health", "Media",
+    "Software", "Energy", "Labs", "Partners", "Consulting", "Industries", "Networks", "Solutions",
+    "Dynamics", "Ventures", "Brands", "Retail",
+]
 COMPANY_A = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Wonka", "Hooli", "Pied Piper",
              "Vandelay", "Soylent", "Cyberdyne", "Tyrell", "Massive Dynamic", "Aperture", "Gringotts"]
 COMPANY_B = ["Inc", "Inc.", "LLC", "GmbH", "Ltd", "Corp", "Corporation", "SA", "AG", "BV", "", "Group"]
@@ -84,6 +151,38 @@ def slug(s):
     return "".join(c for c in s.lower() if c.isalnum())
 
 
+def zipf(rng, xs):
+    """Zipf-like pick: early entries are much more common."""
+    return xs[min(int(len(xs) ** rng.random()) - 1, len(xs) - 1)]
+
+
+def person_name(rng):
+    """A first and a last name: mostly common US names, some international spellings, and
+    surnames from a long tail."""
+    first = rng.choice(FIRST) if rng.random() < 0.15 else zipf(rng, FIRST_COMMON)
+    r = rng.random()
+    if r < 0.1:
+        last = rng.choice(LAST)
+    elif r < 0.55:
+        last = zipf(rng, LAST_COMMON)
+    else:
+        last = rng.choice(LAST_COMMON) + rng.choice(LAST_TAIL)
+    return first, last
+
+
+def company_name(rng):
+    """A company: a few well-known made-up brands, many "<word> <kind>" companies, and a long
+    tail named after people ("Harris & Cole", "Lopez Analytics")."""
+    r = rng.random()
+    if r < 0.1:
+        return f"{rng.choice(COMPANY_A)} {rng.choice(COMPANY_B)}".strip()
+    if r < 0.5:
+        return f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)} {rng.choice(COMPANY_B)}".strip()
+    if r < 0.8:
+        return f"{rng.choice(LAST_COMMON)} {rng.choice(COMPANY_KINDS)} {rng.choice(COMPANY_B)}".strip()
+    return f"{rng.choice(LAST_COMMON)} & {rng.choice(LAST_COMMON)} {rng.choice(COMPANY_B)}".strip()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -118,11 +217,10 @@ def main():
                 row[7] = ""
                 w.writerow(row)
                 continue
-            first, last = rng.choice(FIRST), rng.choice(LAST)
-            company = f"{rng.choice(COMPANY_A)} {rng.choice(COMPANY_B)}".strip()
-            if rng.random() < 0.3:
-                company = f"{rng.choice(COMPANY_A)} {rng.choice(['Labs', 'Systems', 'Health', 'Bank', 'Media'])} {rng.choice(COMPANY_B)}".strip()
-            domain = slug(company.split()[0]) + rng.choice([".com", ".io", ".de", ".co.uk", ".net"])
+            first, last = person_name(rng)
+            company = company_name(rng)
+            words = [w for w in company.split() if w != "&"]
+            domain = slug("".join(words[:2])) + rng.choice([".com", ".io", ".de", ".co.uk", ".net"])
             spellings, code, states = rng.choices(COUNTRIES, weights=COUNTRY_WEIGHTS)[0]
             country = rng.choice(spellings)
             if code is None:

@@ -131,6 +131,15 @@ pub fn train_contact_model() -> Result<Model, ContactsError> {
     train(&records, &spec, &blocks, &[], &options).map_err(match_error)
 }
 
+/// What [`Matcher::admit`] decided for a record.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    /// Merge, review or separate.
+    pub decision: Decision,
+    /// The waterfall against the candidate, for a review decision.
+    pub explanation: Option<Explanation>,
+}
+
 /// A real-time index of existing contacts.
 #[derive(Debug)]
 pub struct Matcher {
@@ -238,6 +247,61 @@ impl Matcher {
                 probability,
             },
             None => Decision::Separate,
+        })
+    }
+
+    /// Checks `record` and adds it to the index in one step, standardising it once: under the
+    /// survivor's id when the decision is a merge, under its own id otherwise. A review
+    /// decision carries the explanation waterfall against the candidate.
+    pub fn admit(&mut self, record: &Record) -> Result<Admitted, ContactsError> {
+        if record.object != ObjectKind::Contact {
+            return Ok(Admitted {
+                decision: Decision::Separate,
+                explanation: None,
+            });
+        }
+        let prepared = self
+            .index
+            .prepare(match_values(record))
+            .map_err(match_error)?;
+        let found = self
+            .index
+            .query_prepared(&prepared, self.thresholds.review);
+        let best = found.into_iter().find_map(|c| {
+            let id = self.ids.get(c.index)?;
+            (id != &record.id).then(|| (id.clone(), c.index, c.match_probability))
+        });
+        let (decision, explanation) = match best {
+            Some((into, _, probability)) if probability >= self.thresholds.auto_merge => {
+                (Decision::Merge { into, probability }, None)
+            }
+            Some((candidate, index, probability)) => {
+                // Explained against the candidate's first indexed values, as `explain` does.
+                let at = self.first.get(&candidate).copied().unwrap_or(index);
+                let explanation = self
+                    .index
+                    .explain_prepared(&prepared, at)
+                    .map_err(match_error)?;
+                (
+                    Decision::Review {
+                        candidate,
+                        probability,
+                    },
+                    Some(explanation),
+                )
+            }
+            None => (Decision::Separate, None),
+        };
+        let under = match &decision {
+            Decision::Merge { into, .. } => into.clone(),
+            _ => record.id.clone(),
+        };
+        self.index.insert_prepared(under.clone(), &prepared);
+        self.first.entry(under.clone()).or_insert(self.ids.len());
+        self.ids.push(under);
+        Ok(Admitted {
+            decision,
+            explanation,
         })
     }
 

@@ -97,6 +97,13 @@ impl MatchIndex {
         Ok(q)
     }
 
+    /// Standardises one record (raw values in field order) once, for [`MatchIndex::query_prepared`],
+    /// [`MatchIndex::explain_prepared`] and [`MatchIndex::insert_prepared`]. Its term
+    /// frequencies are the index's as of now.
+    pub fn prepare(&self, values: Vec<String>) -> Result<Prepared, MatchError> {
+        Ok(Prepared(self.standardise_one(values)?))
+    }
+
     /// Matches one record (raw values in field order) against the index; returns candidates at
     /// or above `min_probability`, best first.
     pub fn query(
@@ -104,11 +111,16 @@ impl MatchIndex {
         values: Vec<String>,
         min_probability: f64,
     ) -> Result<Vec<Candidate>, MatchError> {
-        let q = self.standardise_one(values)?;
+        Ok(self.query_prepared(&self.prepare(values)?, min_probability))
+    }
+
+    /// [`MatchIndex::query`] for a record already prepared.
+    pub fn query_prepared(&self, prepared: &Prepared, min_probability: f64) -> Vec<Candidate> {
+        let q = &prepared.0;
         let max_block = self.model.spec.max_block_size;
         let mut found: Vec<u32> = Vec::new();
         for (rule, map) in self.rules.iter().zip(&self.keys) {
-            if let Some(k) = rule.key(&q, 0)
+            if let Some(k) = rule.key(q, 0)
                 && let Some(ids) = map.get(&k)
                 && ids.len() <= max_block
             {
@@ -121,7 +133,7 @@ impl MatchIndex {
             .into_iter()
             .filter_map(|i| {
                 let i = i as usize;
-                let w = self.scorer.score(&q, 0, &self.records, i);
+                let w = self.scorer.score(q, 0, &self.records, i);
                 let p = probability(w);
                 (p >= min_probability).then(|| Candidate {
                     index: i,
@@ -137,29 +149,42 @@ impl MatchIndex {
                 .total_cmp(&a.match_weight)
                 .then(a.index.cmp(&b.index))
         });
-        Ok(out)
+        out
     }
 
     /// The full waterfall of a queried record (raw values in field order) against the indexed
     /// record at `index`, with the same term frequencies the query used.
     pub fn explain(&self, values: Vec<String>, index: usize) -> Result<Explanation, MatchError> {
-        let q = self.standardise_one(values)?;
+        self.explain_prepared(&self.prepare(values)?, index)
+    }
+
+    /// [`MatchIndex::explain`] for a record already prepared.
+    pub fn explain_prepared(
+        &self,
+        prepared: &Prepared,
+        index: usize,
+    ) -> Result<Explanation, MatchError> {
         if index >= self.records.len() {
             return Err(MatchError::Config(vec![crate::config::Problem {
                 path: "index".into(),
                 message: format!("no indexed record {index}"),
             }]));
         }
-        Ok(self.scorer.explain(&q, 0, &self.records, index))
+        Ok(self.scorer.explain(&prepared.0, 0, &self.records, index))
     }
 
     /// Adds a record to the index (after matching it, for example), returning its index.
     pub fn insert(&mut self, record: RawRecord) -> Result<usize, MatchError> {
-        let id = record.id.clone();
-        let q = self.standardise_one(record.values)?;
+        let prepared = self.prepare(record.values)?;
+        Ok(self.insert_prepared(record.id, &prepared))
+    }
+
+    /// [`MatchIndex::insert`] for a record already prepared, under `id`.
+    pub fn insert_prepared(&mut self, id: String, prepared: &Prepared) -> usize {
+        let q = &prepared.0;
         let i = self.records.len();
         for (rule, map) in self.rules.iter().zip(self.keys.iter_mut()) {
-            if let Some(k) = rule.key(&q, 0) {
+            if let Some(k) = rule.key(q, 0) {
                 map.entry(k).or_default().push(i as u32);
             }
         }
@@ -169,10 +194,15 @@ impl MatchIndex {
                 *counts.entry(h).or_default() += 1;
             }
         }
-        self.records.append(&q, 0, id);
+        self.records.append(q, 0, id);
         if let Some(c) = self.cluster_ids.as_mut() {
             c.push(format!("new-{i}"));
         }
-        Ok(i)
+        i
     }
 }
+
+/// One record standardised for an index ([`MatchIndex::prepare`]): matched, explained and
+/// inserted without standardising it again.
+#[derive(Debug, Clone)]
+pub struct Prepared(Records);

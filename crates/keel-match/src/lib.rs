@@ -33,7 +33,7 @@ pub use blocking::{BlockingReport, BlockingRule};
 pub use cluster::{ClusterMetrics, Clustering, Link};
 pub use config::{FieldKind, FieldSpec, MatchSpec, Problem, Role};
 pub use error::MatchError;
-pub use index::{Candidate, MatchIndex};
+pub use index::{Candidate, MatchIndex, Prepared};
 pub use model::{Explanation, Label, Model, TrainOptions, probability, weight_of};
 pub use records::{RawRecord, Records, RecordsBuilder, build_records};
 

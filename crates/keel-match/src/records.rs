@@ -258,7 +258,7 @@ impl RecordsBuilder {
     /// Finishes the records, counting value frequencies.
     pub fn finish(mut self) -> Records {
         self.records.link = self.records.sources.iter().any(|&s| s != 0);
-        self.records.columns.par_iter_mut().for_each(|col| {
+        let count = |col: &mut Column| {
             let counts = col.value_counts();
             col.non_null = counts.values().sum();
             col.freq = col
@@ -266,7 +266,14 @@ impl RecordsBuilder {
                 .iter()
                 .map(|h| counts.get(h).copied().unwrap_or(0))
                 .collect();
-        });
+        };
+        // A real-time query standardises one record at a time; handing that to the thread pool
+        // cost more in wake-ups than the counting itself.
+        if self.records.ids.len() < 4096 {
+            self.records.columns.iter_mut().for_each(count);
+        } else {
+            self.records.columns.par_iter_mut().for_each(count);
+        }
         self.records
     }
 }

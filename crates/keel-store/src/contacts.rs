@@ -78,7 +78,8 @@ pub struct StoredRecord {
     pub row: ContactRow,
     /// The record: fields, custom fields and lineage.
     pub record: Record,
-    /// The record exactly as stored (canonical JSON), for byte comparisons.
+    /// The record exactly as stored (its deterministic stored form,
+    /// [`Record::to_stored_json`]), for byte comparisons.
     #[serde(skip)]
     pub bytes: String,
 }
@@ -93,7 +94,7 @@ struct FullRow {
 impl TryFrom<FullRow> for StoredRecord {
     type Error = StoreError;
     fn try_from(f: FullRow) -> Result<Self> {
-        let record: Record = serde_json::from_str(&f.record)
+        let record = Record::from_stored_json(&f.record)
             .map_err(|e| StoreError::Corrupt(format!("contact `{}`: {e}", f.row.id)))?;
         Ok(StoredRecord {
             row: f.row,
@@ -184,9 +185,9 @@ fn derive(record: &Record) -> Derived {
     }
 }
 
-fn canonical(record: &Record) -> Result<String> {
-    String::from_utf8(record.canonical_bytes())
-        .map_err(|e| StoreError::Corrupt(format!("record `{}`: {e}", record.id)))
+/// The text stored in `contact_records.record` (compact, deterministic).
+fn canonical(record: &Record) -> String {
+    record.to_stored_json()
 }
 
 fn object_name(object: ObjectKind) -> &'static str {
@@ -210,7 +211,7 @@ async fn insert_record(tx: &mut Tx, record: &Record, merged_into: Option<&str>) 
         .bind(d.stage)
         .bind(d.owner)
         .bind(merged_into.map(str::to_string))
-        .bind(canonical(record)?)
+        .bind(canonical(record))
         .bind(record.created_at)
         .bind(record.updated_at)
         .execute(tx)
@@ -234,7 +235,7 @@ async fn update_record(
         .bind(d.stage)
         .bind(d.owner)
         .bind(merged_into.map(str::to_string))
-        .bind(canonical(record)?)
+        .bind(canonical(record))
         .bind(now())
         .bind(&record.id)
         .bind(revision)
@@ -809,13 +810,18 @@ pub async fn write_batch(
             counts.updated += 1;
             continue;
         }
-        let decision = match dedupe.as_ref() {
-            Some(d) => d
-                .matcher
-                .check(&a.record)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            None => Decision::Separate,
+        // Checked and added to the index in one step (the record is standardised once).
+        let admitted = match dedupe.as_mut() {
+            Some(d) => Some(
+                d.matcher
+                    .admit(&a.record)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            ),
+            None => None,
         };
+        let decision = admitted
+            .as_ref()
+            .map_or(Decision::Separate, |x| x.decision.clone());
         if let Decision::Merge { into, .. } = &decision
             && batch_ids.contains_key(into)
         {
@@ -824,7 +830,7 @@ pub async fn write_batch(
             new_records.clear();
             batch_ids.clear();
         }
-        match (decision, dedupe.as_mut()) {
+        match (decision, dedupe.as_ref()) {
             (Decision::Merge { into, probability }, Some(d)) => {
                 let survivor = get(&mut tx, &into).await?;
                 let m = merge(
@@ -846,9 +852,6 @@ pub async fn write_batch(
                     at,
                 )
                 .await?;
-                d.matcher
-                    .insert(&into, &a.record)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 merges.push(serde_json::json!({"merge": merge_id, "survivor": into, "absorbed": id, "probability": probability}));
                 counts.merged += 1;
             }
@@ -857,29 +860,19 @@ pub async fn write_batch(
                     candidate,
                     probability,
                 },
-                Some(d),
+                Some(_),
             ) => {
-                let explanation = d
-                    .matcher
-                    .explain(&a.record, &candidate)
-                    .ok()
+                let explanation = admitted
+                    .and_then(|x| x.explanation)
                     .and_then(|e| serde_json::to_value(e).ok())
                     .unwrap_or(serde_json::Value::Null);
-                d.matcher
-                    .insert(&id, &a.record)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 batch_ids.insert(id.clone(), new_records.len());
                 new_records.push(a.record);
                 queued.push((candidate, id, probability, explanation));
                 counts.accepted += 1;
                 counts.queued_for_review += 1;
             }
-            (_, d) => {
-                if let Some(d) = d {
-                    d.matcher
-                        .insert(&id, &a.record)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                }
+            _ => {
                 batch_ids.insert(id.clone(), new_records.len());
                 new_records.push(a.record);
                 counts.accepted += 1;
@@ -979,7 +972,7 @@ async fn insert_records(tx: &mut Tx, records: &[Record]) -> Result<()> {
                 .bind(r.source_id.clone())
                 .bind(d.stage)
                 .bind(d.owner)
-                .bind(canonical(r)?)
+                .bind(canonical(r))
                 .bind(r.created_at)
                 .bind(r.updated_at);
         }
@@ -2948,7 +2941,7 @@ pub async fn anonymise_contact(tx: &mut Tx, actor: &Actor, id: &str) -> Result<C
     out.records_anonymised += sql("UPDATE contact_records SET email = NULL, name = $1, company = NULL, source = $2, source_id = NULL, owner = NULL, record = $3, revision = revision + 1, updated_at = $4 WHERE id = $5")
         .bind(format!("Anonymised {}", stored.row.id))
         .bind(ANONYMISED_SOURCE)
-        .bind(canonical(&record)?)
+        .bind(canonical(&record))
         .bind(now())
         .bind(id)
         .execute(&mut *tx)
