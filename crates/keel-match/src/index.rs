@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::blocking::BlockingRule;
 use crate::error::MatchError;
-use crate::model::{Explanation, Model, Scorer, probability};
+use crate::model::{Explanation, Model, Scorer, probability, weight_of};
 use crate::records::{RawRecord, Records, RecordsBuilder};
 
 /// A possible match for a queried record.
@@ -129,11 +129,20 @@ impl MatchIndex {
         }
         found.sort_unstable();
         found.dedup();
+        // Pairs that provably stay below the threshold are dropped part-way (a small margin
+        // keeps rounding from dropping a pair right at it); the rest get their exact weight.
+        let min_weight = if min_probability > 0.0 {
+            weight_of(min_probability) - 1e-6
+        } else {
+            f64::NEG_INFINITY
+        };
         let mut out: Vec<Candidate> = found
             .into_iter()
             .filter_map(|i| {
                 let i = i as usize;
-                let w = self.scorer.score(q, 0, &self.records, i);
+                let w = self
+                    .scorer
+                    .score_at_least(q, 0, &self.records, i, min_weight)?;
                 let p = probability(w);
                 (p >= min_probability).then(|| Candidate {
                     index: i,

@@ -173,6 +173,13 @@ pub struct Scorer {
     tf: Vec<Vec<bool>>,
     shared: SharedEvidence,
     discount: f64,
+    /// Comparisons in the order [`Scorer::score_at_least`] evaluates them: widest range of
+    /// possible weights first, so a hopeless pair is recognised after few comparisons.
+    order: Vec<usize>,
+    /// After `k` comparisons of `order`: the most the remaining summed terms can still add.
+    rest_summed: Vec<f64>,
+    /// After `k` comparisons of `order`: the most a remaining guarded shared term can add.
+    rest_shared: Vec<f64>,
 }
 
 /// One term of an explanation.
@@ -253,11 +260,56 @@ impl Scorer {
             weights.push(w);
             u.push(uu);
         }
+        let roles: Vec<Role> = comparisons.iter().map(|c| c.role).collect();
+        let tf: Vec<Vec<bool>> = comparisons
+            .iter()
+            .map(|c| {
+                std::iter::once(false)
+                    .chain(c.levels.iter().map(|l| l.tf))
+                    .collect()
+            })
+            .collect();
+        // The widest a term can swing: its best level with the largest frequency bonus, its
+        // worst with the largest penalty, and 0 for a missing value.
+        let bound = |c: usize, pick: fn(f64, f64) -> f64, adjust: f64| -> f64 {
+            weights[c]
+                .iter()
+                .enumerate()
+                .map(|(g, w)| {
+                    if tf[c].get(g).copied().unwrap_or(false) {
+                        w + adjust
+                    } else {
+                        *w
+                    }
+                })
+                .fold(0.0, pick)
+        };
+        let ceiling: Vec<f64> = (0..comparisons.len())
+            .map(|c| bound(c, f64::max, TF_MAX_BONUS))
+            .collect();
+        let floor: Vec<f64> = (0..comparisons.len())
+            .map(|c| bound(c, f64::min, -TF_MAX_PENALTY))
+            .collect();
+        let mut order: Vec<usize> = (0..comparisons.len()).collect();
+        order.sort_by(|&a, &b| (ceiling[b] - floor[b]).total_cmp(&(ceiling[a] - floor[a])));
+        let guarded = |c: usize| {
+            model.spec.shared_evidence == SharedEvidence::Guarded && roles[c] == Role::Shared
+        };
+        let mut rest_summed = vec![0.0; order.len() + 1];
+        let mut rest_shared = vec![0.0f64; order.len() + 1];
+        for k in (0..order.len()).rev() {
+            let c = order[k];
+            rest_summed[k] = rest_summed[k + 1] + if guarded(c) { 0.0 } else { ceiling[c] };
+            rest_shared[k] = rest_shared[k + 1].max(if guarded(c) { ceiling[c] } else { 0.0 });
+        }
         Ok(Scorer {
             prior: weight_of(model.lambda),
             weights,
             u,
-            roles: comparisons.iter().map(|c| c.role).collect(),
+            order,
+            rest_summed,
+            rest_shared,
+            roles,
             disagree: comparisons
                 .iter()
                 .map(|c| {
@@ -266,14 +318,7 @@ impl Scorer {
                         .collect()
                 })
                 .collect(),
-            tf: comparisons
-                .iter()
-                .map(|c| {
-                    std::iter::once(false)
-                        .chain(c.levels.iter().map(|l| l.tf))
-                        .collect()
-                })
-                .collect(),
+            tf,
             shared: model.spec.shared_evidence,
             discount: model.spec.personal_veto_discount,
             comparisons,
@@ -365,6 +410,62 @@ impl Scorer {
         self.combine(&g, &tf, None).0
     }
 
+    /// [`Scorer::score`] when the pair can reach `min_weight`, `None` as soon as the comparisons
+    /// made so far prove it cannot: the rest are skipped. A real-time query asks only for
+    /// candidates above the review threshold, and most pairs sharing a blocking key are
+    /// different people whose e-mail or phone settles that after one or two comparisons.
+    /// When it returns a weight, it is exactly `score`'s.
+    pub fn score_at_least(
+        &self,
+        ra: &Records,
+        a: usize,
+        rb: &Records,
+        b: usize,
+        min_weight: f64,
+    ) -> Option<f64> {
+        let guarded = self.shared == SharedEvidence::Guarded;
+        // The veto only ever scales shared evidence down; a discount above 1 would scale it up.
+        let boost = self.discount.max(1.0);
+        let mut g = [0u8; MAX_COMPARISONS];
+        let mut tf = [0.0; MAX_COMPARISONS];
+        let mut summed = self.prior;
+        let mut best_shared = 0.0f64;
+        for (k, &c) in self.order.iter().enumerate() {
+            let cmp = &self.comparisons[c];
+            g[c] = cmp.gamma(ra, a, rb, b);
+            tf[c] = self.tf_term(c, g[c], ra, a, rb, b);
+            let w = self.weight_at(c, g[c]) + tf[c];
+            if guarded && self.roles[c] == Role::Shared && w > 0.0 {
+                best_shared = best_shared.max(w);
+            } else {
+                summed += w;
+            }
+            let ceiling = summed
+                + self.rest_summed[k + 1]
+                + best_shared.max(self.rest_shared[k + 1]) * boost;
+            if ceiling < min_weight {
+                return None;
+            }
+        }
+        Some(self.combine(&g, &tf, None).0)
+    }
+
+    /// The term-frequency adjustment of comparison `c` at level `g` for one pair.
+    fn tf_term(&self, c: usize, g: u8, ra: &Records, a: usize, rb: &Records, b: usize) -> f64 {
+        if g == 0 || !self.tf[c].get(usize::from(g)).copied().unwrap_or(false) {
+            return 0.0;
+        }
+        let cmp = &self.comparisons[c];
+        let (va, vb) = cmp.values(ra, a, rb, b);
+        let freq = va.map_or(1, |v| v.freq).max(vb.map_or(1, |v| v.freq));
+        let non_null = ra
+            .columns
+            .get(cmp.field)
+            .map_or(0, |col| col.non_null)
+            .max(rb.columns.get(cmp.field).map_or(0, |col| col.non_null));
+        self.tf_adjustment(c, g, freq, non_null)
+    }
+
     fn tf_terms(
         &self,
         g: &Gammas,
@@ -374,18 +475,8 @@ impl Scorer {
         b: usize,
     ) -> [f64; MAX_COMPARISONS] {
         let mut tf = [0.0; MAX_COMPARISONS];
-        for (c, cmp) in self.comparisons.iter().enumerate() {
-            if g[c] == 0 || !self.tf[c].get(usize::from(g[c])).copied().unwrap_or(false) {
-                continue;
-            }
-            let (va, vb) = cmp.values(ra, a, rb, b);
-            let freq = va.map_or(1, |v| v.freq).max(vb.map_or(1, |v| v.freq));
-            let non_null = ra
-                .columns
-                .get(cmp.field)
-                .map_or(0, |col| col.non_null)
-                .max(rb.columns.get(cmp.field).map_or(0, |col| col.non_null));
-            tf[c] = self.tf_adjustment(c, g[c], freq, non_null);
+        for (c, slot) in tf.iter_mut().enumerate().take(self.comparisons.len()) {
+            *slot = self.tf_term(c, g[c], ra, a, rb, b);
         }
         tf
     }

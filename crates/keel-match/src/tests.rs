@@ -341,3 +341,36 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn bounded_scores_are_exact_and_only_drop_pairs_below_the_bar() {
+    let spec = spec();
+    let leads = generate(1500, 11);
+    let recs = records(&spec, &leads);
+    let blocks = block(&recs, &spec).unwrap();
+    let model = train(&recs, &spec, &blocks, &[], &quick()).unwrap();
+    let scorer = model.scorer().unwrap();
+    let (mut kept, mut dropped) = (0, 0);
+    for bar in [-10.0, 0.0, weight_of(0.5), weight_of(0.995), 12.0] {
+        // Every pair in every block, plus a sample of unrelated pairs.
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        for (g, _) in blocks.groups.iter().enumerate() {
+            blocks.for_each_pair_in(g, &recs, |a, b| pairs.push((a, b)));
+        }
+        pairs.extend((0..recs.len() - 7).step_by(13).map(|i| (i, i + 7)));
+        for (a, b) in pairs {
+            let exact = scorer.score(&recs, a, &recs, b);
+            match scorer.score_at_least(&recs, a, &recs, b, bar) {
+                Some(w) => {
+                    assert_eq!(w, exact, "pair ({a}, {b})");
+                    kept += 1;
+                }
+                None => {
+                    assert!(exact < bar, "pair ({a}, {b}) scored {exact} >= {bar}");
+                    dropped += 1;
+                }
+            }
+        }
+    }
+    assert!(kept > 0 && dropped > 0, "kept {kept}, dropped {dropped}");
+}

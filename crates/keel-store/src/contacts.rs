@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use keel_contacts::dedupe::{Decision, Matcher};
+use keel_contacts::dedupe::{Admitted, Decision, Matcher};
 use keel_contacts::import::{AcceptedRow, QuarantinedRow, RowOutcome};
 use keel_contacts::merge::{MergeRecord, SurvivorshipConfig, merge, unmerge};
 use keel_contacts::{ObjectKind, Record};
@@ -381,6 +381,16 @@ pub async fn matcher(
         .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// The ids of every stored record (contacts and accounts, merged ones too).
+pub async fn record_ids(store: &Store) -> Result<HashSet<String>> {
+    Ok(sql("SELECT id FROM contact_records")
+        .fetch_all::<(String,)>(store)
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect())
+}
+
 /// Sets the score and owner columns of a record (scoring runs, routing), audited.
 pub async fn set_score(store: &Store, actor: &Actor, id: &str, score: f64) -> Result<()> {
     let mut tx = store.begin().await?;
@@ -660,23 +670,32 @@ impl BatchCounts {
     }
 }
 
-/// How an import batch treats duplicates.
+/// How an import batch treats duplicates: what the real-time check ([`Matcher::admit`])
+/// decided for its new rows, by row number, and the rules for automatic merges.
 pub struct Dedupe<'m> {
-    /// The real-time index (updated as rows are added).
-    pub matcher: &'m mut Matcher,
+    /// Decisions for new rows. A row without one is kept separate.
+    pub decisions: HashMap<u64, Admitted>,
     /// Survivorship rules for automatic merges.
     pub survivorship: &'m SurvivorshipConfig,
+}
+
+/// The id an imported row's record gets: from its source id when it has one (stable across
+/// re-imports), otherwise from its import key.
+pub fn import_record_id(a: &AcceptedRow) -> String {
+    match &a.record.source_id {
+        Some(sid) => record_id(a.record.object, &a.record.source, sid),
+        None => record_id_from_key(a.record.object, &a.key),
+    }
 }
 
 /// Rows per multi-row statement on PostgreSQL (up to 12 parameters each: 4,800, well under
 /// its limit of 65,535).
 const INSERT_CHUNK: usize = 400;
 
-/// Parameters per multi-row statement on SQLite. Binding looks up each parameter's name with a
-/// linear scan inside SQLite, so binding n parameters costs O(n²): 4,800 parameters spent more
-/// time binding than writing (measured: a quarter of the import's CPU time). A few hundred per
-/// statement keeps binding cheap and statements few.
-const SQLITE_PARAMS: usize = 360;
+/// Parameters per multi-row statement on SQLite. Statements reach SQLite with anonymous
+/// parameters (see `db::sqlite_text`), which bind by position, so a statement can be large;
+/// fewer statements mean fewer hand-overs to the connection's worker thread.
+const SQLITE_PARAMS: usize = 2400;
 
 /// Rows per multi-row statement with `params` parameters per row (`postgres_rows` on
 /// PostgreSQL).
@@ -745,10 +764,7 @@ pub async fn write_batch(
             counts.unchanged += 1;
             continue;
         }
-        let id = match &a.record.source_id {
-            Some(sid) => record_id(a.record.object, &a.record.source, sid),
-            None => record_id_from_key(a.record.object, &a.key),
-        };
+        let id = import_record_id(&a);
         a.record.id = id.clone();
         fresh.push((a, id));
     }
@@ -810,15 +826,7 @@ pub async fn write_batch(
             counts.updated += 1;
             continue;
         }
-        // Checked and added to the index in one step (the record is standardised once).
-        let admitted = match dedupe.as_mut() {
-            Some(d) => Some(
-                d.matcher
-                    .admit(&a.record)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            ),
-            None => None,
-        };
+        let admitted = dedupe.as_mut().and_then(|d| d.decisions.remove(&a.row));
         let decision = admitted
             .as_ref()
             .map_or(Decision::Separate, |x| x.decision.clone());
@@ -2489,10 +2497,6 @@ async fn run_import_inner(
 ) -> std::result::Result<(), ImportError> {
     start_import(store, job.import_id).await?;
     let seen = seen_keys(store).await?;
-    // The duplicate index is built when the first batch with an accepted row arrives: a
-    // re-import whose rows are all unchanged never pays for reading every contact. Batches
-    // before it wrote no record, so the index sees exactly what it would have seen up front.
-    let mut dedupe: Option<(Matcher, SurvivorshipConfig)> = None;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<RowOutcome>>(4);
     let batch_size = job.batch_size.max(1);
     let ImportJob {
@@ -2563,24 +2567,75 @@ async fn run_import_inner(
             Ok(rows)
         },
     );
-    let mut done = 0u64;
-    while let Some(batch) = rx.recv().await {
-        let batch = quarantine_erased(store, batch).await?;
-        let n = batch.len() as u64;
-        if dedupe.is_none()
-            && let Some((thresholds, survivorship)) = &job.dedupe
-            && batch.iter().any(|o| matches!(o, RowOutcome::Accepted(_)))
-        {
-            dedupe = Some((matcher(store, *thresholds).await?, survivorship.clone()));
+    // The matching stage: tombstoned addresses are quarantined first (an erased person must
+    // not enter the index), then every new contact is checked against the real-time index and
+    // added to it, on its own thread, while this task writes the batch before. It skips rows
+    // whose record exists already (updates are written over, not matched) and repeats of an
+    // id in this file; the writer still re-checks both against the database in its
+    // transaction and then ignores the decision.
+    let (decided_tx, mut decided_rx) =
+        tokio::sync::mpsc::channel::<Result<(Vec<RowOutcome>, HashMap<u64, Admitted>)>>(2);
+    let handle = tokio::runtime::Handle::current();
+    let stage_store = store.clone();
+    let stage_dedupe = job.dedupe.as_ref().map(|(t, _)| *t);
+    let stage = std::thread::spawn(move || {
+        let mut matching: Option<(Matcher, HashSet<String>)> = None;
+        while let Some(batch) = rx.blocking_recv() {
+            let decided = (|| -> Result<(Vec<RowOutcome>, HashMap<u64, Admitted>)> {
+                let mut batch = handle.block_on(quarantine_erased(&stage_store, batch))?;
+                let mut decisions = HashMap::new();
+                let Some(thresholds) = stage_dedupe else {
+                    return Ok((batch, decisions));
+                };
+                if !batch.iter().any(|o| matches!(o, RowOutcome::Accepted(_))) {
+                    return Ok((batch, decisions));
+                }
+                if matching.is_none() {
+                    // Built when the first batch with an accepted row arrives: a re-import
+                    // whose rows are all unchanged never reads every contact.
+                    let m = handle.block_on(matcher(&stage_store, thresholds))?;
+                    let known = handle.block_on(record_ids(&stage_store))?;
+                    matching = Some((m, known));
+                }
+                let Some((m, known)) = matching.as_mut() else {
+                    return Ok((batch, decisions));
+                };
+                for o in &mut batch {
+                    if let RowOutcome::Accepted(a) = o {
+                        let id = import_record_id(a);
+                        if !known.insert(id.clone()) {
+                            continue;
+                        }
+                        a.record.id = id;
+                        let admitted = m
+                            .admit(&a.record)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                        decisions.insert(a.row, admitted);
+                    }
+                }
+                Ok((batch, decisions))
+            })();
+            let failed = decided.is_err();
+            if decided_tx.blocking_send(decided).is_err() || failed {
+                break;
+            }
         }
-        let d = dedupe.as_mut().map(|(m, s)| Dedupe {
-            matcher: m,
+    });
+    let mut done = 0u64;
+    while let Some(decided) = decided_rx.recv().await {
+        let (batch, decisions) = decided?;
+        let n = batch.len() as u64;
+        let d = job.dedupe.as_ref().map(|(_, s)| Dedupe {
+            decisions,
             survivorship: s,
         });
         write_batch(store, actor, job.import_id, batch, d).await?;
         done += n;
         progress(done);
     }
+    stage
+        .join()
+        .map_err(|_| StoreError::Corrupt("the import's matching stage stopped unexpectedly".into()))?;
     reader
         .join()
         .map_err(|_| StoreError::Corrupt("the import reader stopped unexpectedly".into()))??;
