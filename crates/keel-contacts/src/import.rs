@@ -8,6 +8,8 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::io::{BufRead, Read};
 
@@ -523,6 +525,10 @@ pub fn import_csv_each<R: Read>(
         .map_err(ContactsError::Header)?;
     let mut run = Run::new(map, contract, options, seen, &mut on_row);
     let mut record = csv::StringRecord::new();
+    // Rows are read and keyed in order, then validated in parallel a block at a time (the
+    // contract is the expensive part: phone numbers alone are a fifth of an import's CPU time),
+    // and handed on in order.
+    let mut block: Vec<Step> = Vec::with_capacity(VALIDATION_BLOCK);
     loop {
         let row = run.rows_read + 1;
         match reader.read_record(&mut record) {
@@ -530,19 +536,13 @@ pub fn import_csv_each<R: Read>(
             Ok(true) => {
                 run.rows_read = row;
                 let line = record.position().map(csv::Position::line);
-                let raw = || -> Vec<(String, String)> {
-                    header
-                        .iter()
-                        .zip(record.iter())
-                        .map(|(h, v)| (h.clone(), v.to_string()))
-                        .collect()
-                };
                 if record.len() != header.len() {
-                    run.quarantine(
+                    let raw = raw_cells(&header, &record);
+                    block.push(Step::Done(RowOutcome::Quarantined(QuarantinedRow {
                         row,
                         line,
-                        raw(),
-                        vec![Rejection {
+                        raw,
+                        reasons: vec![Rejection {
                             field: "row".into(),
                             value: record.iter().collect::<Vec<_>>().join(","),
                             reason: format!(
@@ -551,41 +551,98 @@ pub fn import_csv_each<R: Read>(
                                 header.len()
                             ),
                         }],
-                    );
-                    continue;
-                }
-                let mut fields = BTreeMap::new();
-                let mut source_id = None;
-                for (target, value) in plan.targets.iter().zip(record.iter()) {
-                    match target {
-                        Target::Field(f) => {
-                            fields.insert(f.clone(), value.to_string());
+                    })));
+                } else {
+                    let mut fields = BTreeMap::new();
+                    let mut source_id = None;
+                    for (target, value) in plan.targets.iter().zip(record.iter()) {
+                        match target {
+                            Target::Field(f) => {
+                                fields.insert(f.clone(), value.to_string());
+                            }
+                            Target::SourceId => {
+                                source_id = Some(value.trim().to_string()).filter(|s| !s.is_empty())
+                            }
+                            Target::Ignore => {}
                         }
-                        Target::SourceId => {
-                            source_id = Some(value.trim().to_string()).filter(|s| !s.is_empty())
-                        }
-                        Target::Ignore => {}
                     }
+                    block.push(match run.key(row, fields, source_id) {
+                        Keyed::Unchanged(o) => Step::Done(o),
+                        Keyed::New {
+                            key,
+                            fields,
+                            source_id,
+                        } => Step::Check {
+                            row,
+                            line,
+                            cells: record.clone(),
+                            key,
+                            fields,
+                            source_id,
+                        },
+                    });
                 }
-                run.row(row, line, raw, fields, source_id);
             }
             Err(e) => {
                 run.rows_read = row;
                 let line = e.position().map(csv::Position::line);
-                run.quarantine(
+                block.push(Step::Done(RowOutcome::Quarantined(QuarantinedRow {
                     row,
                     line,
-                    Vec::new(),
-                    vec![Rejection {
+                    raw: Vec::new(),
+                    reasons: vec![Rejection {
                         field: "row".into(),
                         value: String::new(),
                         reason: format!("unreadable row: {e}"),
                     }],
-                );
+                })));
             }
         }
+        if block.len() >= VALIDATION_BLOCK {
+            run.validate_block(&header, std::mem::take(&mut block));
+        }
     }
+    run.validate_block(&header, block);
     Ok(run.rows_read)
+}
+
+/// Rows validated together (in parallel) by [`import_csv_each`].
+const VALIDATION_BLOCK: usize = 1024;
+
+/// A CSV row on its way through [`import_csv_each`].
+enum Step {
+    /// Decided while reading (ragged, unreadable or unchanged).
+    Done(RowOutcome),
+    /// To be checked against the contract.
+    Check {
+        row: u64,
+        line: Option<u64>,
+        cells: csv::StringRecord,
+        key: String,
+        fields: BTreeMap<String, String>,
+        source_id: Option<String>,
+    },
+}
+
+/// A row's cells by column name, as quarantine keeps them.
+fn raw_cells(header: &[String], record: &csv::StringRecord) -> Vec<(String, String)> {
+    header
+        .iter()
+        .zip(record.iter())
+        .map(|(h, v)| (h.clone(), v.to_string()))
+        .collect()
+}
+
+/// A row after its idempotency key was checked.
+enum Keyed {
+    /// Seen before (in an earlier import or earlier in this file).
+    Unchanged(RowOutcome),
+    /// New: to be validated.
+    New {
+        key: String,
+        fields: BTreeMap<String, String>,
+        source_id: Option<String>,
+    },
 }
 
 /// Decodes `bytes` (see [`decode`]) and imports them as CSV.
@@ -764,6 +821,14 @@ impl<'a> Run<'a> {
         }
     }
 
+    fn rules(&self) -> Rules<'a> {
+        Rules {
+            map: self.map,
+            contract: self.contract,
+            options: self.options,
+        }
+    }
+
     fn quarantine(
         &mut self,
         row: u64,
@@ -787,17 +852,95 @@ impl<'a> Run<'a> {
         fields: BTreeMap<String, String>,
         source_id: Option<String>,
     ) {
+        let outcome = match self.key(row, fields, source_id) {
+            Keyed::Unchanged(o) => o,
+            Keyed::New {
+                key,
+                fields,
+                source_id,
+            } => self.rules().decide(row, line, raw, key, &fields, source_id),
+        };
+        (self.sink)(outcome);
+    }
+
+    /// The row's idempotency key, and whether it was seen before.
+    fn key(
+        &mut self,
+        row: u64,
+        fields: BTreeMap<String, String>,
+        source_id: Option<String>,
+    ) -> Keyed {
         let system = self.map.spec.system.as_str();
         let key = idempotency_key(system, source_id.as_deref(), &fields);
         if self.seen.contains(&key) || !self.in_file.insert(key.clone()) {
-            (self.sink)(RowOutcome::Unchanged { row, key });
-            return;
+            return Keyed::Unchanged(RowOutcome::Unchanged { row, key });
         }
-        match self.contract.check_row(&fields) {
-            Err(reasons) => self.quarantine(row, line, raw(), reasons),
+        Keyed::New {
+            key,
+            fields,
+            source_id,
+        }
+    }
+
+    /// Validates a block of CSV rows in parallel and hands every outcome on in row order.
+    fn validate_block(&mut self, header: &[String], block: Vec<Step>) {
+        let rules = self.rules();
+        let outcomes: Vec<RowOutcome> = block
+            .into_par_iter()
+            .map(|step| match step {
+                Step::Done(o) => o,
+                Step::Check {
+                    row,
+                    line,
+                    cells,
+                    key,
+                    fields,
+                    source_id,
+                } => rules.decide(
+                    row,
+                    line,
+                    || raw_cells(header, &cells),
+                    key,
+                    &fields,
+                    source_id,
+                ),
+            })
+            .collect();
+        for o in outcomes {
+            (self.sink)(o);
+        }
+    }
+}
+
+/// What a row is checked against and built with: shared by the threads validating a block.
+#[derive(Clone, Copy)]
+struct Rules<'a> {
+    map: &'a FieldMap,
+    contract: &'a CompiledContract,
+    options: &'a ImportOptions,
+}
+
+impl Rules<'_> {
+    /// Checks a new row against the contract: accepted with its record, or quarantined.
+    fn decide(
+        &self,
+        row: u64,
+        line: Option<u64>,
+        raw: impl FnOnce() -> Vec<(String, String)>,
+        key: String,
+        fields: &BTreeMap<String, String>,
+        source_id: Option<String>,
+    ) -> RowOutcome {
+        match self.contract.check_row(fields) {
+            Err(reasons) => RowOutcome::Quarantined(QuarantinedRow {
+                row,
+                line,
+                raw: raw(),
+                reasons,
+            }),
             Ok(clean) => {
                 let record = self.build(&key, source_id, clean);
-                (self.sink)(RowOutcome::Accepted(AcceptedRow { row, key, record }));
+                RowOutcome::Accepted(AcceptedRow { row, key, record })
             }
         }
     }
@@ -821,13 +964,13 @@ impl<'a> Run<'a> {
         };
         let mut record = Record::new(id, self.contract.object, system.clone(), created);
         record.source_id = source_id;
+        let lineage = Lineage {
+            system: system.as_str().into(),
+            source: self.options.source.as_str().into(),
+            at: changed,
+        };
         for (field, value) in clean {
-            let lineage = Lineage {
-                system: system.clone(),
-                source: self.options.source.clone(),
-                at: changed,
-            };
-            record.set(field, value, lineage);
+            record.set(field, value, lineage.clone());
         }
         record
     }

@@ -6,6 +6,7 @@
 //! survivorship and freshness scores all read it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -91,13 +92,15 @@ pub const ACCOUNT_STANDARD_FIELDS: &[&str] = &[
     "source_updated_at",
 ];
 
-/// Where one field value came from.
+/// Where one field value came from. The names are shared (`Arc<str>`): every field of an
+/// imported row has the same system and source, and a million-row import would otherwise
+/// allocate and free two strings per field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lineage {
     /// The system of record the value came from (`salesforce`, `hubspot`, `marketo`, `web_form`).
-    pub system: String,
+    pub system: Arc<str>,
     /// The concrete source inside that system: an import file, a sync run, a form.
-    pub source: String,
+    pub source: Arc<str>,
     /// When the value was observed or last changed at the source.
     pub at: DateTime<Utc>,
 }

@@ -105,7 +105,7 @@ fn messy_file_exact_counts_and_reasons() {
         Some(&FieldValue::Decimal("5000000".into()))
     );
     assert_eq!(ann.text("lead_status"), Some("Open - Not Contacted"));
-    assert_eq!(ann.lineage["email"].system, "salesforce");
+    assert_eq!(ann.lineage["email"].system.as_ref(), "salesforce");
     assert_eq!(
         ann.lineage["email"].at,
         Utc.with_ymd_and_hms(2024, 6, 1, 10, 0, 0).unwrap()

@@ -22,7 +22,7 @@ fn record(id: &str, system: &str, at: u32, fields: &[(&str, FieldValue)]) -> Rec
             v.clone(),
             Lineage {
                 system: system.into(),
-                source: format!("{system}-sync"),
+                source: format!("{system}-sync").into(),
                 at: day(at),
             },
         );
@@ -139,7 +139,7 @@ fn rules_source_precedence_most_recent_most_complete() {
         "most recent (day 10 beats day 5)"
     );
     assert_eq!(kept(&m, "title"), Some(text("CMO")), "only one side has it");
-    assert_eq!(m.record.lineage["first_name"].system, "salesforce");
+    assert_eq!(m.record.lineage["first_name"].system.as_ref(), "salesforce");
     assert_eq!(m.record.id, "c1");
     let conflicts: Vec<(&str, Side)> = m
         .merge

@@ -147,8 +147,8 @@ pub fn fields_of(record: &Record) -> Vec<FieldOut> {
                 name: name.clone(),
                 value: v.as_text(),
                 custom: !standard.contains(&name.as_str()),
-                system: l.map(|l| l.system.clone()),
-                source: l.map(|l| l.source.clone()),
+                system: l.map(|l| l.system.to_string()),
+                source: l.map(|l| l.source.to_string()),
                 at: l.map(|l| l.at),
             });
         }
