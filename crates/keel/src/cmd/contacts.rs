@@ -67,7 +67,7 @@ pub struct ImportArgs {
     #[arg(long)]
     no_duplicate_check: bool,
     /// Rows written per transaction.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = store_contacts::IMPORT_BATCH_ROWS)]
     batch: usize,
     /// Print no progress bar.
     #[arg(long)]
@@ -596,7 +596,7 @@ async fn import_job(store: &Store, payload: &serde_json::Value) -> Result<(), St
         dedupe: import
             .check_duplicates
             .then(|| (Thresholds::default(), SurvivorshipConfig::default())),
-        batch_size: 1000,
+        batch_size: store_contacts::IMPORT_BATCH_ROWS,
     };
     // A file-level failure is recorded on the import; retrying would fail the same way.
     match store_contacts::run_import(store, &actor, job, |_| {}).await {
