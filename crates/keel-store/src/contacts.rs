@@ -708,14 +708,16 @@ fn chunk_rows(tx: &Tx, params: usize, postgres_rows: usize) -> usize {
 
 /// Writes one batch of import outcomes in one transaction with one audit entry: quarantined
 /// rows are kept with every reason; accepted rows update the record with the same source id or
-/// become new records — checked against `dedupe` first when given (merge above the auto-merge
-/// threshold, queued for review in the band, separate below).
+/// become new records — as `dedupe` decided when given (merge above the auto-merge threshold,
+/// queued for review in the band, separate below). `stored` holds new records' stored forms
+/// prepared ahead, by row number; a record without one is serialised here.
 pub async fn write_batch(
     store: &Store,
     actor: &Actor,
     import_id: i64,
     rows: Vec<RowOutcome>,
     mut dedupe: Option<Dedupe<'_>>,
+    mut stored: HashMap<u64, String>,
 ) -> Result<BatchCounts> {
     let mut counts = BatchCounts {
         rows: rows.len() as i64,
@@ -733,6 +735,14 @@ pub async fn write_batch(
         }
     }
     let mut tx = store.begin().await?;
+    if tx.backend() == Backend::Postgres {
+        // The table grows by millions of rows during one import: a generic plan cached while
+        // it was small scans it for every id lookup (measured: 5 s per 400-id lookup at
+        // 300,000 rows). Planning each statement for the table as it is costs little.
+        sql("SET LOCAL plan_cache_mode = force_custom_plan")
+            .execute(&mut tx)
+            .await?;
+    }
     let at = now();
     counts.quarantined = quarantined.len() as i64;
     write_quarantine(&mut tx, import_id, &quarantined, at).await?;
@@ -787,7 +797,9 @@ pub async fn write_batch(
                 .map(|(k,)| k),
         );
     }
-    let mut new_records: Vec<Record> = Vec::new();
+    // New records with their stored form when the matching stage prepared it (dropped when a
+    // later row of the batch changes the record).
+    let mut new_records: Vec<(Record, Option<String>)> = Vec::new();
     let mut merges = Vec::new();
     let mut queued = Vec::new();
     let mut batch_ids: HashMap<String, usize> = HashMap::new();
@@ -816,7 +828,8 @@ pub async fn write_batch(
         }
         if let Some(&i) = batch_ids.get(&id) {
             // The same source id twice in one batch: the later row updates the earlier one.
-            if let Some(r) = new_records.get_mut(i) {
+            if let Some((r, json)) = new_records.get_mut(i) {
+                *json = None;
                 for (name, value) in &a.record.fields {
                     if let Some(l) = a.record.lineage.get(name) {
                         r.set(name.clone(), value.clone(), l.clone());
@@ -875,14 +888,16 @@ pub async fn write_batch(
                     .and_then(|e| serde_json::to_value(e).ok())
                     .unwrap_or(serde_json::Value::Null);
                 batch_ids.insert(id.clone(), new_records.len());
-                new_records.push(a.record);
+                let json = stored.remove(&a.row);
+                new_records.push((a.record, json));
                 queued.push((candidate, id, probability, explanation));
                 counts.accepted += 1;
                 counts.queued_for_review += 1;
             }
             _ => {
                 batch_ids.insert(id.clone(), new_records.len());
-                new_records.push(a.record);
+                let json = stored.remove(&a.row);
+                new_records.push((a.record, json));
                 counts.accepted += 1;
             }
         }
@@ -942,7 +957,7 @@ fn row_number(r: &RowOutcome) -> u64 {
     }
 }
 
-async fn insert_records(tx: &mut Tx, records: &[Record]) -> Result<()> {
+async fn insert_records(tx: &mut Tx, records: &[(Record, Option<String>)]) -> Result<()> {
     let rows_per = chunk_rows(tx, 12, INSERT_CHUNK);
     for chunk in records.chunks(rows_per) {
         let mut values = Vec::with_capacity(chunk.len());
@@ -968,8 +983,12 @@ async fn insert_records(tx: &mut Tx, records: &[Record]) -> Result<()> {
             "INSERT INTO contact_records (id, object, email, name, company, source, source_id, lifecycle_stage, owner, record, revision, created_at, updated_at) VALUES {}",
             values.join(", ")
         ));
-        for r in chunk {
+        for (r, json) in chunk {
             let d = derive(r);
+            let json = match json {
+                Some(j) => j.clone(),
+                None => canonical(r),
+            };
             q = q
                 .bind(&r.id)
                 .bind(object_name(r.object))
@@ -980,7 +999,7 @@ async fn insert_records(tx: &mut Tx, records: &[Record]) -> Result<()> {
                 .bind(r.source_id.clone())
                 .bind(d.stage)
                 .bind(d.owner)
-                .bind(canonical(r))
+                .bind(json)
                 .bind(r.created_at)
                 .bind(r.updated_at);
         }
@@ -2475,6 +2494,10 @@ pub fn precheck(
         .map_err(ContactsError::Header)
 }
 
+/// A batch as the matching stage hands it to the writer: the rows, the duplicate decisions
+/// and each new record's stored form, by row number.
+type Staged = (Vec<RowOutcome>, HashMap<u64, Admitted>, HashMap<u64, String>);
+
 /// Runs an import: the pure pipeline reads the file on its own thread and hands over batches
 /// of row outcomes; each batch is written in one transaction ([`write_batch`]).
 /// `progress(rows_done)` is called after every batch. The import is finished (`done` or
@@ -2580,21 +2603,30 @@ async fn run_import_inner(
     // id in this file; the writer still re-checks both against the database in its
     // transaction and then ignores the decision.
     let (decided_tx, mut decided_rx) =
-        tokio::sync::mpsc::channel::<Result<(Vec<RowOutcome>, HashMap<u64, Admitted>)>>(2);
+        tokio::sync::mpsc::channel::<Result<Staged>>(2);
     let handle = tokio::runtime::Handle::current();
     let stage_store = store.clone();
     let stage_dedupe = job.dedupe.as_ref().map(|(t, _)| *t);
     let stage = std::thread::spawn(move || {
         let mut matching: Option<(Matcher, HashSet<String>)> = None;
         while let Some(batch) = rx.blocking_recv() {
-            let decided = (|| -> Result<(Vec<RowOutcome>, HashMap<u64, Admitted>)> {
+            let decided = (|| -> Result<Staged> {
                 let mut batch = handle.block_on(quarantine_erased(&stage_store, batch))?;
                 let mut decisions = HashMap::new();
+                // Each new record's id and stored form are prepared here, off the writer's
+                // path; the writer uses the stored form unless it changes the record.
+                let mut stored = HashMap::new();
+                for o in &mut batch {
+                    if let RowOutcome::Accepted(a) = o {
+                        a.record.id = import_record_id(a);
+                        stored.insert(a.row, a.record.to_stored_json());
+                    }
+                }
                 let Some(thresholds) = stage_dedupe else {
-                    return Ok((batch, decisions));
+                    return Ok((batch, decisions, stored));
                 };
                 if !batch.iter().any(|o| matches!(o, RowOutcome::Accepted(_))) {
-                    return Ok((batch, decisions));
+                    return Ok((batch, decisions, stored));
                 }
                 if matching.is_none() {
                     // Built when the first batch with an accepted row arrives: a re-import
@@ -2604,22 +2636,20 @@ async fn run_import_inner(
                     matching = Some((m, known));
                 }
                 let Some((m, known)) = matching.as_mut() else {
-                    return Ok((batch, decisions));
+                    return Ok((batch, decisions, stored));
                 };
                 for o in &mut batch {
                     if let RowOutcome::Accepted(a) = o {
-                        let id = import_record_id(a);
-                        if !known.insert(id.clone()) {
+                        if !known.insert(a.record.id.clone()) {
                             continue;
                         }
-                        a.record.id = id;
                         let admitted = m
                             .admit(&a.record)
                             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                         decisions.insert(a.row, admitted);
                     }
                 }
-                Ok((batch, decisions))
+                Ok((batch, decisions, stored))
             })();
             let failed = decided.is_err();
             if decided_tx.blocking_send(decided).is_err() || failed {
@@ -2629,13 +2659,13 @@ async fn run_import_inner(
     });
     let mut done = 0u64;
     while let Some(decided) = decided_rx.recv().await {
-        let (batch, decisions) = decided?;
+        let (batch, decisions, stored) = decided?;
         let n = batch.len() as u64;
         let d = job.dedupe.as_ref().map(|(_, s)| Dedupe {
             decisions,
             survivorship: s,
         });
-        write_batch(store, actor, job.import_id, batch, d).await?;
+        write_batch(store, actor, job.import_id, batch, d, stored).await?;
         done += n;
         progress(done);
     }
