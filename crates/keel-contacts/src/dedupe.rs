@@ -264,9 +264,7 @@ impl Matcher {
             .index
             .prepare(match_values(record))
             .map_err(match_error)?;
-        let found = self
-            .index
-            .query_prepared(&prepared, self.thresholds.review);
+        let found = self.index.query_prepared(&prepared, self.thresholds.review);
         let best = found.into_iter().find_map(|c| {
             let id = self.ids.get(c.index)?;
             (id != &record.id).then(|| (id.clone(), c.index, c.match_probability))

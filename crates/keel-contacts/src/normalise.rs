@@ -402,7 +402,10 @@ mod tests {
                 }
             }
         }
-        assert!(checked > 2000 && valid > 500, "{checked} checked, {valid} valid");
+        assert!(
+            checked > 2000 && valid > 500,
+            "{checked} checked, {valid} valid"
+        );
     }
 
     use super::*;

@@ -358,7 +358,8 @@ mod tests {
         let mut r = Record::new("c2", ObjectKind::Contact, "hubspot", at);
         r.set("email", FieldValue::Text("a@b.c".into()), lin("x", 2));
         r.set("city", FieldValue::Text("Berlin".into()), lin("x", 2));
-        r.fields.insert("title".into(), FieldValue::Text("CMO".into()));
+        r.fields
+            .insert("title".into(), FieldValue::Text("CMO".into()));
         r.lineage.insert("gone".into(), lin("x", 2));
         assert_eq!(Record::from_stored_json(&r.to_stored_json()).unwrap(), r);
         // Every lineage different, or none at all.

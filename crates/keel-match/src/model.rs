@@ -440,9 +440,8 @@ impl Scorer {
             } else {
                 summed += w;
             }
-            let ceiling = summed
-                + self.rest_summed[k + 1]
-                + best_shared.max(self.rest_shared[k + 1]) * boost;
+            let ceiling =
+                summed + self.rest_summed[k + 1] + best_shared.max(self.rest_shared[k + 1]) * boost;
             if ceiling < min_weight {
                 return None;
             }

@@ -2496,7 +2496,11 @@ pub fn precheck(
 
 /// A batch as the matching stage hands it to the writer: the rows, the duplicate decisions
 /// and each new record's stored form, by row number.
-type Staged = (Vec<RowOutcome>, HashMap<u64, Admitted>, HashMap<u64, String>);
+type Staged = (
+    Vec<RowOutcome>,
+    HashMap<u64, Admitted>,
+    HashMap<u64, String>,
+);
 
 /// Runs an import: the pure pipeline reads the file on its own thread and hands over batches
 /// of row outcomes; each batch is written in one transaction ([`write_batch`]).
@@ -2602,8 +2606,7 @@ async fn run_import_inner(
     // whose record exists already (updates are written over, not matched) and repeats of an
     // id in this file; the writer still re-checks both against the database in its
     // transaction and then ignores the decision.
-    let (decided_tx, mut decided_rx) =
-        tokio::sync::mpsc::channel::<Result<Staged>>(2);
+    let (decided_tx, mut decided_rx) = tokio::sync::mpsc::channel::<Result<Staged>>(2);
     let handle = tokio::runtime::Handle::current();
     let stage_store = store.clone();
     let stage_dedupe = job.dedupe.as_ref().map(|(t, _)| *t);
@@ -2613,13 +2616,17 @@ async fn run_import_inner(
             let decided = (|| -> Result<Staged> {
                 let mut batch = handle.block_on(quarantine_erased(&stage_store, batch))?;
                 let mut decisions = HashMap::new();
-                // Each new record's id and stored form are prepared here, off the writer's
-                // path; the writer uses the stored form unless it changes the record.
+                // Each new record's id is set here. Without duplicate checks this thread has
+                // nothing else to do, so it also prepares the stored forms off the writer's
+                // path (the writer uses one unless it changes the record); with them, matching
+                // keeps this thread the busiest and the writer serialises.
                 let mut stored = HashMap::new();
                 for o in &mut batch {
                     if let RowOutcome::Accepted(a) = o {
                         a.record.id = import_record_id(a);
-                        stored.insert(a.row, a.record.to_stored_json());
+                        if stage_dedupe.is_none() {
+                            stored.insert(a.row, a.record.to_stored_json());
+                        }
                     }
                 }
                 let Some(thresholds) = stage_dedupe else {
@@ -2669,9 +2676,9 @@ async fn run_import_inner(
         done += n;
         progress(done);
     }
-    stage
-        .join()
-        .map_err(|_| StoreError::Corrupt("the import's matching stage stopped unexpectedly".into()))?;
+    stage.join().map_err(|_| {
+        StoreError::Corrupt("the import's matching stage stopped unexpectedly".into())
+    })?;
     reader
         .join()
         .map_err(|_| StoreError::Corrupt("the import reader stopped unexpectedly".into()))??;

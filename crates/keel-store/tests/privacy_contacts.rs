@@ -198,7 +198,8 @@ async fn erasure_reaches_contacts(store: Store) {
     assert_eq!(history[0].engagement.len(), 1);
     assert_eq!(history[0].merges.len(), 1);
     assert_eq!(
-        history[0].record.record.lineage["email"].system.as_ref(), "hubspot",
+        history[0].record.record.lineage["email"].system.as_ref(),
+        "hubspot",
         "field lineage is part of the record"
     );
 
