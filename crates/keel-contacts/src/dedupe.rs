@@ -14,7 +14,8 @@ use std::sync::OnceLock;
 
 use keel_match::synthetic::{COLUMNS, generate};
 use keel_match::{
-    Explanation, MatchIndex, MatchSpec, Model, RawRecord, TrainOptions, block, build_records, train,
+    Explanation, MatchIndex, MatchSpec, Model, Prepared, RawRecord, TrainOptions, block,
+    build_records, train,
 };
 use serde::{Deserialize, Serialize};
 
@@ -230,24 +231,34 @@ impl Matcher {
         if record.object != ObjectKind::Contact {
             return Ok(Decision::Separate);
         }
-        let found = self
+        let prepared = self
             .index
-            .query(match_values(record), self.thresholds.review)
+            .prepare(match_values(record))
             .map_err(match_error)?;
+        Ok(self.decide(record, &prepared).0)
+    }
+
+    /// The band of `record`'s best candidate other than itself, and that candidate's index
+    /// position.
+    fn decide(&self, record: &Record, prepared: &Prepared) -> (Decision, Option<usize>) {
+        let found = self.index.query_prepared(prepared, self.thresholds.review);
         let best = found.into_iter().find_map(|c| {
             let id = self.ids.get(c.index)?;
-            (id != &record.id).then(|| (id.clone(), c.match_probability))
+            (id != &record.id).then(|| (id.clone(), c.index, c.match_probability))
         });
-        Ok(match best {
-            Some((into, probability)) if probability >= self.thresholds.auto_merge => {
-                Decision::Merge { into, probability }
+        match best {
+            Some((into, _, probability)) if probability >= self.thresholds.auto_merge => {
+                (Decision::Merge { into, probability }, None)
             }
-            Some((candidate, probability)) => Decision::Review {
-                candidate,
-                probability,
-            },
-            None => Decision::Separate,
-        })
+            Some((candidate, index, probability)) => (
+                Decision::Review {
+                    candidate,
+                    probability,
+                },
+                Some(index),
+            ),
+            None => (Decision::Separate, None),
+        }
     }
 
     /// Checks `record` and adds it to the index in one step, standardising it once: under the
@@ -264,31 +275,18 @@ impl Matcher {
             .index
             .prepare(match_values(record))
             .map_err(match_error)?;
-        let found = self.index.query_prepared(&prepared, self.thresholds.review);
-        let best = found.into_iter().find_map(|c| {
-            let id = self.ids.get(c.index)?;
-            (id != &record.id).then(|| (id.clone(), c.index, c.match_probability))
-        });
-        let (decision, explanation) = match best {
-            Some((into, _, probability)) if probability >= self.thresholds.auto_merge => {
-                (Decision::Merge { into, probability }, None)
-            }
-            Some((candidate, index, probability)) => {
+        let (decision, reviewed) = self.decide(record, &prepared);
+        let explanation = match (&decision, reviewed) {
+            (Decision::Review { candidate, .. }, Some(index)) => {
                 // Explained against the candidate's first indexed values, as `explain` does.
-                let at = self.first.get(&candidate).copied().unwrap_or(index);
-                let explanation = self
-                    .index
-                    .explain_prepared(&prepared, at)
-                    .map_err(match_error)?;
-                (
-                    Decision::Review {
-                        candidate,
-                        probability,
-                    },
-                    Some(explanation),
+                let at = self.first.get(candidate).copied().unwrap_or(index);
+                Some(
+                    self.index
+                        .explain_prepared(&prepared, at)
+                        .map_err(match_error)?,
                 )
             }
-            None => (Decision::Separate, None),
+            _ => None,
         };
         let under = match &decision {
             Decision::Merge { into, .. } => into.clone(),

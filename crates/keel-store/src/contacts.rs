@@ -185,11 +185,6 @@ fn derive(record: &Record) -> Derived {
     }
 }
 
-/// The text stored in `contact_records.record` (compact, deterministic).
-fn canonical(record: &Record) -> String {
-    record.to_stored_json()
-}
-
 fn object_name(object: ObjectKind) -> &'static str {
     match object {
         ObjectKind::Contact => "contact",
@@ -211,7 +206,7 @@ async fn insert_record(tx: &mut Tx, record: &Record, merged_into: Option<&str>) 
         .bind(d.stage)
         .bind(d.owner)
         .bind(merged_into.map(str::to_string))
-        .bind(canonical(record))
+        .bind(record.to_stored_json())
         .bind(record.created_at)
         .bind(record.updated_at)
         .execute(tx)
@@ -235,7 +230,7 @@ async fn update_record(
         .bind(d.stage)
         .bind(d.owner)
         .bind(merged_into.map(str::to_string))
-        .bind(canonical(record))
+        .bind(record.to_stored_json())
         .bind(now())
         .bind(&record.id)
         .bind(revision)
@@ -985,10 +980,7 @@ async fn insert_records(tx: &mut Tx, records: &[(Record, Option<String>)]) -> Re
         ));
         for (r, json) in chunk {
             let d = derive(r);
-            let json = match json {
-                Some(j) => j.clone(),
-                None => canonical(r),
-            };
+            let json = json.clone().unwrap_or_else(|| r.to_stored_json());
             q = q
                 .bind(&r.id)
                 .bind(object_name(r.object))
@@ -3039,7 +3031,7 @@ pub async fn anonymise_contact(tx: &mut Tx, actor: &Actor, id: &str) -> Result<C
     out.records_anonymised += sql("UPDATE contact_records SET email = NULL, name = $1, company = NULL, source = $2, source_id = NULL, owner = NULL, record = $3, revision = revision + 1, updated_at = $4 WHERE id = $5")
         .bind(format!("Anonymised {}", stored.row.id))
         .bind(ANONYMISED_SOURCE)
-        .bind(canonical(&record))
+        .bind(record.to_stored_json())
         .bind(now())
         .bind(id)
         .execute(&mut *tx)
