@@ -6,70 +6,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod common;
+
 use keel_attribution::imports::{self, AdLayout};
 use keel_store::attribution::{self as attr, StoredCredit};
-use keel_store::{Actor, Backend, Store, migrations};
-use std::sync::atomic::{AtomicU32, Ordering};
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn pg_url() -> String {
-    std::env::var("KEEL_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
-async fn sqlite_store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(dir.path().join("keel.db").to_str().unwrap())
-        .await
-        .unwrap();
-    migrations::migrate(&store).await.unwrap();
-    (store, dir)
-}
-
-async fn postgres_store(test: &str) -> Option<Store> {
-    let schema = format!(
-        "t_{}_{}_{}",
-        test,
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    match Store::connect_postgres_schema(&pg_url(), &schema).await {
-        Ok(store) => {
-            migrations::migrate(&store).await.unwrap();
-            Some(store)
-        }
-        Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "PostgreSQL is required on CI but unreachable at {}: {e}",
-                    pg_url()
-                );
-            }
-            eprintln!(
-                "SKIPPED PostgreSQL half of `{test}`: cannot reach {}: {e}",
-                pg_url()
-            );
-            None
-        }
-    }
-}
-
-/// Runs `$body` (an async fn taking `Store`) on both databases.
-macro_rules! on_both {
-    ($name:ident, $body:ident) => {
-        #[tokio::test]
-        async fn $name() {
-            let (store, _dir) = sqlite_store().await;
-            assert_eq!(store.backend(), Backend::Sqlite);
-            $body(store).await;
-            if let Some(store) = postgres_store(stringify!($name)).await {
-                assert_eq!(store.backend(), Backend::Postgres);
-                $body(store).await;
-            }
-        }
-    };
-}
+use keel_store::{Actor, Store};
 
 const GOOGLE: &str = "Campaign report\n\"December 1, 2026 - December 3, 2026\"\n\
 Day,Campaign,Impr.,Clicks,Cost,Currency code\n\

@@ -5,7 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::atomic::{AtomicU32, Ordering};
+#[macro_use]
+mod common;
 
 use chrono::{Duration, TimeZone, Utc};
 use keel_contacts::dedupe::Thresholds;
@@ -14,61 +15,9 @@ use keel_contacts::merge::SurvivorshipConfig;
 use keel_contacts::record::Lineage;
 use keel_contacts::{FieldValue, ObjectKind, Record};
 use keel_store::contacts::{self, ImportJob, NewImport, ReviewDecision};
-use keel_store::{Actor, Backend, Store, StoreError, audit, migrations};
+use keel_store::{Actor, Store, StoreError, audit};
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
 const MESSY: &[u8] = include_bytes!("../../keel-contacts/testdata/messy-salesforce-leads.csv");
-
-fn pg_url() -> String {
-    std::env::var("KEEL_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
-async fn sqlite_store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(dir.path().join("keel.db").to_str().unwrap())
-        .await
-        .unwrap();
-    migrations::migrate(&store).await.unwrap();
-    (store, dir)
-}
-
-async fn postgres_store(test: &str) -> Option<Store> {
-    let schema = format!(
-        "c_{}_{}_{}",
-        test,
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    match Store::connect_postgres_schema(&pg_url(), &schema).await {
-        Ok(store) => {
-            migrations::migrate(&store).await.unwrap();
-            Some(store)
-        }
-        Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("PostgreSQL is required on CI but unreachable: {e}");
-            }
-            eprintln!("SKIPPED PostgreSQL half of `{test}`: {e}");
-            None
-        }
-    }
-}
-
-macro_rules! on_both {
-    ($name:ident, $body:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            let (store, _dir) = sqlite_store().await;
-            assert_eq!(store.backend(), Backend::Sqlite);
-            $body(store).await;
-            if let Some(store) = postgres_store(stringify!($name)).await {
-                assert_eq!(store.backend(), Backend::Postgres);
-                $body(store).await;
-            }
-        }
-    };
-}
 
 fn job(import_id: i64, dedupe: bool) -> ImportJob {
     let map = Layout::SalesforceLead.field_map().unwrap();

@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
 use keel_consent::ledger::{ConsentSource, ConsentState};
 use keel_consent::spec::LawfulBasis;
@@ -10,60 +13,7 @@ use keel_events::{Event, EventType};
 use keel_store::privacy::{
     self, ConsentTextRef, DoiOutcome, NewConsent, NewDoi, NewSubjectRequest,
 };
-use keel_store::{Actor, Backend, Store, audit, events, migrations};
-use std::sync::atomic::{AtomicU32, Ordering};
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn pg_url() -> String {
-    std::env::var("KEEL_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
-async fn sqlite_store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(dir.path().join("keel.db").to_str().unwrap())
-        .await
-        .unwrap();
-    migrations::migrate(&store).await.unwrap();
-    (store, dir)
-}
-
-async fn postgres_store(test: &str) -> Option<Store> {
-    let schema = format!(
-        "p_{}_{}_{}",
-        test,
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    match Store::connect_postgres_schema(&pg_url(), &schema).await {
-        Ok(store) => {
-            migrations::migrate(&store).await.unwrap();
-            Some(store)
-        }
-        Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("PostgreSQL is required on CI but unreachable: {e}");
-            }
-            eprintln!("SKIPPED PostgreSQL half of `{test}`: {e}");
-            None
-        }
-    }
-}
-
-macro_rules! on_both {
-    ($name:ident, $body:ident) => {
-        #[tokio::test]
-        async fn $name() {
-            let (store, _dir) = sqlite_store().await;
-            assert_eq!(store.backend(), Backend::Sqlite);
-            $body(store).await;
-            if let Some(store) = postgres_store(stringify!($name)).await {
-                $body(store).await;
-            }
-        }
-    };
-}
+use keel_store::{Actor, Store, audit, events};
 
 fn t(day: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_780_000_000 + day * 86_400, 0).unwrap()

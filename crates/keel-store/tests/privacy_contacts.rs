@@ -6,7 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::atomic::{AtomicU32, Ordering};
+#[macro_use]
+mod common;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use keel_consent::retention::{ContactRetention, RetentionAction, RetentionPolicySpec};
@@ -15,60 +16,7 @@ use keel_contacts::record::Lineage;
 use keel_contacts::{FieldValue, ObjectKind, Record};
 use keel_events::{Event, EventType};
 use keel_store::privacy::{self, NewSubjectRequest};
-use keel_store::{Actor, Backend, Store, audit, contacts, events, migrations, sql};
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn pg_url() -> String {
-    std::env::var("KEEL_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
-async fn sqlite_store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(dir.path().join("keel.db").to_str().unwrap())
-        .await
-        .unwrap();
-    migrations::migrate(&store).await.unwrap();
-    (store, dir)
-}
-
-async fn postgres_store(test: &str) -> Option<Store> {
-    let schema = format!(
-        "pc_{}_{}_{}",
-        test,
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    match Store::connect_postgres_schema(&pg_url(), &schema).await {
-        Ok(store) => {
-            migrations::migrate(&store).await.unwrap();
-            Some(store)
-        }
-        Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("PostgreSQL is required on CI but unreachable: {e}");
-            }
-            eprintln!("SKIPPED PostgreSQL half of `{test}`: {e}");
-            None
-        }
-    }
-}
-
-macro_rules! on_both {
-    ($name:ident, $body:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            let (store, _dir) = sqlite_store().await;
-            assert_eq!(store.backend(), Backend::Sqlite);
-            $body(store).await;
-            if let Some(store) = postgres_store(stringify!($name)).await {
-                assert_eq!(store.backend(), Backend::Postgres);
-                $body(store).await;
-            }
-        }
-    };
-}
+use keel_store::{Actor, Store, audit, contacts, events, sql};
 
 fn at() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 9, 30, 0).unwrap()
